@@ -1,0 +1,48 @@
+"""Small builders that topics use to write their explanations tersely."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from derive.model import Equation, Prose, Table, Text
+
+
+def prose(template: str, **fields) -> Prose:
+    return Prose(template, fields)
+
+
+def eq(*parts, approx=None) -> Equation:
+    """``approx`` is an exact value; renderers round it to the requested precision."""
+    return Equation(tuple(parts), approx)
+
+
+def table(header, rows) -> Table:
+    return Table(tuple(header), tuple(tuple(r) for r in rows))
+
+
+def user(text: str) -> Text:
+    return Text(text)
+
+
+def same(lhs, rhs) -> sp.Expr:
+    """``lhs = rhs`` as one inline formula, left exactly as written."""
+    return sp.Eq(lhs, rhs, evaluate=False)
+
+
+def unevaluated_dot(a, b) -> sp.Expr:
+    """``a₁·b₁ + a₂·b₂ + …`` kept as written, so the substitution step stays visible."""
+    with sp.evaluate(False):
+        terms = [sp.Mul(x, y) for x, y in zip(a, b)]
+        return terms[0] if len(terms) == 1 else sp.Add(*terms)
+
+
+def unevaluated_sum(values) -> sp.Expr:
+    values = list(values)
+    with sp.evaluate(False):
+        return values[0] if len(values) == 1 else sp.Add(*values)
+
+
+def needs_approx(value) -> bool:
+    """Whether a ``≈ decimals`` tail adds information beyond the exact form."""
+    entries = list(value) if isinstance(value, sp.MatrixBase) else [value]
+    return not all(sp.sympify(e).is_Rational and sp.sympify(e).q in (1, 2, 4, 5, 10) for e in entries)

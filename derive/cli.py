@@ -1,0 +1,183 @@
+"""The ``derive`` command: one sub-command per topic, built from the topic's options.
+
+Topic modules are imported only when their command runs, so start-up stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from derive.errors import DeriveError
+
+OUTPUT_FORMATS = ("terminal", "markdown", "latex", "json")
+
+
+def _topic_options(topic):
+    """Click options generated from the topic's own Option list."""
+    decorators = []
+    for option in topic.options:
+        if option.flag_value is not None:
+            decorators.append(click.option(option.flag, option.name, flag_value=option.flag_value,
+                                           default=None, help=option.help))
+        else:
+            shown = f" [default: {option.default}]" if option.default is not None else ""
+            decorators.append(click.option(option.flag, option.name, default=None, metavar="VALUE",
+                                           help=option.help + shown))
+    return decorators
+
+
+def _apply(decorators, function):
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
+
+
+def _split_raw(topic, kwargs):
+    names = {o.name for o in topic.options}
+    return {k: v for k, v in kwargs.items() if k in names}
+
+
+def _topic_command(name: str) -> click.Command:
+    from derive import registry
+
+    topic = registry.get(name)
+
+    def run_topic(fmt, output, force, precision, example, fragment, **kwargs):
+        from derive.api import prepare
+        from derive.model import run
+        from derive.render import render
+
+        settings = {"precision": precision}
+        if fragment:
+            if fmt != "latex":
+                raise click.UsageError("--fragment goes with --format latex")
+            settings["fragment"] = True
+        derivation = run(topic, prepare(topic, _split_raw(topic, kwargs), example))
+        _emit(derivation, fmt, output, force, settings)
+
+    common = [
+        click.option("-f", "--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default="terminal",
+                     help="output format"),
+        click.option("-o", "--output", type=click.Path(dir_okay=False), help="write to FILE atomically"),
+        click.option("--force", is_flag=True, help="overwrite an existing --output file"),
+        click.option("--precision", type=click.IntRange(0, 12), default=4, help="decimals shown"),
+        click.option("--example", metavar="NAME", help=f"built-in example: {', '.join(topic.examples) or 'none'}"),
+        click.option("--fragment", is_flag=True, help="LaTeX body only, for pasting"),
+    ]
+    return click.command(name, help=topic.summary)(_apply(common + _topic_options(topic), run_topic))
+
+
+def _emit(derivation, fmt, output, force, settings):
+    from derive.render import render
+
+    if fmt == "terminal" and output is None:
+        from derive.render import terminal
+
+        terminal.echo(render(derivation, "terminal", **settings))
+        return
+    if fmt == "terminal":
+        settings["color"] = False
+    text = render(derivation, fmt, **settings)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from derive.output import write_atomic
+
+    write_atomic(output, text, force=force)
+
+
+def _check_command(name: str) -> click.Command:
+    from derive import registry
+
+    topic = registry.get(name)
+
+    def run_check(fmt, answers, rtol, atol, example, **kwargs):
+        from derive import check
+
+        report = check.check(topic, _split_raw(topic, kwargs), answers, example=example, rtol=rtol, atol=atol)
+        click.echo(check.render_report(report, fmt), nl=False)
+        sys.exit(0 if report.all_correct else 1)
+
+    common = [
+        click.option("-f", "--format", "fmt", type=click.Choice(("terminal", "json")), default="terminal"),
+        click.option("--answer", "answers", multiple=True, metavar="ID=VALUE",
+                     help=f"a hand-computed answer; ids: {', '.join(topic.answer_ids)}"),
+        click.option("--rtol", type=float, default=None, help="relative tolerance (default: from the decimals written)"),
+        click.option("--atol", type=float, default=None, help="absolute tolerance (default: from the decimals written)"),
+        click.option("--example", metavar="NAME", help="built-in example to take the inputs from"),
+    ]
+    return click.command(name, help=topic.summary)(_apply(common + _topic_options(topic), run_check))
+
+
+class _TopicGroup(click.Group):
+    """Lists topic commands without importing them; builds one only when it is called."""
+
+    def __init__(self, *args, factory=None, extra=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._factory = factory
+
+    def list_commands(self, ctx):
+        from derive import registry
+
+        return sorted(set(super().list_commands(ctx)) | set(registry.names()))
+
+    def get_command(self, ctx, name):
+        command = super().get_command(ctx, name)
+        if command is not None:
+            return command
+        from derive import registry
+
+        if name not in registry.names():
+            return None
+        return self._factory(name)
+
+
+@click.group(cls=_TopicGroup, factory=_topic_command, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="derive", message="derive %(version)s")
+def main():
+    """Worked solutions for the mathematics of transformers."""
+
+
+@main.command()
+def topics():
+    """List every topic, with its examples."""
+    from derive import registry
+
+    for topic in registry.all_topics():
+        click.echo(f"{topic.name:22} {topic.summary}")
+        for example, note in topic.example_notes.items():
+            click.echo(f"{'':22}   --example {example}: {note}")
+
+
+@main.group(cls=_TopicGroup, factory=_check_command)
+def check():
+    """Check hand-computed answers: derive check TOPIC [options] --answer ID=VALUE ..."""
+
+
+def run(argv=None) -> int:
+    """Entry point: every error becomes one line on stderr and exit code 2."""
+    try:
+        main.main(args=argv, prog_name="derive", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        return 1
+    except click.UsageError as error:
+        hint = error.format_message().splitlines()[0]
+        click.echo(f"Error: {hint}", err=True)
+        return 2
+    except DeriveError as error:
+        click.echo(f"Error: {error}", err=True)
+        return 2
+    except BrokenPipeError:
+        return 0
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else 1
+    return 0
+
+
+def entry() -> None:
+    sys.exit(run())

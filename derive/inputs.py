@@ -1,0 +1,114 @@
+"""Option parsers shared by the CLI and the Python API: strings or Python values in, exact SymPy out."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+import sympy as sp
+
+from derive import parse
+from derive.errors import InputError
+
+
+def _entry(value: Any, option: str) -> sp.Expr:
+    if isinstance(value, str):
+        return parse.parse_scalar(value, option)
+    if isinstance(value, bool):
+        raise InputError(option, "expected a number, not a boolean")
+    if isinstance(value, int):
+        return sp.Integer(value)
+    if isinstance(value, float):
+        return sp.Rational(Fraction(repr(value)))
+    if isinstance(value, Fraction):
+        return sp.Rational(value.numerator, value.denominator)
+    if isinstance(value, sp.Expr) and value.is_number and value.is_real:
+        return value
+    raise InputError(option, f"expected a number, got {type(value).__name__}")
+
+
+def scalar(value: Any, option: str) -> sp.Expr:
+    return _entry(value, option)
+
+
+def positive(value: Any, option: str) -> sp.Expr:
+    number = scalar(value, option)
+    if not number.is_positive:
+        raise InputError(option, "expected a positive number")
+    return number
+
+
+def integer(value: Any, option: str, low: int = 0, high: int = 10**6) -> int:
+    try:
+        number = int(str(value).strip()) if not isinstance(value, int) else value
+    except ValueError:
+        raise InputError(option, f"expected a whole number, got {str(value)[:40]!r}") from None
+    if not low <= number <= high:
+        raise InputError(option, f"expected a whole number from {low} to {high}")
+    return number
+
+
+def vector(value: Any, option: str) -> sp.Matrix:
+    """A row vector as a 1×n matrix."""
+    if isinstance(value, str):
+        return sp.Matrix([parse.parse_vector(value, option)])
+    if isinstance(value, sp.MatrixBase):
+        if min(value.shape) != 1:
+            raise InputError(option, "expected a vector, not a matrix")
+        return sp.Matrix([list(value)])
+    try:
+        entries = list(value)
+    except TypeError:
+        raise InputError(option, "expected a vector such as '1 2 3'") from None
+    if any(isinstance(e, (list, tuple)) for e in entries):
+        raise InputError(option, "expected a vector such as '1 2 3', not a matrix")
+    if not entries:
+        raise InputError(option, "expected at least one number")
+    return sp.Matrix([[_entry(e, option) for e in entries]])
+
+
+def matrix(value: Any, option: str) -> sp.Matrix:
+    if isinstance(value, str):
+        return parse.parse_matrix(value, option)
+    if isinstance(value, sp.MatrixBase):
+        return value.applyfunc(lambda e: _entry(e, option))
+    rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in value]
+    if not rows or not rows[0]:
+        raise InputError(option, "expected a matrix such as '1 0; 0 1'")
+    if len({len(r) for r in rows}) != 1:
+        raise InputError(option, "ragged matrix: rows differ in length")
+    return sp.Matrix([[_entry(e, option) for e in r] for r in rows])
+
+
+def vector_or_matrix(value: Any, option: str) -> sp.Matrix:
+    if isinstance(value, str):
+        return parse.parse_vector_or_matrix(value, option)
+    if isinstance(value, sp.MatrixBase):
+        return matrix(value, option)
+    entries = list(value)
+    if entries and isinstance(entries[0], (list, tuple)):
+        return matrix(entries, option)
+    return vector(entries, option)
+
+
+def tokens(value: Any, option: str) -> list[str]:
+    if isinstance(value, str):
+        return parse.parse_tokens(value, option)
+    labels = [str(t) for t in value]
+    return parse.parse_tokens(" ".join(labels), option) if labels else parse.parse_tokens("", option)
+
+
+def text(value: Any, option: str) -> str:
+    text = str(value)
+    if len(text) > 200:
+        raise InputError(option, "expected at most 200 characters")
+    return text
+
+
+def choice(*allowed: str):
+    def parse_choice(value: Any, option: str) -> str:
+        if value not in allowed:
+            raise InputError(option, f"expected one of {', '.join(allowed)}, got {str(value)[:40]!r}")
+        return value
+
+    return parse_choice

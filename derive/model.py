@@ -1,0 +1,200 @@
+"""The stage model: a topic is its givens plus an ordered chain of named stages.
+
+Everything else (prose, exact and numeric values, every output format, worksheet blanks
+and the grading of a student's answers) is derived from these few frozen objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Callable, Mapping, Union
+
+import sympy as sp
+
+
+@dataclass(frozen=True)
+class Text:
+    """User-supplied text (a token label, a title): every renderer escapes it."""
+
+    value: str
+
+
+Inline = Union[sp.Basic, Text, str, int]
+
+
+@dataclass(frozen=True)
+class Prose:
+    """A paragraph: trusted prose with ``{name}`` fields that renderers fill with math or text."""
+
+    template: str
+    fields: Mapping[str, Inline] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Equation:
+    """A display line ``parts[0] = parts[1] = ...``, optionally ending ``≈ approx``."""
+
+    parts: tuple[sp.Basic, ...]
+    approx: sp.Basic | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A small table of inline cells; the header row is trusted prose or user text."""
+
+    header: tuple[Inline, ...]
+    rows: tuple[tuple[Inline, ...], ...]
+
+
+Block = Union[Prose, Equation, Table]
+
+
+class Values(Mapping):
+    """The givens and the values of the stages computed so far, readable as attributes."""
+
+    def __init__(self, data: Mapping[str, Any]):
+        self._data = dict(data)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self._data[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def updated(self, **changes: Any) -> "Values":
+        return Values({**self._data, **changes})
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A named misconception: what a student who holds it would compute, and a hint."""
+
+    id: str
+    hint: str
+    compute: Callable[[Values], Any]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One named step; ``name`` is the stable answer id used by JSON and ``derive check``."""
+
+    name: str
+    title: str
+    compute: Callable[[Values], Any]
+    explain: Callable[[Values], tuple[Block, ...]]
+    mistakes: tuple[Mistake, ...] = ()
+    answer: bool = True
+
+
+@dataclass(frozen=True)
+class Option:
+    """One input of a topic, shared by the CLI, the Python API and the checker."""
+
+    name: str
+    help: str
+    parse: Callable[[Any, str], Any]
+    default: Any = None
+    required: bool = False
+    flag_value: Any = None
+    choices: tuple[str, ...] = ()
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A topic: validated givens (``prepare``) and the stages that run on them."""
+
+    name: str
+    summary: str
+    options: tuple[Option, ...]
+    prepare: Callable[[Mapping[str, Any]], "Givens"]
+    stages: tuple[Stage, ...]
+    result: str
+    examples: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    example_notes: Mapping[str, str] = field(default_factory=dict)
+
+    def stage(self, name: str) -> Stage:
+        for stage in self.stages:
+            if stage.name == name:
+                return stage
+        raise KeyError(name)
+
+    @property
+    def answer_ids(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.stages if s.answer)
+
+
+@dataclass(frozen=True)
+class Givens:
+    """What ``prepare`` returns: the values stages read, and how to present them."""
+
+    title: str
+    values: Mapping[str, Any]
+    intro: tuple[Block, ...]
+    params: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    title: str
+    blocks: tuple[Block, ...]
+    value: Any
+    answer: bool
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A finished worked solution: SymPy objects and plain strings, never LaTeX."""
+
+    topic: str
+    title: str
+    params: Mapping[str, Any]
+    intro: tuple[Block, ...]
+    steps: tuple[Step, ...]
+    result: str
+
+    @property
+    def answers(self) -> Mapping[str, Any]:
+        return MappingProxyType({s.name: s.value for s in self.steps if s.answer})
+
+    def _repr_markdown_(self) -> str:
+        from derive.render import render
+
+        return render(self, "markdown")
+
+    def _repr_latex_(self) -> str:
+        from derive.render import render
+
+        return render(self, "latex", fragment=True)
+
+    def __str__(self) -> str:
+        from derive.render import render
+
+        return render(self, "terminal", color=False)
+
+
+def run(topic: Topic, givens: Givens) -> Derivation:
+    """Compute every stage in order; each sees the givens and the earlier stages' values."""
+    values = Values(givens.values)
+    steps = []
+    for stage in topic.stages:
+        value = stage.compute(values)
+        values = values.updated(**{stage.name: value})
+        steps.append(Step(stage.name, stage.title, tuple(stage.explain(values)), value, stage.answer))
+    return Derivation(
+        topic.name, givens.title, dict(givens.params), givens.intro, tuple(steps), topic.result
+    )

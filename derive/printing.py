@@ -1,0 +1,91 @@
+"""SymPy printers configured once, so every renderer prints math the same way.
+
+The subclasses follow ``sympy/printing``: one ``_print_<Class>`` method per fix.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.pretty.pretty import PrettyPrinter
+from sympy.printing.pretty.stringpict import prettyForm, stringPict
+from sympy.printing.str import StrPrinter
+
+_LATEX = {"order": "none", "mul_symbol": "dot", "mat_str": "bmatrix", "mat_delim": "", "full_prec": True}
+
+
+def _negative_factor(arg) -> bool:
+    return arg.is_Number and arg.is_negative
+
+
+class _Latex(LatexPrinter):
+    def _print_Float(self, expr):
+        text = super()._print_Float(expr)
+        return text.replace("\\cdot", "\\times")
+
+
+class _Pretty(PrettyPrinter):
+    def _print_Sum(self, expr):
+        """A compact three-line sigma instead of SymPy's eleven-line one."""
+        (var, low, high), body = expr.limits[0], expr.function
+        sigma = stringPict("∑")
+        sigma = stringPict(*sigma.below(self._print(sp.Eq(var, low, evaluate=False))))
+        sigma = stringPict(*sigma.above(self._print(high)))
+        sigma.baseline = 1 + self._print(high).height() - 1
+        form = self._print(body)
+        if body.is_Add:
+            form = prettyForm(*form.parens())
+        return prettyForm(*sigma.right(" ", form))
+
+    def _print_Mul(self, product):
+        args = product.args
+        if len(args) < 2 or not any(_negative_factor(a) for a in args[1:]):
+            return super()._print_Mul(product)
+        forms = []
+        for arg in args:
+            form = self._print(arg)
+            if _negative_factor(arg) and forms:
+                form = prettyForm(*form.parens())
+            forms.append(form)
+        result = forms[0]
+        for form in forms[1:]:
+            result = prettyForm(*result.right("⋅", form))
+        return result
+
+
+class _Plain(StrPrinter):
+    def _print_MatrixBase(self, expr):
+        rows = ["[" + ", ".join(self._print(e) for e in expr.row(r)) + "]" for r in range(expr.rows)]
+        return rows[0] if expr.rows == 1 else "[" + ", ".join(rows) + "]"
+
+    _print_ImmutableDenseMatrix = _print_MutableDenseMatrix = _print_MatrixBase
+
+    def _print_Equality(self, expr):
+        return f"{self._print(expr.lhs)} = {self._print(expr.rhs)}"
+
+    def _print_Mul(self, product):
+        args = product.args
+        if len(args) < 2 or not any(_negative_factor(a) for a in args[1:]):
+            return super()._print_Mul(product)
+        parts = [self._print(a) for a in args]
+        parts = [f"({p})" if _negative_factor(a) and i else p for i, (a, p) in enumerate(zip(args, parts))]
+        return "*".join(parts)
+
+
+def latex(expr) -> str:
+    return _Latex(_LATEX).doprint(expr)
+
+
+def pretty(expr, unicode: bool = True) -> str:
+    return _Pretty({"order": "none", "use_unicode": unicode, "wrap_line": False, "full_prec": True}).doprint(expr)
+
+
+def plain(expr) -> str:
+    return _Plain({"order": "none", "full_prec": True}).doprint(expr)
+
+
+def is_multiline(expr) -> bool:
+    return "\n" in pretty(expr)
+
+
+__all__ = ["latex", "pretty", "plain", "is_multiline", "sp"]

@@ -1,0 +1,57 @@
+"""Markdown with ``$...$`` and ``$$...$$`` math, for GitHub and Jupyter (KaTeX or MathJax)."""
+
+from __future__ import annotations
+
+from derive import printing
+from derive.numbers import approx
+from derive.render import escape
+from derive.render._blocks import fill, is_math, is_user_text, kind
+from derive.render._templates import render_template
+
+
+def _inline(value) -> str:
+    if is_user_text(value):
+        return f"*{escape.markdown(value.value)}*"
+    if is_math(value):
+        return f"${printing.latex(value)}$"
+    return escape.markdown(str(value))
+
+
+def display_math(block, precision: int) -> str:
+    """LaTeX for an equation chain; matrix chains go one part per line so they stay readable."""
+    parts = [printing.latex(p) for p in block.parts]
+    if block.approx is not None:
+        parts.append(("\\approx", printing.latex(approx(block.approx, precision))))
+    tall = sum("matrix" in (p if isinstance(p, str) else p[1]) for p in parts) > 2
+    pieces = [parts[0]]
+    for part in parts[1:]:
+        rel, body = part if isinstance(part, tuple) else ("=", part)
+        pieces.append(f"{'&' if tall else ''}{rel} {body}")
+    if not tall:
+        return " ".join(pieces)
+    return "\\begin{aligned}" + pieces[0] + " " + " \\\\ ".join(pieces[1:]) + "\\end{aligned}"
+
+
+def _block(block, precision: int) -> str:
+    k = kind(block)
+    if k == "prose":
+        return fill(block, escape.markdown_prose, _inline)
+    if k == "equation":
+        return f"$$\n{display_math(block, precision)}\n$$"
+    header = "| " + " | ".join(_inline(c) for c in block.header) + " |"
+    rule = "|" + "---:|" * len(block.header)
+    rows = ["| " + " | ".join(_inline(c) for c in row) + " |" for row in block.rows]
+    return "\n".join([header, rule, *rows])
+
+
+def render(derivation, precision: int = 4) -> str:
+    return render_template(
+        "markdown",
+        "derivation.md.j2",
+        title=escape.markdown_prose(derivation.title),
+        intro=[_block(b, precision) for b in derivation.intro],
+        steps=[
+            {"title": escape.markdown_prose(s.title), "blocks": [_block(b, precision) for b in s.blocks]}
+            for s in derivation.steps
+        ],
+    )

@@ -1,0 +1,131 @@
+"""Terminal output: SymPy's unicode pretty printing, with rich styling only on a real terminal."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+
+from sympy.printing.pretty.stringpict import prettyForm
+
+from derive import printing
+from derive.numbers import approx
+from derive.render._blocks import fill, is_math, is_user_text, kind
+
+WIDTH = 100
+
+
+def _inline(value, precision: int) -> str:
+    if is_user_text(value):
+        return f"“{value.value}”"
+    if is_math(value):
+        shown = printing.pretty(value)
+        return shown if "\n" not in shown else printing.plain(value)
+    return str(value)
+
+
+def _chain(parts, width: int) -> str:
+    """Join pretty forms with ' = ' side by side; wrap to one part per line when too wide."""
+    forms = [printing.pretty(p) for p in parts]
+    pictures = [prettyForm(*_as_form(f)) for f in forms]
+    joined = pictures[0]
+    for pic in pictures[1:]:
+        joined = prettyForm(*joined.right(" = ", pic))
+    text = joined.render(wrap_line=False)
+    if max(len(line) for line in text.splitlines()) <= width:
+        return text
+    lines = [forms[0]]
+    for form in forms[1:]:
+        lines.append(_prefix("= ", form))
+    return "\n".join(lines)
+
+
+def _as_form(text: str):
+    from sympy.printing.pretty.stringpict import stringPict
+
+    lines = text.split("\n")
+    return stringPict(text, baseline=len(lines) // 2).parens("", "")
+
+
+def _prefix(prefix: str, text: str) -> str:
+    lines = text.split("\n")
+    middle = len(lines) // 2
+    pad = " " * len(prefix)
+    return "\n".join((prefix if i == middle else pad) + line for i, line in enumerate(lines))
+
+
+def _equation_text(block, precision: int, width: int) -> str:
+    parts = list(block.parts)
+    text = _chain(parts, width)
+    if block.approx is None:
+        return text
+    rounded = printing.pretty(approx(block.approx, precision))
+    one_line = "\n" not in text and "\n" not in rounded
+    if one_line and len(text) + len(rounded) + 3 <= width:
+        return f"{text} ≈ {rounded}"
+    return text + "\n" + _prefix("≈ ", rounded)
+
+
+def _table_text(block, precision: int) -> str:
+    cells = [[_inline(c, precision) for c in block.header]]
+    cells += [[_inline(c, precision) for c in row] for row in block.rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
+    lines.insert(1, "  ".join("─" * w for w in widths))
+    return "\n".join(lines)
+
+
+def block_text(block, precision: int, width: int) -> str:
+    k = kind(block)
+    if k == "prose":
+        import textwrap
+
+        filled = fill(block, lambda s: s, lambda v: _inline(v, precision))
+        return textwrap.fill(filled, width=width, break_on_hyphens=False)
+    if k == "equation":
+        return _indent(_equation_text(block, precision, width - 4))
+    return _indent(_table_text(block, precision))
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line if line else line for line in text.split("\n"))
+
+
+def render(derivation, precision: int = 4, color: bool | None = None, width: int | None = None) -> str:
+    """Plain text; ``color`` (or a terminal on stdout) adds rich headings when printed."""
+    width = width or min(shutil.get_terminal_size((WIDTH, 24)).columns, WIDTH)
+    out = [derivation.title, "═" * min(len(derivation.title), width), ""]
+    for block in derivation.intro:
+        out += [block_text(block, precision, width), ""]
+    for number, step in enumerate(derivation.steps, 1):
+        heading = f"Step {number}. {step.title}"
+        out += [heading, "─" * min(len(heading), width)]
+        for block in step.blocks:
+            out += [block_text(block, precision, width), ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def wants_color(stream=None) -> bool:
+    import os
+
+    stream = stream or sys.stdout
+    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def echo(text: str) -> None:
+    """Print with rich styling for headings when on a terminal, as plain text otherwise."""
+    if not wants_color():
+        sys.stdout.write(text)
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(highlight=False, soft_wrap=True)
+    lines = text.split("\n")
+    for i, line in enumerate(lines[:-1]):
+        underline = lines[i + 1] if i + 1 < len(lines) else ""
+        if underline and set(underline) in ({"═"}, {"─"}):
+            console.print(Text(line, style="bold magenta" if "═" in underline else "bold cyan"))
+        elif line and set(line) in ({"═"}, {"─"}):
+            console.print(Text(line, style="dim"))
+        else:
+            console.print(Text(line))

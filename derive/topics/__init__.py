@@ -1,0 +1,1 @@
+"""One module per topic; each defines ``TOPIC`` and is discovered by ``derive.registry``."""

@@ -125,6 +125,9 @@ class Topic:
     result: str
     examples: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     example_notes: Mapping[str, str] = field(default_factory=dict)
+    # For the test suite: random raw options, and the same answers from derive.forward (NumPy).
+    sample: Callable[[Any], Mapping[str, str]] | None = None
+    reference: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
 
     def stage(self, name: str) -> Stage:
         for stage in self.stages:

@@ -140,6 +140,21 @@ def _check_x(value, option):
     return inputs.vector_or_matrix(value, option)
 
 
+def _sample(rng):
+    rows, cols = int(rng.integers(1, 4)), int(rng.integers(2, 6))
+    x = "; ".join(" ".join(str(int(v)) for v in rng.integers(-5, 6, cols)) for _ in range(rows))
+    return {"x": x, "temperature": str(rng.choice(["1", "2", "1/2", "0.3"]))}
+
+
+def _reference(options):
+    import numpy as np
+
+    from derive import forward
+
+    x = np.array(options["x"].tolist(), dtype=float)
+    return {"softmax": forward.softmax(x, temperature=float(options["temperature"]))}
+
+
 TOPIC = Topic(
     name="softmax",
     summary="Softmax of a vector or of each matrix row, with temperature and the stable form",
@@ -170,4 +185,6 @@ TOPIC = Topic(
               "temperature": {"x": "2 1 0.1", "temperature": "1/2"}},
     example_notes={"basic": "softmax of 1 2 3", "overflow": "inputs near 1000: the stable form",
                    "temperature": "temperature 1/2 sharpens the distribution"},
+    sample=_sample,
+    reference=_reference,
 )

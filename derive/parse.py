@@ -118,8 +118,10 @@ def parse_vector(text: str, option: str) -> list[sp.Expr]:
     return _row(text, option)
 
 
-def parse_matrix(text: str, option: str) -> sp.Matrix:
-    """``"1 0; 0 1"`` or ``"[[1, 0], [0, 1]]"``; a single row is a 1×n matrix."""
+def matrix_entries(text: str, option: str) -> list[list[str]]:
+    """The raw entry strings of a vector or matrix, row by row (a vector is one row)."""
+    if len(text) > MAX_TEXT:
+        raise InputError(option, f"input is longer than {MAX_TEXT} characters")
     stripped = text.strip()
     if stripped.startswith("[["):
         if not stripped.endswith("]]"):
@@ -127,15 +129,25 @@ def parse_matrix(text: str, option: str) -> sp.Matrix:
         rows = re.split(r"\]\s*,\s*\[", stripped[2:-2])
     else:
         rows = stripped.split(";")
-    parsed = [_row(r, option) for r in rows if r.strip()]
-    if not parsed:
+    entries = []
+    for row in rows:
+        row = row.strip()
+        if row.startswith("[") and row.endswith("]"):
+            row = row[1:-1]
+        if row.strip():
+            entries.append(_split_entries(row))
+    if not entries:
         raise InputError(option, "expected a matrix such as '1 0; 0 1'")
-    widths = {len(r) for r in parsed}
-    if len(widths) != 1:
+    if len({len(r) for r in entries}) != 1:
         raise InputError(
-            option, f"ragged matrix: rows have {', '.join(str(len(r)) for r in parsed)} entries"
+            option, f"ragged matrix: rows have {', '.join(str(len(r)) for r in entries)} entries"
         )
-    return sp.Matrix(parsed)
+    return entries
+
+
+def parse_matrix(text: str, option: str) -> sp.Matrix:
+    """``"1 0; 0 1"`` or ``"[[1, 0], [0, 1]]"``; a single row is a 1×n matrix."""
+    return sp.Matrix([[parse_scalar(e, option) for e in row] for row in matrix_entries(text, option)])
 
 
 def parse_vector_or_matrix(text: str, option: str) -> sp.Matrix:

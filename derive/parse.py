@@ -22,21 +22,28 @@ _FUNCTIONS = {"sqrt": sp.sqrt, "exp": sp.exp, "sin": sp.sin, "cos": sp.cos}
 _NAMES = {"e": sp.E, "pi": sp.pi}
 
 
-def _number(node: ast.AST, option: str, depth: int = 0) -> sp.Expr:
+def _number(node: ast.AST, option: str, depth: int = 0, source: str = "") -> sp.Expr:
     if depth > MAX_DEPTH:
         raise InputError(option, "expression is nested too deeply")
     if isinstance(node, ast.Constant) and type(node.value) in (int, float):
         if isinstance(node.value, float):
-            return sp.Rational(Fraction(repr(node.value)))
+            literal = ast.get_source_segment(source, node) or repr(node.value)
+            exponent = re.search(r"[eE]([+-]?\d+)$", literal)
+            if exponent and abs(int(exponent.group(1))) > 1000:
+                raise InputError(option, f"exponent too large in {literal[:40]!r}")
+            try:
+                return sp.Rational(Fraction(literal))
+            except (ValueError, ZeroDivisionError):
+                raise InputError(option, f"could not read the number {literal[:40]!r}") from None
         return sp.Integer(node.value)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        value = _number(node.operand, option, depth + 1)
+        value = _number(node.operand, option, depth + 1, source)
         return -value if isinstance(node.op, ast.USub) else value
     if isinstance(node, ast.BinOp) and isinstance(
         node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
     ):
-        left = _number(node.left, option, depth + 1)
-        right = _number(node.right, option, depth + 1)
+        left = _number(node.left, option, depth + 1, source)
+        right = _number(node.right, option, depth + 1, source)
         if isinstance(node.op, ast.Add):
             return left + right
         if isinstance(node.op, ast.Sub):
@@ -59,7 +66,7 @@ def _number(node: ast.AST, option: str, depth: int = 0) -> sp.Expr:
         and len(node.args) == 1
         and not node.keywords
     ):
-        return _FUNCTIONS[node.func.id](_number(node.args[0], option, depth + 1))
+        return _FUNCTIONS[node.func.id](_number(node.args[0], option, depth + 1, source))
     raise InputError(
         option,
         "expected numbers such as 2, -0.5, 1/3, sqrt(2), e, pi, exp(1), sin(pi/6)",
@@ -81,7 +88,8 @@ def _preview(text: str) -> str:
 
 def parse_scalar(text: str, option: str) -> sp.Expr:
     """A single exact number such as ``0.5``, ``1/3`` or ``sqrt(2)``."""
-    value = _number(_tree(str(text), option), option)
+    text = str(text).strip()
+    value = _number(_tree(text, option), option, source=text)
     if not value.is_real:
         raise InputError(option, "expected a real number")
     return value

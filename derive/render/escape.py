@@ -6,7 +6,7 @@ import re
 
 _LATEX = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
-    "^": r"\textasciicircum{}", "_": r"\_", "~": r"\textasciitilde{}", "%": r"\%",
+    "^": r"\^{}", "_": r"\_", "~": r"\~{}", "%": r"\%",
     "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}", '"': "''",
 }
 _LATEX_RE = re.compile("|".join(re.escape(k) for k in _LATEX))
@@ -15,8 +15,17 @@ _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
 def latex(text: str) -> str:
+    """Escape for pdflatex with only base fonts: characters beyond Latin-1 are spelled U+XXXX."""
     text = _LATEX_RE.sub(lambda m: _LATEX[m.group()], text)
-    return "".join(ch if ch.isprintable() or ch == "\n" else "" for ch in text)
+    return "".join(_latex_char(ch) for ch in text)
+
+
+def _latex_char(ch: str) -> str:
+    if ch == "\n" or (ch.isprintable() and ord(ch) < 0x100):
+        return ch
+    if not ch.isprintable():
+        return ""
+    return f"\texttt{{U+{ord(ch):04X}}}"
 
 
 def markdown(text: str) -> str:

@@ -52,7 +52,9 @@ def main() -> None:
     print(f"import sympy                      median {base * 1000:7.1f} ms")
     for name in ("piped", "terminal"):
         median = statistics.median(timings[name])
-        print(f"derive softmax --x '1 2 3' ({name:8}) median {median * 1000:7.1f} ms  ratio {median / base:.2f}")
+        print(
+            f"derive softmax --x '1 2 3' ({name:8}) median {median * 1000:7.1f} ms  ratio {median / base:.2f}"
+        )
 
 
 if __name__ == "__main__":

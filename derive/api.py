@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from derive import registry
 from derive.errors import InputError
@@ -14,7 +15,9 @@ def parse_options(topic: Topic, raw: Mapping[str, Any], example: str | None = No
     if example is not None:
         if example not in topic.examples:
             choices = ", ".join(topic.examples) or "none"
-            raise InputError("--example", f"unknown example {example!r} for {topic.name} (choose from: {choices})")
+            raise InputError(
+                "--example", f"unknown example {example!r} for {topic.name} (choose from: {choices})"
+            )
         raw = {**topic.examples[example], **{k: v for k, v in raw.items() if v is not None}}
     known = {o.name for o in topic.options}
     unknown = sorted(set(raw) - known)
@@ -25,7 +28,10 @@ def parse_options(topic: Topic, raw: Mapping[str, Any], example: str | None = No
         value = raw.get(option.name)
         if value is None:
             if option.required:
-                raise InputError(option.flag, "is required" + (f" (or use --example; see 'derive topics')" if topic.examples else ""))
+                raise InputError(
+                    option.flag,
+                    "is required" + (" (or use --example; see 'derive topics')" if topic.examples else ""),
+                )
             value = option.default
         parsed[option.name] = None if value is None else option.parse(value, option.flag)
     return parsed

@@ -8,8 +8,9 @@ answers ("follows through": right method, wrong input), so no error is counted t
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import mpmath
 import sympy as sp
@@ -121,7 +122,9 @@ def _parse_answer(raw: str, expected, rtol, atol) -> _Given:
         return _Given(list(tokens), tuple(tokens), tuple(None for _ in tokens), tuple(tokens))
     rows = parse.matrix_entries(raw, option)
     values = [[parse.parse_scalar(e, option) for e in row] for row in rows]
-    tolerances = tuple(_tolerance(e, v, rtol, atol) for row, vrow in zip(rows, values) for e, v in zip(row, vrow))
+    tolerances = tuple(
+        _tolerance(e, v, rtol, atol) for row, vrow in zip(rows, values) for e, v in zip(row, vrow)
+    )
     flat = tuple(v for row in values for v in row)
     if isinstance(expected, sp.MatrixBase):
         if len(flat) == len(expected):
@@ -165,7 +168,9 @@ def parse_answers(topic: Topic, answers: Sequence[str]) -> dict[str, str]:
         if not sep or not value.strip():
             raise InputError("--answer", f"expected ID=VALUE, got {answer[:40]!r}")
         if name not in topic.answer_ids:
-            raise InputError("--answer", f"unknown answer id {name[:40]!r}; expected one of {', '.join(topic.answer_ids)}")
+            raise InputError(
+                "--answer", f"unknown answer id {name[:40]!r}; expected one of {', '.join(topic.answer_ids)}"
+            )
         if name in parsed:
             raise InputError("--answer", f"answer {name!r} given twice")
         parsed[name] = value
@@ -181,8 +186,14 @@ def _safely(compute, values: Values):
         return None
 
 
-def check(topic: Topic, raw_options, answers: Sequence[str], example: str | None = None,
-          rtol: float | None = None, atol: float | None = None) -> Report:
+def check(
+    topic: Topic,
+    raw_options,
+    answers: Sequence[str],
+    example: str | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+) -> Report:
     """Judge every given answer; see the module docstring for the order of diagnoses."""
     for name, value in (("--rtol", rtol), ("--atol", atol)):
         if value is not None and not (value >= 0):

@@ -19,12 +19,18 @@ def _topic_options(topic):
     decorators = []
     for option in topic.options:
         if option.flag_value is not None:
-            decorators.append(click.option(option.flag, option.name, flag_value=option.flag_value,
-                                           default=None, help=option.help))
+            decorators.append(
+                click.option(
+                    option.flag, option.name, flag_value=option.flag_value, default=None, help=option.help
+                )
+            )
         else:
             shown = f" [default: {option.default}]" if option.default is not None else ""
-            decorators.append(click.option(option.flag, option.name, default=None, metavar="VALUE",
-                                           help=option.help + shown))
+            decorators.append(
+                click.option(
+                    option.flag, option.name, default=None, metavar="VALUE", help=option.help + shown
+                )
+            )
     return decorators
 
 
@@ -47,7 +53,6 @@ def _topic_command(name: str) -> click.Command:
     def run_topic(fmt, output, force, precision, example, fragment, **kwargs):
         from derive.api import prepare
         from derive.model import run
-        from derive.render import render
 
         settings = {"precision": precision}
         if fragment:
@@ -58,12 +63,20 @@ def _topic_command(name: str) -> click.Command:
         _emit(derivation, fmt, output, force, settings)
 
     common = [
-        click.option("-f", "--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default="terminal",
-                     help="output format"),
+        click.option(
+            "-f",
+            "--format",
+            "fmt",
+            type=click.Choice(OUTPUT_FORMATS),
+            default="terminal",
+            help="output format",
+        ),
         click.option("-o", "--output", type=click.Path(dir_okay=False), help="write to FILE atomically"),
         click.option("--force", is_flag=True, help="overwrite an existing --output file"),
         click.option("--precision", type=click.IntRange(0, 12), default=4, help="decimals shown"),
-        click.option("--example", metavar="NAME", help=f"built-in example: {', '.join(topic.examples) or 'none'}"),
+        click.option(
+            "--example", metavar="NAME", help=f"built-in example: {', '.join(topic.examples) or 'none'}"
+        ),
         click.option("--fragment", is_flag=True, help="LaTeX body only, for pasting"),
     ]
     return click.command(name, help=topic.summary)(_apply(common + _topic_options(topic), run_topic))
@@ -102,10 +115,19 @@ def _check_command(name: str) -> click.Command:
 
     common = [
         click.option("-f", "--format", "fmt", type=click.Choice(("terminal", "json")), default="terminal"),
-        click.option("--answer", "answers", multiple=True, metavar="ID=VALUE",
-                     help=f"a hand-computed answer; ids: {', '.join(topic.answer_ids)}"),
-        click.option("--rtol", type=float, default=None, help="relative tolerance (default: from the decimals written)"),
-        click.option("--atol", type=float, default=None, help="absolute tolerance (default: from the decimals written)"),
+        click.option(
+            "--answer",
+            "answers",
+            multiple=True,
+            metavar="ID=VALUE",
+            help=f"a hand-computed answer; ids: {', '.join(topic.answer_ids)}",
+        ),
+        click.option(
+            "--rtol", type=float, default=None, help="relative tolerance (default: from the decimals written)"
+        ),
+        click.option(
+            "--atol", type=float, default=None, help="absolute tolerance (default: from the decimals written)"
+        ),
         click.option("--example", metavar="NAME", help="built-in example to take the inputs from"),
     ]
     return click.command(name, help=topic.summary)(_apply(common + _topic_options(topic), run_check))
@@ -134,7 +156,9 @@ class _TopicGroup(click.Group):
         return self._factory(name)
 
 
-@click.group(cls=_TopicGroup, factory=_topic_command, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=_TopicGroup, factory=_topic_command, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(package_name="derive", message="derive %(version)s")
 def main():
     """Worked solutions for the mathematics of transformers."""

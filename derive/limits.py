@@ -12,6 +12,5 @@ def check_shape(option: str, matrix, rows: int = MAX_TOKENS, cols: int = MAX_DIM
     if matrix.rows > rows or matrix.cols > cols:
         raise InputError(
             option,
-            f"{matrix.rows}×{matrix.cols} is too large for a worked solution "
-            f"(at most {rows}×{cols})",
+            f"{matrix.rows}×{matrix.cols} is too large for a worked solution (at most {rows}×{cols})",
         )

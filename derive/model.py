@@ -6,9 +6,10 @@ and the grading of a student's answers) is derived from these few frozen objects
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Callable, Mapping, Union
+from typing import Any
 
 import sympy as sp
 
@@ -20,7 +21,7 @@ class Text:
     value: str
 
 
-Inline = Union[sp.Basic, Text, str, int]
+Inline = sp.Basic | Text | str | int
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class Table:
     rows: tuple[tuple[Inline, ...], ...]
 
 
-Block = Union[Prose, Equation, Table]
+Block = Prose | Equation | Table
 
 
 class Values(Mapping):
@@ -71,7 +72,7 @@ class Values(Mapping):
         except KeyError:
             raise AttributeError(key) from None
 
-    def updated(self, **changes: Any) -> "Values":
+    def updated(self, **changes: Any) -> Values:
         return Values({**self._data, **changes})
 
 
@@ -120,7 +121,7 @@ class Topic:
     name: str
     summary: str
     options: tuple[Option, ...]
-    prepare: Callable[[Mapping[str, Any]], "Givens"]
+    prepare: Callable[[Mapping[str, Any]], Givens]
     stages: tuple[Stage, ...]
     result: str
     examples: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -198,6 +199,4 @@ def run(topic: Topic, givens: Givens) -> Derivation:
         value = stage.compute(values)
         values = values.updated(**{stage.name: value})
         steps.append(Step(stage.name, stage.title, tuple(stage.explain(values)), value, stage.answer))
-    return Derivation(
-        topic.name, givens.title, dict(givens.params), givens.intro, tuple(steps), topic.result
-    )
+    return Derivation(topic.name, givens.title, dict(givens.params), givens.intro, tuple(steps), topic.result)

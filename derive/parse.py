@@ -39,9 +39,7 @@ def _number(node: ast.AST, option: str, depth: int = 0, source: str = "") -> sp.
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         value = _number(node.operand, option, depth + 1, source)
         return -value if isinstance(node.op, ast.USub) else value
-    if isinstance(node, ast.BinOp) and isinstance(
-        node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
-    ):
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)):
         left = _number(node.left, option, depth + 1, source)
         right = _number(node.right, option, depth + 1, source)
         if isinstance(node.op, ast.Add):

@@ -94,7 +94,9 @@ def latex(expr) -> str:
 
 
 def pretty(expr, unicode: bool = True) -> str:
-    return _Pretty({"order": "none", "use_unicode": unicode, "wrap_line": False, "full_prec": True}).doprint(expr)
+    return _Pretty({"order": "none", "use_unicode": unicode, "wrap_line": False, "full_prec": True}).doprint(
+        expr
+    )
 
 
 def plain(expr) -> str:

@@ -55,8 +55,13 @@ def as_dict(report) -> dict:
                 "hint": item.hint,
                 "shape": item.shape_note,
                 "entries": [
-                    {"row": e.row, "col": e.col, "given": to_float(e.given), "expected": to_float(e.expected),
-                     "correct": e.correct}
+                    {
+                        "row": e.row,
+                        "col": e.col,
+                        "given": to_float(e.given),
+                        "expected": to_float(e.expected),
+                        "correct": e.correct,
+                    }
                     for e in item.entries
                 ],
             }

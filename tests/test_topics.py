@@ -43,8 +43,13 @@ def test_exact_values_equal_numpy_reference(topic, seed):
     assert reference, "the reference must cover at least one answer"
     for name, expected in reference.items():
         got = _numeric(answers[name])
-        np.testing.assert_allclose(np.reshape(got, np.shape(expected)), expected, rtol=1e-9, atol=1e-12,
-                                   err_msg=f"{topic.name}.{name} with {raw}")
+        np.testing.assert_allclose(
+            np.reshape(got, np.shape(expected)),
+            expected,
+            rtol=1e-9,
+            atol=1e-12,
+            err_msg=f"{topic.name}.{name} with {raw}",
+        )
 
 
 @pytest.mark.parametrize("topic", TOPICS, ids=lambda t: t.name)
@@ -86,7 +91,10 @@ def test_latex_golden_compiles(topic_name, example, tmp_path):
     source.write_text(render(_derive(topic_name, example), "latex"), encoding="utf-8")
     result = subprocess.run(
         [pdflatex, "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", source.name],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout[-2000:]
     assert (tmp_path / "doc.pdf").stat().st_size > 1000

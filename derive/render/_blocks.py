@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import string
-from typing import Callable
+from collections.abc import Callable
 
 import sympy as sp
 

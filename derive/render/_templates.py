@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 
@@ -13,16 +13,19 @@ def template_dir() -> Path:
     return packaged if packaged.is_dir() else here.parent / "templates"
 
 
-@lru_cache(maxsize=None)
+@cache
 def environment(fmt: str):
     import jinja2
 
     options = {}
     if fmt == "latex":
         options = dict(
-            block_start_string="((*", block_end_string="*))",
-            variable_start_string="(((", variable_end_string=")))",
-            comment_start_string="((#", comment_end_string="#))",
+            block_start_string="((*",
+            block_end_string="*))",
+            variable_start_string="(((",
+            variable_end_string=")))",
+            comment_start_string="((#",
+            comment_end_string="#))",
         )
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(template_dir() / fmt)),

@@ -24,13 +24,17 @@ def _block(block, precision: int) -> str:
     if k == "equation":
         math = display_math(block, precision)
         if math.startswith("\\begin{aligned}"):
-            return "\\begin{align*}" + math[len("\\begin{aligned}") : -len("\\end{aligned}")] + "\\end{align*}"
+            return (
+                "\\begin{align*}" + math[len("\\begin{aligned}") : -len("\\end{aligned}")] + "\\end{align*}"
+            )
         return f"\\[\n{math}\n\\]"
     columns = "r" * len(block.header)
     header = " & ".join(_inline(c) for c in block.header)
     rows = " \\\\\n".join(" & ".join(_inline(c) for c in row) for row in block.rows)
-    return (f"\\begin{{center}}\\begin{{tabular}}{{{columns}}}\n\\toprule\n{header} \\\\\n\\midrule\n"
-            f"{rows} \\\\\n\\bottomrule\n\\end{{tabular}}\\end{{center}}")
+    return (
+        f"\\begin{{center}}\\begin{{tabular}}{{{columns}}}\n\\toprule\n{header} \\\\\n\\midrule\n"
+        f"{rows} \\\\\n\\bottomrule\n\\end{{tabular}}\\end{{center}}"
+    )
 
 
 def render(derivation, precision: int = 4, fragment: bool = False) -> str:

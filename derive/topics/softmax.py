@@ -6,7 +6,6 @@ import sympy as sp
 
 from derive import inputs, limits
 from derive.blocks import eq, needs_approx, prose, same, unevaluated_sum
-from derive.errors import InputError
 from derive.model import Givens, Mistake, Option, Stage, Topic
 
 x_i, z_i, z_j, T, p_i, m = sp.symbols("x_i z_i z_j T p_i m")
@@ -58,11 +57,16 @@ def _scale(v):
 
 def _explain_scale(v):
     if v.T == 1:
-        return (prose("With {T} the logits are the inputs themselves: {z}.", T=same(T, 1), z=same(z_i, x_i)),
-                eq(sp.Symbol("z"), v.z))
+        return (
+            prose("With {T} the logits are the inputs themselves: {z}.", T=same(T, 1), z=same(z_i, x_i)),
+            eq(sp.Symbol("z"), v.z),
+        )
     return (
-        prose("Divide every input by the temperature {T}. A temperature above 1 flattens "
-              "the distribution; below 1 it sharpens it.", T=same(T, v.T)),
+        prose(
+            "Divide every input by the temperature {T}. A temperature above 1 flattens "
+            "the distribution; below 1 it sharpens it.",
+            T=same(T, v.T),
+        ),
         eq(sp.Symbol("z"), sp.Symbol("x") / v.T, v.z, approx=v.z if needs_approx(v.z) else None),
     )
 
@@ -72,15 +76,22 @@ def _exp(v):
 
 
 def _explain_exp(v):
-    blocks = [prose("Exponentiate every logit. Each {e} is positive, so no probability can be negative.",
-                    e=sp.exp(z_i))]
+    blocks = [
+        prose(
+            "Exponentiate every logit. Each {e} is positive, so no probability can be negative.",
+            e=sp.exp(z_i),
+        )
+    ]
     blocks.append(eq(sp.exp(sp.Symbol("z")), v.exp, approx=v.exp))
     biggest = max(sp.N(e, 30) for e in v.exp)
     if biggest > FLOAT64_MAX:
-        blocks.append(prose(
-            "These exponentials exceed the largest float64 number (about {big}), so a direct "
-            "floating-point computation would overflow to infinity. The stable form below avoids this.",
-            big=sp.Float("1.8e308", 2)))
+        blocks.append(
+            prose(
+                "These exponentials exceed the largest float64 number (about {big}), so a direct "
+                "floating-point computation would overflow to infinity. The stable form below avoids this.",
+                big=sp.Float("1.8e308", 2),
+            )
+        )
     return tuple(blocks)
 
 
@@ -92,8 +103,9 @@ def _explain_sum(v):
     blocks = [prose("Add the exponentials of each row; this is the normaliser.")]
     for r in range(v.exp.rows):
         total = v.sum[r, 0]
-        blocks.append(eq(sp.Sum(sp.exp(z_j), (j, 1, v.exp.cols)), unevaluated_sum(v.exp.row(r)),
-                         approx=total))
+        blocks.append(
+            eq(sp.Sum(sp.exp(z_j), (j, 1, v.exp.cols)), unevaluated_sum(v.exp.row(r)), approx=total)
+        )
     return tuple(blocks)
 
 
@@ -105,8 +117,11 @@ def _explain_softmax(v):
     blocks = [prose("Divide each exponential by its row's sum. The results are the probabilities.")]
     blocks.append(eq(SOFTMAX_Z, v.softmax, approx=v.softmax))
     sums = [sum(sp.N(e, 30) for e in v.softmax.row(r)) for r in range(v.softmax.rows)]
-    blocks.append(prose("Check: every row sums to {one} (up to rounding of the decimals).",
-                        one=sp.Integer(round(sums[0]))))
+    blocks.append(
+        prose(
+            "Check: every row sums to {one} (up to rounding of the decimals).", one=sp.Integer(round(sums[0]))
+        )
+    )
     return tuple(blocks)
 
 
@@ -118,12 +133,20 @@ def _explain_stable(v):
     tops = sp.Matrix([[_row_max(v.z.row(r))] for r in range(v.z.rows)])
     shifted = sp.Matrix(v.z.rows, v.z.cols, lambda r, c: v.z[r, c] - tops[r, 0])
     return (
-        prose("Subtracting the row maximum {m} first gives the same probabilities, because the "
-              "factor {em} cancels between numerator and denominator:", m=m, em=sp.exp(-m)),
-        eq(sp.exp(z_i) / sp.Sum(sp.exp(z_j), (j, 1, n)),
-           sp.exp(z_i - m) / sp.Sum(sp.exp(z_j - m), (j, 1, n))),
-        prose("Here the shifted logits are {s}: every exponent is at most 0, so every exponential "
-              "lies in (0, 1] and nothing can overflow.", s=shifted),
+        prose(
+            "Subtracting the row maximum {m} first gives the same probabilities, because the "
+            "factor {em} cancels between numerator and denominator:",
+            m=m,
+            em=sp.exp(-m),
+        ),
+        eq(
+            sp.exp(z_i) / sp.Sum(sp.exp(z_j), (j, 1, n)), sp.exp(z_i - m) / sp.Sum(sp.exp(z_j - m), (j, 1, n))
+        ),
+        prose(
+            "Here the shifted logits are {s}: every exponent is at most 0, so every exponential "
+            "lies in (0, 1] and nothing can overflow.",
+            s=shifted,
+        ),
         eq(SOFTMAX_Z, softmax_rows(v.z, shown=True), approx=v.stable),
     )
 
@@ -174,17 +197,26 @@ TOPIC = Topic(
             _explain_softmax,
             mistakes=(
                 Mistake("no-exp", "Exponentiate each value before dividing by the row sum.", _no_exp),
-                Mistake("no-temperature", "Divide the logits by the temperature T before exponentiating.",
-                        _no_temperature),
+                Mistake(
+                    "no-temperature",
+                    "Divide the logits by the temperature T before exponentiating.",
+                    _no_temperature,
+                ),
             ),
         ),
         Stage("stable", "The numerically stable form", _stable, _explain_stable, answer=False),
     ),
     result="softmax",
-    examples={"basic": {"x": "1 2 3"}, "overflow": {"x": "1000 1001 1002"},
-              "temperature": {"x": "2 1 0.1", "temperature": "1/2"}},
-    example_notes={"basic": "softmax of 1 2 3", "overflow": "inputs near 1000: the stable form",
-                   "temperature": "temperature 1/2 sharpens the distribution"},
+    examples={
+        "basic": {"x": "1 2 3"},
+        "overflow": {"x": "1000 1001 1002"},
+        "temperature": {"x": "2 1 0.1", "temperature": "1/2"},
+    },
+    example_notes={
+        "basic": "softmax of 1 2 3",
+        "overflow": "inputs near 1000: the stable form",
+        "temperature": "temperature 1/2 sharpens the distribution",
+    },
     sample=_sample,
     reference=_reference,
 )

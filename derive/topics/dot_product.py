@@ -128,7 +128,7 @@ def _explain_cosine(v):
     return (
         prose(
             "Divide the dot product by both lengths. The result always lies between -1 and 1 "
-            "(the Cauchy–Schwarz inequality):"
+            "(the Cauchy-Schwarz inequality):"
         ),
         eq(
             *_distinct(COS, a * b / (sp.Abs(a) * sp.Abs(b)), written, v.cosine),

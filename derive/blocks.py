@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derive.model import Equation, Prose, Table, Text
+from derive.model import Equation, Figure, Prose, Table, Text
 
 
 def prose(template: str, **fields) -> Prose:
@@ -18,6 +18,55 @@ def eq(*parts, approx=None) -> Equation:
 
 def table(header, rows) -> Table:
     return Table(tuple(header), tuple(tuple(r) for r in rows))
+
+
+def heatmap(
+    name: str, title: str, values, row_labels, col_labels, xlabel: str = "", ylabel: str = ""
+) -> Figure:
+    """``values`` may be exact; they are stored as floats so drawing needs no SymPy."""
+    floats = [[float(sp.N(v)) for v in row] for row in _rows(values)]
+    return Figure(
+        name,
+        "heatmap",
+        title,
+        {
+            "values": floats,
+            "row_labels": [str(r) for r in row_labels],
+            "col_labels": [str(c) for c in col_labels],
+            "xlabel": xlabel,
+            "ylabel": ylabel,
+        },
+    )
+
+
+def curves(name: str, title: str, x, series, xlabel: str, ylabel: str) -> Figure:
+    return Figure(
+        name,
+        "curves",
+        title,
+        {
+            "x": [float(v) for v in x],
+            "series": {k: [float(v) for v in ys] for k, ys in series.items()},
+            "xlabel": xlabel,
+            "ylabel": ylabel,
+        },
+    )
+
+
+def vectors(name: str, title: str, arrows) -> Figure:
+    """``arrows`` maps a label to a 2-D vector drawn from the origin."""
+    return Figure(
+        name,
+        "vectors",
+        title,
+        {"vectors": {k: [float(sp.N(v[0])), float(sp.N(v[1]))] for k, v in arrows.items()}},
+    )
+
+
+def _rows(values):
+    if isinstance(values, sp.MatrixBase):
+        return values.tolist()
+    return [list(r) for r in values]
 
 
 def user(text: str) -> Text:

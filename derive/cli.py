@@ -78,6 +78,12 @@ def _topic_command(name: str) -> click.Command:
             "--example", metavar="NAME", help=f"built-in example: {', '.join(topic.examples) or 'none'}"
         ),
         click.option("--fragment", is_flag=True, help="LaTeX body only, for pasting"),
+        click.option(
+            "--figures",
+            type=click.Path(file_okay=False),
+            default=None,
+            help="folder for PNG figures (default with -o: FILE's name + '-figures')",
+        ),
     ]
     return click.command(name, help=topic.summary)(_apply(common + _topic_options(topic), run_topic))
 

@@ -48,7 +48,21 @@ class Table:
     rows: tuple[tuple[Inline, ...], ...]
 
 
-Block = Prose | Equation | Table
+@dataclass(frozen=True)
+class Figure:
+    """A picture described by plain numbers; drawn (lazily, with matplotlib) only when written.
+
+    ``kind`` is one of ``heatmap`` (data: values, row_labels, col_labels), ``curves``
+    (data: x, series {label: ys}, xlabel, ylabel) or ``vectors`` (data: vectors {label: (x, y)}).
+    """
+
+    name: str
+    kind: str
+    title: str
+    data: Mapping[str, Any]
+
+
+Block = Prose | Equation | Table | Figure
 
 
 class Values(Mapping):

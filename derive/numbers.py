@@ -2,32 +2,64 @@
 
 from __future__ import annotations
 
-import math
+from decimal import Decimal as PyDecimal
 from typing import Any
 
-import mpmath
 import sympy as sp
 
 WORK_DPS = 30
 
 
-def _rounded(value: sp.Expr, decimals: int) -> sp.Float:
-    """A Float that prints with exactly ``decimals`` places (or that many significant digits)."""
-    number = sp.N(value, WORK_DPS)
+class Decimal(sp.AtomicExpr):
+    """A rounded number that prints exactly as written, trailing zeros included (0.0100)."""
+
+    is_number = True
+
+    def __new__(cls, text: str):
+        obj = super().__new__(cls)
+        obj.text = text
+        return obj
+
+    def _hashable_content(self):
+        return (self.text,)
+
+    def __float__(self) -> float:
+        return float(self.text)
+
+    def _mantissa_exponent(self):
+        mantissa, _, exponent = self.text.partition("e")
+        return mantissa, int(exponent) if exponent else None
+
+    def _latex(self, printer) -> str:
+        mantissa, exponent = self._mantissa_exponent()
+        return mantissa if exponent is None else f"{mantissa} \\times 10^{{{exponent}}}"
+
+    def _pretty(self, printer):
+        from sympy.printing.pretty.stringpict import prettyForm
+
+        mantissa, exponent = self._mantissa_exponent()
+        return prettyForm(mantissa if exponent is None else f"{mantissa}e{exponent:+d}")
+
+    def _sympystr(self, printer) -> str:
+        return self.text
+
+
+def _rounded(value, decimals: int) -> Decimal:
+    """Fixed decimals, or scientific notation for very large or very small magnitudes."""
+    number = PyDecimal(str(sp.N(value, WORK_DPS)))
     if number == 0:
-        return sp.Float(0, max(decimals, 1))
-    magnitude = int(mpmath.floor(mpmath.log10(abs(number._to_mpmath(WORK_DPS * 4)))))
+        return Decimal(f"{0:.{decimals}f}")
+    magnitude = number.adjusted()
     if magnitude >= 6 or magnitude < -decimals:
-        return sp.Float(number, decimals + 1)
-    rounded = round(sp.Rational(number), decimals)
-    magnitude = int(math.floor(math.log10(abs(rounded)))) if rounded else -decimals
-    return sp.Float(rounded, max(decimals + magnitude + 1, 1))
+        return Decimal(f"{number:.{decimals}e}".replace("e+", "e"))
+    text = f"{number:.{decimals}f}"
+    return Decimal(text[1:] if text.startswith("-") and not text.strip("-0.") else text)
 
 
 def approx(value: Any, decimals: int) -> Any:
     """The same shape as ``value`` with every entry rounded for display."""
     if isinstance(value, sp.MatrixBase):
-        return value.applyfunc(lambda entry: _rounded(entry, decimals))
+        return sp.Matrix(value.rows, value.cols, [_rounded(entry, decimals) for entry in value])
     return _rounded(sp.sympify(value), decimals)
 
 

@@ -18,7 +18,26 @@ def _negative_factor(arg) -> bool:
     return arg.is_Number and arg.is_negative
 
 
+def _hidden_product(term) -> bool:
+    """An unevaluated product whose first factor is negative, which SymPy would fold into a minus sign."""
+    return term.is_Mul and len(term.args) > 1 and _negative_factor(term.args[0])
+
+
 class _Latex(LatexPrinter):
+    def _print_Add(self, expr, order=None):
+        """Keep unevaluated products visible: ``1 \\cdot (-3) + (-2) \\cdot 6``, not ``- 12``."""
+        terms = list(expr.args) if self.order == "none" else None
+        if not terms or not any(_hidden_product(t) for t in terms):
+            return super()._print_Add(expr, order)
+        parts = []
+        for index, term in enumerate(terms):
+            text = self._print(term)
+            if _hidden_product(term) or not (index and text.startswith("-")):
+                parts.append(("+ " if index else "") + text)
+            else:
+                parts.append("- " + text[1:].lstrip())
+        return " ".join(parts)
+
     def _print_Float(self, expr):
         text = super()._print_Float(expr)
         return text.replace("\\cdot", "\\times")
@@ -100,7 +119,8 @@ def pretty(expr, unicode: bool = True) -> str:
 
 
 def plain(expr) -> str:
-    return _Plain({"order": "none", "full_prec": True}).doprint(expr)
+    """One line for prose and tables; powers written as ``^`` as people type them."""
+    return _Plain({"order": "none", "full_prec": True}).doprint(expr).replace("**", "^")
 
 
 def is_multiline(expr) -> bool:

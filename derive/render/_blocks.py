@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import sympy as sp
 
-from derive.model import Equation, Prose, Table, Text
+from derive.model import Equation, Figure, Prose, Table, Text
 
 _FORMATTER = string.Formatter()
 
@@ -29,6 +29,8 @@ def kind(block) -> str:
         return "equation"
     if isinstance(block, Table):
         return "table"
+    if isinstance(block, Figure):
+        return "figure"
     raise TypeError(f"unknown block kind {type(block).__name__}")
 
 

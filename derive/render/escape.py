@@ -36,7 +36,33 @@ def _latex_char(ch: str) -> str:
         return ch
     if not ch.isprintable():
         return ""
-    return f"\texttt{{U+{ord(ch):04X}}}"
+    return f"\\texttt{{U+{ord(ch):04X}}}"
+
+
+_PROSE_LATEX = {
+    "–": "--",
+    "—": "---",
+    "…": r"\ldots{}",
+    "×": r"\(\times\)",
+    "−": "-",
+    "≈": r"\(\approx\)",
+    "→": r"\(\to\)",
+    "√": r"\(\surd\)",
+    "⊙": r"\(\odot\)",
+    "·": r"\(\cdot\)",
+    "≤": r"\(\le\)",
+    "≥": r"\(\ge\)",
+    "∞": r"\(\infty\)",
+    "“": "``",
+    "”": "''",
+    "’": "'",
+    "‘": "`",
+}
+
+
+def latex_prose(text: str) -> str:
+    """Our own prose: typographic characters become their LaTeX spellings, the rest is escaped."""
+    return "".join(_PROSE_LATEX.get(ch) or latex(ch) for ch in text)
 
 
 def markdown(text: str) -> str:

@@ -6,6 +6,7 @@ import json
 
 from derive.numbers import to_exact, to_float
 from derive.render import terminal
+from derive.render._blocks import kind
 
 
 def as_dict(derivation, precision: int = 4) -> dict:
@@ -22,7 +23,11 @@ def as_dict(derivation, precision: int = 4) -> dict:
             {
                 "name": step.name,
                 "title": step.title,
-                "text": "\n\n".join(terminal.block_text(b, precision, terminal.WIDTH) for b in step.blocks),
+                "text": "\n\n".join(
+                    terminal.block_text(b, precision, terminal.WIDTH)
+                    for b in step.blocks
+                    if kind(b) != "figure"
+                ),
             }
             for step in derivation.steps
         ],

@@ -14,13 +14,20 @@ def _inline(value) -> str:
         return f"\\emph{{{escape.latex(value.value)}}}"
     if is_math(value):
         return f"\\({printing.latex(value)}\\)"
-    return escape.latex(str(value))
+    return escape.latex_prose(str(value))
 
 
-def _block(block, precision: int) -> str:
+def _block(block, precision: int, figures=None) -> str:
     k = kind(block)
+    if k == "figure":
+        if not figures:
+            return ""
+        return (
+            f"\\begin{{center}}\n\\includegraphics[width=0.7\\linewidth]{{{figures.save(block)}}}\n"
+            f"\\par\\small {escape.latex_prose(block.title)}\n\\end{{center}}"
+        )
     if k == "prose":
-        return fill(block, escape.latex, _inline)
+        return fill(block, escape.latex_prose, _inline)
     if k == "equation":
         math = display_math(block, precision)
         if math.startswith("\\begin{aligned}"):
@@ -37,14 +44,16 @@ def _block(block, precision: int) -> str:
     )
 
 
-def render(derivation, precision: int = 4, fragment: bool = False) -> str:
+def render(derivation, precision: int = 4, fragment: bool = False, figures=None) -> str:
+    """``figures`` (a FigureSink) writes the pictures; without one they are left out."""
+
+    def blocks(items):
+        return [text for text in (_block(b, precision, figures) for b in items) if text]
+
     return render_template(
         "latex",
         "fragment.tex.j2" if fragment else "document.tex.j2",
-        title=escape.latex(derivation.title),
-        intro=[_block(b, precision) for b in derivation.intro],
-        steps=[
-            {"title": escape.latex(s.title), "blocks": [_block(b, precision) for b in s.blocks]}
-            for s in derivation.steps
-        ],
+        title=escape.latex_prose(derivation.title),
+        intro=blocks(derivation.intro),
+        steps=[{"title": escape.latex_prose(s.title), "blocks": blocks(s.blocks)} for s in derivation.steps],
     )

@@ -14,7 +14,7 @@ def _inline(value) -> str:
         return f"*{escape.markdown(value.value)}*"
     if is_math(value):
         return f"${printing.latex(value)}$"
-    return escape.markdown(str(value))
+    return escape.markdown_prose(str(value))
 
 
 def display_math(block, precision: int) -> str:
@@ -32,8 +32,10 @@ def display_math(block, precision: int) -> str:
     return "\\begin{aligned}" + pieces[0] + " " + " \\\\ ".join(pieces[1:]) + "\\end{aligned}"
 
 
-def _block(block, precision: int) -> str:
+def _block(block, precision: int, figures=None) -> str:
     k = kind(block)
+    if k == "figure":
+        return f"![{escape.markdown_prose(block.title)}]({figures.save(block)})" if figures else ""
     if k == "prose":
         return fill(block, escape.markdown_prose, _inline)
     if k == "equation":
@@ -44,14 +46,18 @@ def _block(block, precision: int) -> str:
     return "\n".join([header, rule, *rows])
 
 
-def render(derivation, precision: int = 4) -> str:
+def render(derivation, precision: int = 4, figures=None) -> str:
+    """``figures`` (a FigureSink) writes the pictures; without one they are left out."""
+
+    def blocks(items):
+        return [text for text in (_block(b, precision, figures) for b in items) if text]
+
     return render_template(
         "markdown",
         "derivation.md.j2",
         title=escape.markdown_prose(derivation.title),
-        intro=[_block(b, precision) for b in derivation.intro],
+        intro=blocks(derivation.intro),
         steps=[
-            {"title": escape.markdown_prose(s.title), "blocks": [_block(b, precision) for b in s.blocks]}
-            for s in derivation.steps
+            {"title": escape.markdown_prose(s.title), "blocks": blocks(s.blocks)} for s in derivation.steps
         ],
     )

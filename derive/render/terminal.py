@@ -74,8 +74,37 @@ def _table_text(block, precision: int) -> str:
     return "\n".join(lines)
 
 
+_SHADES = " ░▒▓█"
+
+
+def _figure_text(block) -> str:
+    """A compact text heatmap; other figures are only named (they are drawn in files)."""
+    if block.kind != "heatmap":
+        return f"[figure: {block.title}; written as PNG with -o or --figures]"
+    data = block.data
+    values = data["values"]
+    low = min(min(r) for r in values)
+    high = max(max(r) for r in values)
+    span = (high - low) or 1.0
+    with_numbers = len(values[0]) <= 8
+    label_width = max(len(label) for label in data["row_labels"])
+    cell = 8 if with_numbers else 2
+    header = " " * label_width + " " + "".join(c[: cell - 1].center(cell) for c in data["col_labels"])
+    lines = [block.title, header.rstrip()]
+    for label, row in zip(data["row_labels"], values):
+        cells = []
+        for value in row:
+            shade = _SHADES[min(int((value - low) / span * len(_SHADES)), len(_SHADES) - 1)] * 2
+            cells.append(f"{shade}{value:6.2f}" if with_numbers else shade)
+        lines.append(label.rjust(label_width) + " " + "".join(cells))
+    lines.append(f"(shading from {low:.2f} ' ' to {high:.2f} '█')")
+    return "\n".join(lines)
+
+
 def block_text(block, precision: int, width: int) -> str:
     k = kind(block)
+    if k == "figure":
+        return _indent(_figure_text(block))
     if k == "prose":
         import textwrap
 

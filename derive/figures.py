@@ -1,0 +1,176 @@
+"""Draw Figure blocks as PNG with matplotlib, imported only here and only when a figure is written.
+
+Output is byte-identical from run to run: a fixed size, dpi and font, and no timestamp or
+software metadata in the file.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+from derive.errors import InputError
+from derive.output import write_atomic
+
+DPI = 150
+SIZE = (5.0, 3.6)
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update(
+        {
+            "font.family": "DejaVu Sans",
+            "font.size": 9,
+            "axes.titlesize": 10,
+            "svg.hashsalt": "derive",
+            "path.simplify": True,
+        }
+    )
+    return plt
+
+
+def _heatmap(ax, fig, data):
+    values = data["values"]
+    image = ax.imshow(values, cmap="viridis", aspect="auto")
+    ax.set_xticks(
+        range(len(data["col_labels"])), data["col_labels"], rotation=45 if len(data["col_labels"]) > 6 else 0
+    )
+    ax.set_yticks(range(len(data["row_labels"])), data["row_labels"])
+    ax.set_xlabel(data.get("xlabel", ""))
+    ax.set_ylabel(data.get("ylabel", ""))
+    if len(values) * len(values[0]) <= 64:
+        top = max(max(row) for row in values)
+        for r, row in enumerate(values):
+            for c, value in enumerate(row):
+                ax.text(
+                    c,
+                    r,
+                    f"{value:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    family="DejaVu Sans",
+                    color="black" if value > 0.6 * top else "white",
+                )
+    fig.colorbar(image, ax=ax)
+
+
+def _curves(ax, fig, data):
+    for label, ys in data["series"].items():
+        ax.plot(data["x"], ys, label=label, linewidth=1.2)
+    ax.set_xlabel(data["xlabel"])
+    ax.set_ylabel(data["ylabel"])
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="best")
+
+
+def _vectors(ax, fig, data):
+    colours = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown"]
+    extent = 1.0
+    for index, (label, (x, y)) in enumerate(data["vectors"].items()):
+        colour = colours[index % len(colours)]
+        ax.annotate("", xy=(x, y), xytext=(0, 0), arrowprops={"arrowstyle": "->", "color": colour, "lw": 1.6})
+        ax.text(x * 1.06, y * 1.06, label, color=colour)
+        extent = max(extent, abs(x), abs(y))
+    if len(data["vectors"]) == 2:
+        _angle_arc(ax, *data["vectors"].values(), radius=extent * 0.3)
+    ax.set_xlim(-extent * 1.25, extent * 1.25)
+    ax.set_ylim(-extent * 1.25, extent * 1.25)
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.axvline(0, color="grey", lw=0.5)
+    ax.set_aspect("equal")
+    ax.set_xlabel("dimension 1")
+    ax.set_ylabel("dimension 2")
+
+
+def _angle_arc(ax, a, b, radius):
+    import math
+
+    from matplotlib.patches import Arc
+
+    start, end = math.degrees(math.atan2(a[1], a[0])), math.degrees(math.atan2(b[1], b[0]))
+    if (end - start) % 360 > 180:
+        start, end = end, start
+    ax.add_patch(Arc((0, 0), 2 * radius, 2 * radius, theta1=start, theta2=end, color="black", lw=1))
+    middle = math.radians(start + ((end - start) % 360) / 2)
+    angle = (end - start) % 360
+    ax.text(
+        1.25 * radius * math.cos(middle),
+        1.25 * radius * math.sin(middle),
+        f"θ = {angle:.1f}°",
+        ha="center",
+        va="center",
+        fontsize=8,
+    )
+
+
+_DRAW = {"heatmap": _heatmap, "curves": _curves, "vectors": _vectors}
+
+
+def draw_png(figure) -> bytes:
+    if figure.kind not in _DRAW:
+        raise ValueError(f"unknown figure kind {figure.kind!r}")
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=SIZE, dpi=DPI)
+    try:
+        _DRAW[figure.kind](ax, fig, figure.data)
+        ax.set_title(figure.title)
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+        return buffer.getvalue()
+    finally:
+        plt.close(fig)
+
+
+class FigureSink:
+    """Writes each figure once into a folder and tells renderers the path to reference."""
+
+    def __init__(self, folder: str | Path, relative_to: str | Path | None = None, force: bool = False):
+        self.folder = Path(folder)
+        self.base = Path(relative_to) if relative_to is not None else None
+        self.force = force
+        self.written: dict[str, str] = {}
+
+    def save(self, figure) -> str:
+        stem = re.sub(r"[^a-z0-9-]+", "-", figure.name.lower()).strip("-") or "figure"
+        if stem not in self.written:
+            if self.folder.exists() and not self.folder.is_dir():
+                raise InputError("--figures", f"{self.folder} is not a folder")
+            self.folder.mkdir(parents=True, exist_ok=True)
+            path = write_atomic(
+                self.folder / f"{stem}.png", draw_png(figure), force=self.force, option="--figures"
+            )
+            self.written[stem] = _relative(path, self.base)
+        return self.written[stem]
+
+
+_SAFE_PATH = re.compile(r"^[A-Za-z0-9._/-]+$")
+
+
+def _relative(path: Path, base: Path | None) -> str:
+    """The path documents reference; limited to characters that need no escaping anywhere."""
+    shown = path.as_posix()
+    if base is not None:
+        try:
+            shown = path.resolve().relative_to(base.resolve()).as_posix()
+        except ValueError:
+            shown = path.resolve().as_posix()
+    if not _SAFE_PATH.match(shown):
+        raise InputError(
+            "--figures", "the figure folder's path may use only letters, digits, '.', '_', '-' and '/'"
+        )
+    return shown
+
+
+def default_folder(output: str | Path) -> Path:
+    """``notes/river.md`` keeps its figures in ``notes/river-figures/``."""
+    output = Path(output)
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", output.stem).strip("-") or "derive"
+    return output.parent / f"{stem}-figures"

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derive.blocks import eq, needs_approx, prose, same, table, unevaluated_dot, unevaluated_sum, user
+from derive.blocks import (
+    eq,
+    heatmap,
+    needs_approx,
+    prose,
+    same,
+    table,
+    unevaluated_dot,
+    unevaluated_sum,
+    user,
+)
 
 SMALL = 4
 WIDE = 6
@@ -278,6 +288,9 @@ def explain_weights(v) -> tuple:
     blocks.append(prose("All the weights, one row per query token:"))
     blocks.append(eq(A, approx=v.weights) if needs_approx(v.weights) else eq(A, v.weights))
     blocks.append(prose("Each row sums to 1: row i says how token i splits its attention over the tokens."))
+    blocks.append(
+        heatmap("attention-weights", "Attention weights", v.weights, v.tokens, v.tokens, "key", "query")
+    )
     return tuple(blocks)
 
 

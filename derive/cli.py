@@ -5,11 +5,13 @@ Topic modules are imported only when their command runs, so start-up stays fast.
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 import click
 
-from derive.errors import DeriveError
+from derive.errors import DeriveError, InputError
 
 OUTPUT_FORMATS = ("terminal", "markdown", "latex", "json")
 
@@ -50,7 +52,7 @@ def _topic_command(name: str) -> click.Command:
 
     topic = registry.get(name)
 
-    def run_topic(fmt, output, force, precision, example, fragment, **kwargs):
+    def run_topic(fmt, output, force, precision, example, fragment, figures, **kwargs):
         from derive.api import prepare
         from derive.model import run
 
@@ -59,7 +61,17 @@ def _topic_command(name: str) -> click.Command:
             if fmt != "latex":
                 raise click.UsageError("--fragment goes with --format latex")
             settings["fragment"] = True
+        if figures is not None and fmt not in ("markdown", "latex"):
+            raise click.UsageError("--figures goes with --format markdown or latex")
+        if output is not None and Path(output).exists() and not force:
+            raise InputError("--output", f"{output} exists; pass --force to overwrite it")
         derivation = run(topic, prepare(topic, _split_raw(topic, kwargs), example))
+        if fmt in ("markdown", "latex") and (figures is not None or output is not None):
+            from derive import figures as drawing
+
+            folder = figures if figures is not None else drawing.default_folder(output)
+            base = Path(output).parent if output is not None else Path.cwd()
+            settings["figures"] = drawing.FigureSink(folder, relative_to=base, force=force)
         _emit(derivation, fmt, output, force, settings)
 
     common = [
@@ -206,6 +218,14 @@ def run(argv=None) -> int:
         return 0
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else 1
+    except Exception as error:
+        if os.environ.get("DERIVE_DEBUG"):
+            raise
+        click.echo(
+            f"Error: internal error ({type(error).__name__}: {error}); set DERIVE_DEBUG=1 for details",
+            err=True,
+        )
+        return 1
     return 0
 
 

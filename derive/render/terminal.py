@@ -89,14 +89,14 @@ def _figure_text(block) -> str:
     with_numbers = len(values[0]) <= 8
     label_width = max(len(label) for label in data["row_labels"])
     cell = 8 if with_numbers else 2
-    header = " " * label_width + " " + "".join(c[: cell - 1].center(cell) for c in data["col_labels"])
+    header = " " * label_width + " " + " ".join(c[:cell].center(cell) for c in data["col_labels"])
     lines = [block.title, header.rstrip()]
     for label, row in zip(data["row_labels"], values):
         cells = []
         for value in row:
             shade = _SHADES[min(int((value - low) / span * len(_SHADES)), len(_SHADES) - 1)] * 2
             cells.append(f"{shade}{value:6.2f}" if with_numbers else shade)
-        lines.append(label.rjust(label_width) + " " + "".join(cells))
+        lines.append(label.rjust(label_width) + " " + " ".join(cells))
     lines.append(f"(shading from {low:.2f} ' ' to {high:.2f} '█')")
     return "\n".join(lines)
 

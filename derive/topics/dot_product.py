@@ -9,7 +9,7 @@ from __future__ import annotations
 import sympy as sp
 
 from derive import inputs, limits
-from derive.blocks import eq, needs_approx, prose, unevaluated_dot, unevaluated_sum
+from derive.blocks import eq, needs_approx, prose, unevaluated_dot, unevaluated_sum, vectors
 from derive.errors import InputError
 from derive.model import Givens, Mistake, Option, Stage, Topic
 
@@ -193,7 +193,17 @@ def _explain_angle(v):
     if v.angle.is_Rational:
         blocks.append(prose("So the angle between a and b is exactly {deg} degrees.", deg=v.angle))
     blocks.append(prose(_alignment(v.cosine)))
+    blocks.append(_picture(v))
     return tuple(blocks)
+
+
+def _picture(v):
+    """Two-dimensional vectors as they are; longer ones drawn in the plane they span, angle intact."""
+    if len(v.a) == 2:
+        return vectors("dot-product-angle", "a and b", {"a": tuple(v.a), "b": tuple(v.b)})
+    angle = sp.acos(v.cosine)
+    b = (v.norm_b * sp.cos(angle), v.norm_b * sp.sin(angle))
+    return vectors("dot-product-angle", "a and b in the plane they span", {"a": (v.norm_a, 0), "b": b})
 
 
 def _unnormalised(v):

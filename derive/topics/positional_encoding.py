@@ -7,10 +7,12 @@ collapsed (100); the entries keep the collapsed angle, sin(1/100), beside their 
 
 from __future__ import annotations
 
+import math
+
 import sympy as sp
 
 from derive import inputs, limits
-from derive.blocks import eq, needs_approx, prose, same, table
+from derive.blocks import curves, eq, heatmap, needs_approx, prose, same, table
 from derive.errors import InputError
 from derive.model import Givens, Mistake, Option, Stage, Topic
 
@@ -209,7 +211,38 @@ def _explain_pe(v):
         )
     blocks.append(prose("and in decimals:"))
     blocks += _matrix_blocks("PE", v.pe, show_exact=False)
+    blocks += _figures(v)
     return tuple(blocks)
+
+
+def _figures(v):
+    """The table as a heatmap, and each pair's sine and cosine as smooth curves over position."""
+    heat = heatmap(
+        "positional-encoding",
+        "Positional encoding",
+        v.pe,
+        range(v.positions),
+        range(v.d_model),
+        xlabel="dimension",
+        ylabel="position",
+    )
+    steps = 200
+    span = max(v.positions - 1, 24)
+    xs = [span * t / (steps - 1) for t in range(steps)]
+    series = {}
+    for i in range(min(v.d_model // 2, 3)):
+        divisor = float(sp.N(_divisor(v.base, 2 * i, v.d_model)))
+        series[f"dim {2 * i} (sin)"] = [math.sin(x / divisor) for x in xs]
+        series[f"dim {2 * i + 1} (cos)"] = [math.cos(x / divisor) for x in xs]
+    waves = curves(
+        "positional-encoding-waves",
+        "Sine and cosine of each dimension pair",
+        xs,
+        series,
+        "position",
+        "PE value",
+    )
+    return [heat, waves]
 
 
 def _degrees(v):

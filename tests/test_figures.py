@@ -97,3 +97,14 @@ def test_commands_that_draw_nothing_do_not_import_matplotlib():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "False True"
+
+
+def test_cli_writes_figures_beside_the_output_file(cli, tmp_path):
+    require("matplotlib")
+    target = tmp_path / "pe.md"
+    code, _, err = cli("positional-encoding", "--example", "small", "-f", "markdown", "-o", str(target))
+    assert code == 0, err
+    assert "](pe-figures/positional-encoding.png)" in target.read_text()
+    assert (tmp_path / "pe-figures" / "positional-encoding.png").exists()
+    code, _, err = cli("positional-encoding", "--example", "small", "-f", "terminal", "--figures", str(tmp_path))
+    assert code == 2 and "--figures" in err

@@ -19,6 +19,7 @@ from derive import parse
 from derive.api import prepare
 from derive.errors import InputError
 from derive.model import Topic, Values, run
+from derive.numbers import is_array
 
 _DECIMAL = re.compile(r"^[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$")
 EXACT_RTOL = 1e-9
@@ -96,6 +97,8 @@ def _close(given, expected, tolerance) -> bool:
 
 
 def _flat(value) -> tuple:
+    if is_array(value):
+        return tuple(value.ravel().tolist())
     if isinstance(value, sp.MatrixBase):
         return tuple(value)
     if isinstance(value, (list, tuple)):
@@ -104,6 +107,8 @@ def _flat(value) -> tuple:
 
 
 def _shape(value) -> tuple[int, int]:
+    if is_array(value):
+        return tuple(value.shape) if value.ndim == 2 else (1, value.size)
     if isinstance(value, sp.MatrixBase):
         return value.shape
     if isinstance(value, (list, tuple)):
@@ -126,7 +131,12 @@ def _parse_answer(raw: str, expected, rtol, atol) -> _Given:
         _tolerance(e, v, rtol, atol) for row, vrow in zip(rows, values) for e, v in zip(row, vrow)
     )
     flat = tuple(v for row in values for v in row)
-    if isinstance(expected, sp.MatrixBase):
+    if is_array(expected):
+        import numpy as np
+
+        floats = np.array([float(v) for v in flat])
+        value = floats.reshape(expected.shape) if floats.size == expected.size else floats
+    elif isinstance(expected, sp.MatrixBase):
         if len(flat) == len(expected):
             value = sp.Matrix(expected.rows, expected.cols, list(flat))
         else:

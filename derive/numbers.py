@@ -63,14 +63,15 @@ def approx(value: Any, decimals: int) -> Any:
     return _rounded(sp.sympify(value), decimals)
 
 
-def is_exact_decimal(value: Any) -> bool:
-    """True when showing ``≈ decimals`` would add nothing (integers)."""
-    entries = value if isinstance(value, sp.MatrixBase) else [value]
-    return all(getattr(sp.sympify(e), "is_Integer", False) for e in entries)
+def is_array(value: Any) -> bool:
+    """A NumPy array (a real model's tensors), recognised without importing NumPy."""
+    return type(value).__module__ == "numpy" and hasattr(value, "tolist")
 
 
 def to_float(value: Any) -> Any:
     """Floats (nested lists for matrices), as promised by the JSON contract."""
+    if is_array(value):
+        return value.tolist()
     if isinstance(value, sp.MatrixBase):
         return [[_float(e) for e in row] for row in value.tolist()]
     if isinstance(value, (list, tuple)):
@@ -89,6 +90,9 @@ def _float(entry: Any) -> Any:
 
 
 def to_exact(value: Any) -> Any:
+    """SymPy strings; a NumPy array is already numeric, so its exact form is its float repr."""
+    if is_array(value):
+        return to_exact(value.tolist())
     if isinstance(value, sp.MatrixBase):
         return [[str(e) for e in row] for row in value.tolist()]
     if isinstance(value, (list, tuple)):

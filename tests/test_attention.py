@@ -426,3 +426,22 @@ def test_large_inputs_show_only_the_focus_row():
     scores_step = next(s for s in d.steps if s.name == "scores")
     table = scores_step.blocks[-1]
     assert len(table.rows) == 6 and {row[1].value for row in table.rows} == {"c"}
+
+
+def _focus_text(d) -> str:
+    text = render(d, "terminal", color=False, width=100)
+    return text[text.index("Read one row") :]
+
+
+def test_repeated_labels_are_told_apart_by_position():
+    d = derive(
+        "attention", q="1 0; 0 1; 1 0", k="1 0; 0 1; 1 0", v="1; 2; 3", tokens="the cat the", focus="cat"
+    )
+    assert "attends most to itself (50.3%), then “the” (token 1) and “the” (token 3)" in _focus_text(d)
+
+
+def test_first_token_under_the_causal_mask_sees_only_itself():
+    focus = _focus_text(derive("attention", example="causal", focus="the"))
+    assert "can only attend to itself" in focus and "masked" in focus
+    single = derive("attention", q="2", k="3", v="5", mask="causal")
+    assert single.answers["weights"] == sp.Matrix([[1]]) and single.answers["output"] == sp.Matrix([[5]])

@@ -322,9 +322,10 @@ def _ranking(v, f) -> tuple[str, dict, list]:
             groups.append([c])
     parts, fields = [], {}
     for group in groups:
-        names = [f"k{c}" for c in group]
-        fields.update({n: user(v.tokens[c]) for n, c in zip(names, group)})
-        slots = ["{" + n + "}" for n in names]
+        named = [("itself", {}) if c == f else _who(v, c, f"k{c}") for c in group]
+        for _, field in named:
+            fields.update(field)
+        slots = [slot for slot, _ in named]
         together = slots[0] if len(slots) == 1 else ", ".join(slots[:-1]) + " and " + slots[-1]
         each = " each" if len(group) > 1 else ""
         parts.append(f"{together} ({_percent(v.weights[f, group[0]])}{each})")
@@ -333,6 +334,13 @@ def _ranking(v, f) -> tuple[str, dict, list]:
         rest = [", ".join(rest[:-1]) + " and " + rest[-1]]
     text = ", then ".join(parts[:1] + rest)
     return text, fields, groups
+
+
+def _who(v, c: int, name: str) -> tuple[str, dict]:
+    """A prose slot naming token ``c``, with its position when its label occurs more than once."""
+    label = v.tokens[c]
+    suffix = f" (token {c + 1})" if v.tokens.count(label) > 1 else ""
+    return "{" + name + "}" + suffix, {name: user(label)}
 
 
 def _distance(a, b) -> float:
@@ -355,8 +363,8 @@ def explain_focus(v) -> tuple:
     rows = []
     for c in range(v.n):
         shown = v.scaled[f, c] if c < visible else "masked"
-        rows.append((user(v.tokens[c]), shown, _percent(v.weights[f, c])))
-    blocks.append(table(("key token", "scaled score", "weight"), rows))
+        rows.append((c + 1, user(v.tokens[c]), shown, _percent(v.weights[f, c])))
+    blocks.append(table(("j", "key token", "scaled score", "weight"), rows))
     if visible == 1:
         blocks.append(
             prose(
@@ -376,19 +384,20 @@ def explain_focus(v) -> tuple:
                 )
             )
         elif len(top) == 1 and top[0] != f:
+            other, other_field = _who(v, top[0], "other")
             blocks.append(
                 prose(
-                    "So how much does {tok} attend to {other}? {share} of its attention, the "
-                    "largest share: the value row of {other} makes up {share} of the mix that is its output.",
+                    f"So how much does {{tok}} attend to {other}? {{share}} of its attention, the largest "
+                    f"share: the value row of {other} makes up {{share}} of the mix that is its output.",
                     tok=tok,
-                    other=user(v.tokens[top[0]]),
                     share=_percent(v.weights[f, top[0]]),
+                    **other_field,
                 )
             )
         if v.causal and visible < v.n:
             later, later_fields = _listing(v.tokens[visible:], start=visible)
             blocks.append(prose(f"Under the causal mask it cannot see {later}: weight 0.", **later_fields))
-    blocks += _output_row(v, f, tok, top)
+    blocks += _output_row(v, f, tok, top if visible > 1 else [])
     return tuple(blocks)
 
 
@@ -416,13 +425,14 @@ def _output_row(v, f, tok, top) -> list:
         c = top[0]
         before, after = _distance(v.V.row(f), v.V.row(c)), _distance(row, v.V.row(c))
         if after < before:
+            other, other_field = _who(v, c, "other")
             blocks.append(
                 prose(
-                    "Compared with its own value row {vf}, the output of {tok} has moved toward the value row of "
-                    "{other}, {vc}: the distance to it shrank from {before} to {after}.",
+                    "Compared with its own value row {vf}, the output of {tok} has moved toward the value row "
+                    f"of {other}, {{vc}}: the distance to it shrank from {{before}} to {{after}}.",
                     vf=same(_sub("v", f + 1), v.V.row(f)),
                     tok=tok,
-                    other=user(v.tokens[c]),
+                    **other_field,
                     vc=same(_sub("v", c + 1), v.V.row(c)),
                     before=f"{before:.2f}",
                     after=f"{after:.2f}",
@@ -430,6 +440,9 @@ def _output_row(v, f, tok, top) -> list:
             )
     elif top == [f]:
         blocks.append(
-            prose("{tok} attends mostly to itself, so its output stays close to its own value row.", tok=tok)
+            prose(
+                "{tok} gives its largest share to itself, so its own value row weighs most in its output.",
+                tok=tok,
+            )
         )
     return blocks

@@ -405,15 +405,10 @@ def _output_row(v, f, tok, top) -> list:
     terms = [sp.Mul(_sub("a", f + 1, c + 1), _sub("v", c + 1), evaluate=False) for c in range(v.n)]
     parts = [_sub("o", f + 1), unevaluated_sum(terms)]
     if v.n <= SMALL:
+        seen = [c for c in range(v.n) if v.weights[f, c] != 0]
         with sp.evaluate(False):
             parts.append(
-                sp.MatAdd(
-                    *[
-                        sp.MatMul(v.weights[f, c], sp.ImmutableMatrix(v.V.row(c)))
-                        for c in range(v.n)
-                        if v.weights[f, c] != 0
-                    ]
-                )
+                sp.MatAdd(*[sp.MatMul(v.weights[f, c], sp.ImmutableMatrix(v.V.row(c))) for c in seen])
             )
     row = v.output.row(f)
     parts.append(row)

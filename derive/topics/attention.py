@@ -228,15 +228,7 @@ def _prepare(options) -> Givens:
     projected = _require_one_route(options)
     n, d_k, values_matrix = _check_projection(options) if projected else _check_given(options)
     labels, focus = _check_tokens(options, n, "X" if projected else "Q")
-    values = {
-        "X": None,
-        "W_Q": None,
-        "W_K": None,
-        "W_V": None,
-        "Q_given": None,
-        "K_given": None,
-        "V_given": None,
-    }
+    values = dict.fromkeys(("X", "W_Q", "W_K", "W_V", "Q_given", "K_given", "V_given"))
     for name, symbol in PROJECTIONS if projected else GIVEN_QKV:
         values[symbol if projected else symbol + "_given"] = options[name]
     values.update(

@@ -94,10 +94,13 @@ def test_erf_against_math_erf():
     x = np.concatenate([np.linspace(-8, 8, 40001), np.geomspace(1e-300, 0.3, 500), [0.0, 6.0, 30.0, -1e300]])
     expected = np.array([math.erf(v) for v in x])
     np.testing.assert_allclose(fw.erf(x), expected, rtol=1e-15, atol=0)  # a few ulps
-    finite = np.abs(x) < 1e30
-    ours32 = fw.erf(x[finite].astype(np.float32))
+    x32 = x[np.abs(x) < 1e30].astype(np.float32)
+    ours32 = fw.erf(x32)
     assert ours32.dtype == np.float32
-    np.testing.assert_allclose(ours32, expected[finite], atol=2e-7)
+    np.testing.assert_allclose(ours32, [math.erf(v) for v in x32.tolist()], rtol=0, atol=5e-7)
+    assert fw.erf(0.5) == pytest.approx(math.erf(0.5), rel=1e-15) and fw.erf(np.float32(-4)) == pytest.approx(
+        -1
+    )
     assert np.isnan(fw.erf([np.nan])).all() and fw.erf([np.inf, -np.inf]).tolist() == [1.0, -1.0]
 
 
@@ -106,6 +109,14 @@ def test_gelu_matches_torch(torch, rng, approximate):
     x = np.concatenate([rng.normal(0, 3, 1000), np.linspace(-12, 12, 2001)])
     ours = fw.gelu(x) if approximate == "none" else fw.gelu_tanh(x)
     close(ours, torch.nn.functional.gelu(torch.from_numpy(x), approximate=approximate))
+
+
+def test_float32_gelu_stays_float32_and_matches_torch(torch, rng):
+    x = np.concatenate([rng.normal(0, 3, 5000), np.linspace(-12, 12, 2001)]).astype(np.float32)
+    ours = fw.gelu(x)
+    assert ours.dtype == np.float32
+    expected = torch.nn.functional.gelu(torch.from_numpy(x)).numpy()
+    assert np.all(np.abs(ours - expected) <= 5e-7 * np.maximum(np.abs(x), 1))  # erf's error, times |x|
 
 
 def test_relu_silu_swiglu_match_torch(torch, rng):

@@ -81,19 +81,26 @@ def _tolerance(raw: str, value, rtol: float | None, atol: float | None):
         return ("explicit", EXACT_RTOL, 0.0)
     exponent = int(match.group(3) or 0)
     decimals = len(match.group(2) or "")
-    unit = mpmath.mpf(10) ** (exponent - decimals)
+    unit = sp.Integer(10) ** (exponent - decimals)
     return ("absolute", 0.0, unit if decimals else unit / 2)
 
 
-def _close(given, expected, tolerance) -> bool:
+def _close(given, expected, tolerance, slack=0) -> bool:
     if isinstance(expected, (str, int)) and not isinstance(expected, bool) and isinstance(given, str):
         return given == expected
     if isinstance(expected, str) or isinstance(given, str):
         return given == expected
+    g, e = _mpf(given), _mpf(expected)
+    return abs(g - e) <= _allowance(tolerance, e) + slack + mpmath.mpf(10) ** -25
+
+
+def _mpf(value):
+    return mpmath.mpf(value) if isinstance(value, (int, float)) else mpmath.mpf(sp.N(value, 30))
+
+
+def _allowance(tolerance, reference):
     _, rtol, atol = tolerance
-    g = mpmath.mpf(sp.N(given, 30)) if not isinstance(given, (int, float)) else mpmath.mpf(given)
-    e = mpmath.mpf(sp.N(expected, 30)) if not isinstance(expected, (int, float)) else mpmath.mpf(expected)
-    return abs(g - e) <= atol + rtol * abs(e) + mpmath.mpf(10) ** -25
+    return _mpf(atol) + _mpf(rtol) * abs(_mpf(reference))
 
 
 def _flat(value) -> tuple:
@@ -150,7 +157,8 @@ def _parse_answer(raw: str, expected, rtol, atol) -> _Given:
     return _Given(value, flat, tolerances, tuple(e.strip() for row in rows for e in row))
 
 
-def _matches(given: _Given, expected) -> tuple[bool, list[Entry], str | None]:
+def _matches(given: _Given, expected, slack=None) -> tuple[bool, list[Entry], str | None]:
+    """Entry by entry; ``slack`` widens each entry's tolerance (rounding carried in from earlier)."""
     exp_flat = _flat(expected)
     if len(given.flat) != len(exp_flat):
         rows, cols = _shape(expected)
@@ -159,15 +167,47 @@ def _matches(given: _Given, expected) -> tuple[bool, list[Entry], str | None]:
     entries = []
     for index, (g, e, tol) in enumerate(zip(given.flat, exp_flat, given.tolerances)):
         written = given.written[index] if given.written else str(g)
-        entries.append(Entry(index // cols + 1, index % cols + 1, g, e, _close(g, e, tol), written))
+        extra = slack[index] if slack else 0
+        entries.append(Entry(index // cols + 1, index % cols + 1, g, e, _close(g, e, tol, extra), written))
     return all(e.correct for e in entries), entries, None
 
 
-def _agrees(given: _Given, candidate) -> bool:
+def _agrees(given: _Given, candidate, slack=None) -> bool:
     try:
-        return _matches(given, candidate)[0]
+        return _matches(given, candidate, slack)[0]
     except (TypeError, ValueError, ArithmeticError):
         return False
+
+
+_PATTERNS = ((1, 1), (-1, -1), (1, -1), (-1, 1))
+
+
+def _nudged(given: _Given, pattern) -> Any:
+    """The student's value moved to the edge of its own rounding, in a sign pattern."""
+    value = given.value
+    if not isinstance(value, (sp.MatrixBase, sp.Expr)) or not given.tolerances or given.tolerances[0] is None:
+        return value
+    flat = list(_flat(value))
+    moved = []
+    for index, (entry, tolerance) in enumerate(zip(flat, given.tolerances)):
+        step = sp.Rational(str(_allowance(tolerance, entry)))
+        moved.append(entry + pattern[index % 2] * step)
+    if isinstance(value, sp.MatrixBase):
+        return sp.Matrix(value.rows, value.cols, moved)
+    return moved[0]
+
+
+def _carried_rounding(stage, student_values: Values, earlier: dict, candidate) -> list:
+    """How far the stage's result moves when the student's inputs move within their rounding."""
+    base = [_mpf(c) for c in _flat(candidate)]
+    spread = [mpmath.mpf(0)] * len(base)
+    for pattern in _PATTERNS:
+        nudged = student_values.updated(**{name: _nudged(g, pattern) for name, g in earlier.items()})
+        moved = _safely(stage.compute, nudged)
+        if moved is None or len(_flat(moved)) != len(base):
+            continue
+        spread = [max(s, abs(_mpf(m) - b)) for s, m, b in zip(spread, _flat(moved), base)]
+    return spread
 
 
 def parse_answers(topic: Topic, answers: Sequence[str]) -> dict[str, str]:
@@ -214,6 +254,7 @@ def check(
     truth = derivation.answers
     true_values = Values({**givens.values, **{s.name: s.value for s in derivation.steps}})
     student_values = true_values
+    earlier: dict[str, _Given] = {}
     items = []
     for stage in topic.stages:
         if stage.name not in wanted:
@@ -224,12 +265,13 @@ def check(
         if ok:
             items.append(AnswerReport(stage.name, "correct", tuple(entries)))
         else:
-            items.append(_diagnose(stage, given, entries, shape_note, true_values, student_values))
+            items.append(_diagnose(stage, given, entries, shape_note, true_values, student_values, earlier))
         student_values = student_values.updated(**{stage.name: given.value})
+        earlier[stage.name] = given
     return Report(topic.name, tuple(items))
 
 
-def _diagnose(stage, given, entries, shape_note, true_values, student_values) -> AnswerReport:
+def _diagnose(stage, given, entries, shape_note, true_values, student_values, earlier) -> AnswerReport:
     own_inputs = [student_values] if student_values is true_values else [true_values, student_values]
     for mistake in stage.mistakes:
         for values in own_inputs:
@@ -238,7 +280,10 @@ def _diagnose(stage, given, entries, shape_note, true_values, student_values) ->
                 return AnswerReport(stage.name, "wrong", tuple(entries), shape_note, mistake.id, mistake.hint)
     if student_values is not true_values:
         candidate = _safely(stage.compute, student_values)
-        if candidate is not None and _agrees(given, candidate):
+        if candidate is not None and (
+            _agrees(given, candidate)
+            or _agrees(given, candidate, _carried_rounding(stage, student_values, earlier, candidate))
+        ):
             return AnswerReport(stage.name, "follows-through", tuple(entries), shape_note)
     return AnswerReport(stage.name, "wrong", tuple(entries), shape_note)
 

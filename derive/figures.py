@@ -29,6 +29,7 @@ def _pyplot():
             "font.size": 9,
             "axes.titlesize": 10,
             "svg.hashsalt": "derive",
+            "text.parse_math": False,
             "path.simplify": True,
         }
     )

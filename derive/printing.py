@@ -44,6 +44,20 @@ class _Latex(LatexPrinter):
 
 
 class _Pretty(PrettyPrinter):
+    def _print_Add(self, expr, order=None):
+        """Unevaluated sums of products keep every product as written: 2⋅(-2) + (-1)⋅(-1)."""
+        terms = list(expr.args) if self.order == "none" else None
+        if not terms or not any(_hidden_product(t) for t in terms):
+            return super()._print_Add(expr, order)
+        result = self._print(terms[0])
+        for term in terms[1:]:
+            negative = not _hidden_product(term) and term.could_extract_minus_sign()
+            form = self._print(-term if negative else term)
+            if term.is_Add:
+                form = prettyForm(*form.parens())
+            result = prettyForm(*result.right(" - " if negative else " + ", form))
+        return result
+
     def _print_Sum(self, expr):
         """A compact three-line sigma instead of SymPy's eleven-line one."""
         (var, low, high), body = expr.limits[0], expr.function
@@ -64,7 +78,7 @@ class _Pretty(PrettyPrinter):
             forms = []
             for arg in args:
                 form = self._print(arg)
-                if _negative_factor(arg) and forms:
+                if _negative_factor(arg):
                     form = prettyForm(*form.parens())
                 forms.append(form)
             result = forms[0]
@@ -101,11 +115,19 @@ class _Plain(StrPrinter):
 
     def _print_Mul(self, product):
         args = product.args
-        if len(args) < 2 or not any(_negative_factor(a) for a in args[1:]):
+        if len(args) < 2 or not any(isinstance(a, sp.Number) for a in args[1:]):
             return super()._print_Mul(product)
-        parts = [self._print(a) for a in args]
-        parts = [f"({p})" if _negative_factor(a) and i else p for i, (a, p) in enumerate(zip(args, parts))]
-        return "*".join(parts)
+        return "*".join(f"({self._print(a)})" if _negative_factor(a) else self._print(a) for a in args)
+
+    def _print_Add(self, expr, order=None):
+        terms = list(expr.args) if self.order == "none" else None
+        if not terms or not any(_hidden_product(t) for t in terms):
+            return super()._print_Add(expr, order)
+        text = self._print(terms[0])
+        for term in terms[1:]:
+            negative = not _hidden_product(term) and term.could_extract_minus_sign()
+            text += (" - " if negative else " + ") + self._print(-term if negative else term)
+        return text
 
 
 def latex(expr) -> str:

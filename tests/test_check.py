@@ -102,3 +102,32 @@ def test_cli_exit_codes_and_json_report(cli):
     assert answer["verdict"] == "wrong" and answer["mistake"] == "no-exp"
     assert [e["correct"] for e in answer["entries"]] == [False, False, False]
     assert answer["entries"][0]["row"] == 1 and answer["entries"][0]["col"] == 1
+
+
+@pytest.mark.parametrize("decimals", [2, 3, 4, 6])
+def test_follow_through_allows_for_the_students_own_rounding(decimals):
+    """A wrong scaled score, then weights and output done right from it, rounded as a student would."""
+    import numpy as np
+
+    from derive import derive
+
+    river = derive("attention", example="river")
+    scaled = np.array(river.answers["scaled"].evalf(20).tolist(), dtype=float)
+    values = np.array(river.answers["V"].evalf(20).tolist(), dtype=float)
+    scaled[2, 1] = 3.0
+    exact_weights = np.exp(scaled) / np.exp(scaled).sum(axis=1, keepdims=True)
+    weights = np.round(exact_weights, decimals)
+    output = np.round(exact_weights @ values, decimals)  # carried at full precision, then rounded
+
+    def written(matrix):
+        return "; ".join(" ".join(f"{v:.{decimals}f}" for v in row) for row in matrix)
+
+    report = check.check(
+        registry.get("attention"),
+        {},
+        [f"scaled={written(scaled)}", f"weights={written(weights)}", f"output={written(output)}"],
+        example="river",
+    )
+    assert report.item("scaled").verdict == "wrong"
+    assert report.item("weights").verdict == "follows-through"
+    assert report.item("output").verdict == "follows-through"

@@ -44,6 +44,15 @@ class _Latex(LatexPrinter):
 
 
 class _Pretty(PrettyPrinter):
+    def _print_Pow(self, power):
+        """√dₖ on one line, as people write it, instead of a two-line radical."""
+        base, exponent = power.as_base_exp()
+        if exponent == sp.S.Half and (base.is_Symbol or base.is_Integer):
+            form = self._print(base)
+            if form.height() == 1:
+                return prettyForm(*form.left("√"))
+        return super()._print_Pow(power)
+
     def _print_Add(self, expr, order=None):
         """Unevaluated sums of products keep every product as written: 2⋅(-2) + (-1)⋅(-1)."""
         terms = list(expr.args) if self.order == "none" else None

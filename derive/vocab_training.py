@@ -51,11 +51,6 @@ class Merge:
     token: str
     splits: tuple[Split, ...]
 
-    @property
-    def tied(self) -> tuple[PairStat, ...]:
-        """The other pairs that share the winning score (listed after it, so they lose)."""
-        return tuple(p for p in self.pairs if p.score == self.best.score and p is not self.best)
-
 
 @dataclass(frozen=True)
 class Training:
@@ -72,10 +67,6 @@ class Training:
     @property
     def vocab(self) -> list[str]:
         return [*self.alphabet, *self.merges]
-
-    @property
-    def final(self) -> tuple[Split, ...]:
-        return self.steps[-1].splits if self.steps else self.initial
 
 
 def parse_corpus(value, option: str) -> tuple[tuple[str, ...], tuple[int, ...]]:

@@ -12,7 +12,20 @@ from derive import vocab_training as vt
 from derive.model import Mistake, Topic
 from derive.topics import wordpiece_train as wp
 
-BPE = wp.Scheme("BPE", "", vt.FREQUENCY)
+BPE = wp.Scheme(
+    "BPE",
+    "",
+    vt.FREQUENCY,
+    intro="Byte-pair encoding (BPE), the tokenizer family of GPT-2 and most decoder-only models, learns its "
+    "vocabulary from a corpus of words with counts. It starts from single characters and repeatedly merges "
+    "the most frequent pair of adjacent tokens. This follows the Hugging Face course's chapter on BPE, on "
+    "characters rather than bytes.",
+    how_to_split="Split every word into its characters.",
+    alphabet_order="in alphabetical order",
+    afterwards="To tokenize new text, BPE replays the merges in the order they were learned. A real trainer "
+    "such as GPT-2's works on bytes rather than characters, adds special tokens such as <|endoftext|>, and "
+    "merges until the vocabulary reaches a target size.",
+)
 
 NORMALISED_HINT = (
     "BPE ranks pairs by their raw frequency; dividing by freq(a)·freq(b) is WordPiece's score, not BPE's."
@@ -33,22 +46,11 @@ def _normalised_merges(v):
     return wp.train(v, BPE, rule=vt.WORDPIECE).merges
 
 
-def _prepare(options):
-    return wp.prepare(
-        BPE,
-        options,
-        "Byte-pair encoding (BPE), the tokenizer family of GPT-2 and most decoder-only models, learns its "
-        "vocabulary from a corpus of words with counts. It starts from single characters and repeatedly "
-        "merges the most frequent pair of adjacent tokens. This follows the Hugging Face course's chapter "
-        "on BPE, on characters rather than bytes.",
-    )
-
-
 TOPIC = Topic(
     name="bpe-train",
     summary="BPE vocabulary training: merge by merge, the most frequent pair of adjacent tokens",
     options=wp.options(),
-    prepare=_prepare,
+    prepare=lambda options: wp.prepare(BPE, options),
     stages=(
         wp.stage_alphabet(
             BPE,

@@ -32,18 +32,38 @@ TIE_RULE = (
 
 @dataclass(frozen=True)
 class Scheme:
-    """What distinguishes WordPiece from BPE: the continuation prefix and how pairs are ranked."""
+    """What distinguishes WordPiece from BPE: the continuation prefix, how pairs rank, the wording."""
 
     label: str
     prefix: str
     rule: str
+    intro: str
+    how_to_split: str
+    alphabet_order: str
+    afterwards: str
 
     @property
     def wordpiece(self) -> bool:
         return self.rule == vt.WORDPIECE
 
 
-WORDPIECE = Scheme("WordPiece", vt.CONTINUATION, vt.WORDPIECE)
+WORDPIECE = Scheme(
+    "WordPiece",
+    vt.CONTINUATION,
+    vt.WORDPIECE,
+    intro="WordPiece, the tokenizer of BERT, learns its vocabulary from a corpus of words with counts. It "
+    "starts from single characters and repeatedly merges the pair of adjacent tokens with the best score, "
+    "which divides how often the pair occurs by how often its parts occur. This follows the Hugging Face "
+    "course's chapter on WordPiece.",
+    how_to_split="Split every word into characters. The first character stays as it is; every later one "
+    "gets the prefix “##”, which marks a piece that continues a word, so “##g” inside “hug” and “g” at the "
+    "start of a word are different tokens.",
+    alphabet_order="word-initial characters in alphabetical order, then the continuation characters",
+    afterwards="To tokenize new text, WordPiece keeps only this vocabulary, not the merges: it takes the "
+    "longest vocabulary entry that starts each word, then the longest “##” piece after it, and so on. A "
+    "real trainer such as BERT's also adds special tokens ([PAD], [UNK], [CLS], [SEP], [MASK]) and merges "
+    "until the vocabulary reaches a target size.",
+)
 
 
 def _exact(score) -> sp.Rational:
@@ -54,40 +74,31 @@ def _tokens(tokens) -> str:
     return ", ".join(tokens)
 
 
-def _split(split) -> str:
-    return " ".join(split)
-
-
 def _pair(stat) -> dict:
     return {"a": user(stat.pair[0]), "b": user(stat.pair[1])}
 
 
-def train(v, scheme: Scheme, rule: str | None = None, counts=None, prefix: str | None = None):
-    return vt.train(
-        v.words,
-        v.counts if counts is None else counts,
-        v.n_merges,
-        scheme.prefix if prefix is None else prefix,
-        rule or scheme.rule,
-    )
+def train(v, scheme: Scheme, rule: str | None = None, counts=None):
+    """The full training on the givens; ``rule`` and ``counts`` swap in a misconception's."""
+    return vt.train(v.words, counts or v.counts, v.n_merges, scheme.prefix, rule or scheme.rule)
 
 
-def first_stats(v, scheme: Scheme, rule: str | None = None, counts=None, prefix: str | None = None):
-    splits = vt.initial_splits(v.words, scheme.prefix if prefix is None else prefix)
-    return vt.pair_stats(splits, v.counts if counts is None else counts, rule or scheme.rule)
+def first_stats(v, scheme: Scheme, rule: str | None = None, counts=None):
+    splits = vt.initial_splits(v.words, scheme.prefix)
+    return vt.pair_stats(splits, counts or v.counts, rule or scheme.rule)
 
 
 def parse_merges(value, option: str) -> int:
     return inputs.integer(value, option, 1, vt.MAX_MERGES)
 
 
-def prepare(scheme: Scheme, options, intro_text: str) -> Givens:
+def prepare(scheme: Scheme, options) -> Givens:
     words, counts = options["corpus"]
     n_merges = options["merges"]
     corpus = ", ".join(f"{w} {c}" for w, c in zip(words, counts))
     plural = "merge" if n_merges == 1 else "merges"
     intro = (
-        prose(intro_text),
+        prose(scheme.intro),
         prose(
             "The corpus has {n} distinct words with their counts, {corpus}, and we learn {m} " + plural + ".",
             n=len(words),
@@ -98,6 +109,11 @@ def prepare(scheme: Scheme, options, intro_text: str) -> Givens:
     params = {"corpus": [[w, c] for w, c in zip(words, counts)], "merges": n_merges}
     values = {"words": words, "counts": counts, "n_merges": n_merges}
     return Givens(f"{scheme.label} training: {n_merges} {plural}", values, intro, params)
+
+
+def splits_table(v, splits):
+    rows = [(user(w), sp.Integer(c), user(" ".join(s))) for w, c, s in zip(v.words, v.counts, splits)]
+    return table(("word", "count", "split"), rows)
 
 
 def stats_table(scheme: Scheme, stats, winner):
@@ -167,22 +183,12 @@ def stage_alphabet(scheme: Scheme, mistakes=()) -> Stage:
 
     def explain(v):
         splits = vt.initial_splits(v.words, scheme.prefix)
-        if scheme.wordpiece:
-            how = (
-                "Split every word into characters. The first character stays as it is; every later one gets "
-                "the prefix “##”, which marks a piece that continues a word, so “##g” inside “hug” and “g” "
-                "at the start of a word are different tokens."
-            )
-            order = "word-initial characters in alphabetical order, then the continuation characters"
-        else:
-            how = "Split every word into its characters."
-            order = "in alphabetical order"
-        rows = [(user(w), sp.Integer(c), user(_split(s))) for w, c, s in zip(v.words, v.counts, splits)]
         return (
-            prose(how),
-            table(("word", "count", "split"), rows),
+            prose(scheme.how_to_split),
+            splits_table(v, splits),
             prose(
-                f"The starting vocabulary is every distinct character token, {{n}} of them ({order}): {{tokens}}.",
+                f"The starting vocabulary is every distinct character token, {{n}} of them "
+                f"({scheme.alphabet_order}): {{tokens}}.",
                 n=len(v.alphabet),
                 tokens=user(_tokens(v.alphabet)),
             ),
@@ -228,13 +234,6 @@ def stage_scores(scheme: Scheme, mistakes=()) -> Stage:
     return Stage("scores", title, compute, explain, mistakes=tuple(mistakes))
 
 
-def _splits_table(v, splits):
-    return table(
-        ("word", "count", "split"),
-        [(user(w), sp.Integer(c), user(_split(s))) for w, c, s in zip(v.words, v.counts, splits)],
-    )
-
-
 def stage_merges(scheme: Scheme, mistakes=()) -> Stage:
     def compute(v):
         return train(v, scheme).merges
@@ -255,7 +254,7 @@ def stage_merges(scheme: Scheme, mistakes=()) -> Stage:
                 blocks.append(stats_table(scheme, step.pairs, step.best))
                 blocks += _winner_text(scheme, step.best, step.pairs)
                 blocks.append(prose("So ({a}, {b}) becomes the token {t}.", **fields))
-            blocks.append(_splits_table(v, step.splits))
+            blocks.append(splits_table(v, step.splits))
             if step.token in vocab:
                 blocks.append(prose("{t} is already in the vocabulary, which does not grow.", t=fields["t"]))
             else:
@@ -287,32 +286,15 @@ def stage_vocab(scheme: Scheme) -> Stage:
         return vocab
 
     def explain(v):
-        blocks = [
+        return (
             prose(
                 "The learned vocabulary is the starting characters followed by the new tokens in the order "
                 "they were learned, {n} tokens: {tokens}.",
                 n=len(v.vocab),
                 tokens=user(_tokens(v.vocab)),
-            )
-        ]
-        if scheme.wordpiece:
-            blocks.append(
-                prose(
-                    "To tokenize new text, WordPiece keeps only this vocabulary, not the merges: it takes the "
-                    "longest vocabulary entry that starts each word, then the longest “##” piece after it, "
-                    "and so on. A real trainer such as BERT's also adds special tokens ([PAD], [UNK], [CLS], "
-                    "[SEP], [MASK]) and merges until the vocabulary reaches a target size."
-                )
-            )
-        else:
-            blocks.append(
-                prose(
-                    "To tokenize new text, BPE replays the merges in the order they were learned. A real "
-                    "trainer such as GPT-2's works on bytes rather than characters, adds special tokens "
-                    "such as <|endoftext|>, and merges until the vocabulary reaches a target size."
-                )
-            )
-        return tuple(blocks)
+            ),
+            prose(scheme.afterwards),
+        )
 
     return Stage("vocab", "The learned vocabulary", compute, explain)
 
@@ -389,22 +371,11 @@ def options() -> tuple[Option, ...]:
     )
 
 
-def _prepare(options):
-    return prepare(
-        WORDPIECE,
-        options,
-        "WordPiece, the tokenizer of BERT, learns its vocabulary from a corpus of words with counts. It "
-        "starts from single characters and repeatedly merges the pair of adjacent tokens with the best "
-        "score, which divides how often the pair occurs by how often its parts occur. This follows the "
-        "Hugging Face course's chapter on WordPiece.",
-    )
-
-
 TOPIC = Topic(
     name="wordpiece-train",
     summary="WordPiece vocabulary training: merge by merge, pair scores freq(ab)/(freq(a)·freq(b))",
     options=options(),
-    prepare=_prepare,
+    prepare=lambda options: prepare(WORDPIECE, options),
     stages=(
         stage_alphabet(
             WORDPIECE,

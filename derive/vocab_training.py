@@ -13,6 +13,7 @@ without SymPy; the topics convert scores to SymPy Rationals for display.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -90,7 +91,8 @@ def parse_corpus(value, option: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
             option, f"{len(entries)} words is too many for a worked solution (at most {MAX_WORDS})"
         )
     words, counts = [], []
-    for word, count in entries:
+    for raw, count in entries:
+        word = unicodedata.normalize("NFC", raw)
         _check_word(word, option)
         if word in words:
             raise InputError(

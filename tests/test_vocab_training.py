@@ -297,6 +297,12 @@ def test_vocab_follows_through_from_wrong_merges():
 # Inputs ------------------------------------------------------------------------------------
 
 
+def test_decomposed_accents_are_letters_after_nfc():
+    answers = derive("bpe-train", corpus="nai\u0308ve 2, ve 1", merges=1).answers
+    assert "\u00ef" in answers["alphabet"]
+    assert answers["merges"] == ["ve"]
+
+
 def test_python_api_takes_a_mapping():
     answers = derive("bpe-train", corpus=COURSE_COUNTS, merges=1).answers
     assert answers["merges"] == ["ug"]

@@ -498,7 +498,7 @@ def test_from_bert_matches_a_functional_torch_bert(torch, rng):
     np.testing.assert_array_equal(stripped(ids, types, keep), trace["hidden"])
 
 
-def test_loading_does_not_copy_weights(rng):
+def test_loading_copies_each_weight_at_most_once(rng):
     cfg = fw.Config.from_bert(
         {
             "hidden_size": 4,
@@ -511,8 +511,13 @@ def test_loading_does_not_copy_weights(rng):
     )
     sd = bert_state_dict(cfg, rng)
     model = fw.Transformer.from_bert(sd, cfg)
-    assert np.shares_memory(model.layers[0].attn.W_Q, sd["bert.encoder.layer.0.attention.self.query.weight"])
+    W_Q = model.layers[0].attn.W_Q
+    assert W_Q.flags.c_contiguous and np.array_equal(
+        W_Q, sd["bert.encoder.layer.0.attention.self.query.weight"].T
+    )
     assert model.embed.tok is sd["bert.embeddings.word_embeddings.weight"]
+    assert model.layers[0].attn.b_Q is sd["bert.encoder.layer.0.attention.self.query.bias"]
+    assert model.layers[0].norm1.weight is sd["bert.encoder.layer.0.attention.output.LayerNorm.weight"]
 
 
 # ------------------------------------------------------------------------------- decoding

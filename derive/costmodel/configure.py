@@ -8,6 +8,8 @@ from dataclasses import replace
 from derive.costmodel.presets import PRESETS, Model
 from derive.errors import InputError
 
+MAX_SIZE = 10**6
+
 # Architecture-level defaults that change with --architecture.
 _ARCH_DEFAULTS = {
     "gpt2": dict(n_types=0, pooler=False, head="tied", style="gpt2"),
@@ -99,6 +101,18 @@ def _workload(model: Model, options) -> Model:
 def validate(model: Model, many: bool) -> None:
     """Sizes that cannot describe a transformer, named by the option a user would change."""
     where = f" ({model.label})" if many else ""
+    for field in ("n_layer", "d_model", "n_heads", "d_ff", "n_vocab", "n_ctx", "n_types"):
+        size = getattr(model, field)
+        if (
+            isinstance(size, bool)
+            or not isinstance(size, int)
+            or not (0 if field == "n_types" else 1) <= size <= MAX_SIZE
+        ):
+            # options are checked as they are parsed, so only a checkpoint's config.json gets here
+            raise InputError(
+                "--model",
+                f"config.json gives {field} = {str(size)[:20]}, not a whole number from 1 to {MAX_SIZE}",
+            )
     if model.d_model % model.n_heads:
         raise InputError("--heads", f"{model.n_heads} heads do not divide d_model = {model.d_model}{where}")
     if model.n_kv and (model.n_kv > model.n_heads or model.n_heads % model.n_kv):

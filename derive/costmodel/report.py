@@ -253,12 +253,11 @@ def checkpoint_blocks(checkpoint, m, total) -> list:
     ]
     if checkpoint.buffers:
         names = ", ".join(sorted(checkpoint.buffers)[:3]) + (", ..." if len(checkpoint.buffers) > 3 else "")
-        what = (
-            "a saved buffer" if len(checkpoint.buffers) == 1 else f"{len(checkpoint.buffers)} saved buffers"
-        )
+        what = "the one buffer" if len(checkpoint.buffers) == 1 else f"the {len(checkpoint.buffers)} buffers"
         blocks.append(
             prose(
-                f"Leaving out {what} not trained ({{names}}: {{vals}} values) leaves its parameter count:",
+                f"Buffers are saved with the weights but not trained; leaving out {what} ({{names}}: "
+                "{vals} values) leaves its parameter count:",
                 names=user(names),
                 vals=sp.Integer(checkpoint.buffer_values),
             )

@@ -52,6 +52,13 @@ def _prepare(options) -> Givens:
     from_config = None
     if checkpoint is not None and checkpoint.config is not None and not options.get("preset"):
         from_config = configure.from_hf_config(checkpoint.config, "the checkpoint")
+    sized = options.get("preset") or any(options.get(n) is not None for n in ("layers", "d_model", "heads"))
+    if checkpoint is not None and from_config is None and not sized:
+        raise InputError(
+            "--model",
+            "its config.json is missing or not BERT, DistilBERT or GPT-2; "
+            "also give --preset NAME or the sizes",
+        )
     models = configure.resolve(options, from_config)
     if checkpoint is not None and len(models) > 1:
         raise InputError("--model", "compares a checkpoint with one configuration; give a single preset")

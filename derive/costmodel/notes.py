@@ -112,9 +112,9 @@ def flops_per_token(v, m, n, total):
     head = sp.Integer(2 * m.d_model * m.n_vocab)
     return [
         prose(
-            "Left out, as in Kaplan et al.: the output layer's {head} FLOPs per token, and the product "
-            "of the attention weights with V, which costs as much again as the scores (Hoffmann et al. "
-            "2022, Appendix F, count both).",
+            "Left out, as in Kaplan et al.: the output layer's {head} FLOPs per token. Accountings that "
+            "count the scores and the weighted sum of the values each over the whole context (Hoffmann "
+            "et al. 2022, Appendix F) get twice Kaplan's attention term.",
             head=sp.Eq(sp.Mul(2, S("d_model"), S("n_vocab"), evaluate=False), head, evaluate=False),
         )
     ]

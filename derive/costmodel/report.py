@@ -195,15 +195,17 @@ def _compare(v, name):
         if len(seen) > 1:
             blocks.append(prose(", ".join(m.label for _, m, _ in members) + ":"))
         blocks.append(prose(template, **members[0][2]))
-        blocks.append(eq(S(formulas.SYMBOLS[name]), to_sympy(formulas.FORMULAS[name](members[0][1]))))
+        i, m, _ = members[0]
+        symbolic = [p for p in _parts(name, m, numbers(v, i), v[name][i])[1:] if p.free_symbols]
+        blocks.append(eq(S(formulas.SYMBOLS[name]), *(symbolic or [to_sympy(formulas.FORMULAS[name](m))])))
+    rows = []
     for i, m in enumerate(v.models):
         if not names(formulas.FORMULAS[name](m)):
-            continue  # a constant (no pooler, a tied head): the line above already says it
-        value = v[name][i]
-        parts = _parts(name, m, numbers(v, i), value)
-        shown = [parts[0]] + parts[2:] if len(parts) > 2 else parts
-        blocks.append(prose(f"{m.label}:"))
-        blocks += _equations(shown, _approx(value))
+            continue  # a constant (no pooler, a tied head): the formula above already says it
+        parts = _parts(name, m, numbers(v, i), v[name][i])
+        rows.append((m.key, parts[-2] if len(parts) > 2 else "", parts[-1]))
+    if rows:
+        blocks.append(table(("model", "numbers", S(formulas.SYMBOLS[name])), rows))
     return tuple(blocks)
 
 

@@ -215,13 +215,13 @@ _PIECES = st.sampled_from(
 _MIXED = st.lists(st.one_of(st.text(max_size=8), _PIECES), max_size=12).map("".join)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(text=st.text(max_size=80), lowercase=st.booleans())
 def test_random_unicode_matches_hugging_face(text, lowercase, real, real_path, hf):
     _compare(hf(real_path, lowercase), real, text, lowercase)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(text=_MIXED, lowercase=st.booleans())
 def test_random_mixtures_match_hugging_face(text, lowercase, real, real_path, hf):
     _compare(hf(real_path, lowercase), real, text, lowercase)

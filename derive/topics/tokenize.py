@@ -109,7 +109,7 @@ def _prepare(options) -> Givens:
         prose(
             "The vocabulary is {name}, with {size} entries, one per line: a token's id is its line number, "
             "counting from 0. Pieces that continue a word start with ##.",
-            name=user(vocab.name),
+            name=user(_visible(vocab.name)),
             size=len(vocab.ids),
         ),
     ]

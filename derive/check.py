@@ -7,6 +7,7 @@ answers ("follows through": right method, wrong input), so no error is counted t
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -123,14 +124,26 @@ def _shape(value) -> tuple[int, int]:
     return (1, 1)
 
 
+def _string_list(raw: str) -> list[str]:
+    """A JSON list of strings (``["[CLS]", ","]``) or whitespace-separated tokens."""
+    text = raw.strip()
+    if text.startswith("["):
+        try:
+            tokens = json.loads(text)
+        except ValueError:
+            tokens = None
+        if isinstance(tokens, list) and all(isinstance(t, str) for t in tokens):
+            return tokens
+    return text.split()
+
+
 def _parse_answer(raw: str, expected, rtol, atol) -> _Given:
     """Read the student's text in the shape of the true value (numbers, or token lists)."""
     option = "--answer"
+    if isinstance(expected, str):
+        return _Given(raw, (raw,), (None,), (raw,))
     if isinstance(expected, (list, tuple)) and expected and isinstance(expected[0], str):
-        text = raw.strip()
-        if text.startswith("[") and text.endswith("]"):
-            text = text[1:-1]
-        tokens = [t.strip().strip("'\"") for t in re.split(r",\s*|\s+", text) if t.strip()]
+        tokens = _string_list(raw)
         return _Given(list(tokens), tuple(tokens), tuple(None for _ in tokens), tuple(tokens))
     rows = parse.matrix_entries(raw, option)
     values = [[parse.parse_scalar(e, option) for e in row] for row in rows]

@@ -42,6 +42,7 @@ def test_wheel_contains_the_templates(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "derive/templates/latex/document.tex.j2" in names
     assert "derive/templates/markdown/derivation.md.j2" in names
+    assert "derive/data/tiny_vocab.txt" in names
     assert not any(name.startswith("tests/") for name in names)
 
 

@@ -3,8 +3,9 @@
 Written in the style of nanoGPT's model.py: plain functions, a config dataclass and small classes
 in dependency order, with the shape of every tensor in a comment. Nothing here imports SymPy or
 torch. Conventions: tokens are rows and weights are (in, out), so a linear map is ``x @ W + b``
-(torch's Linear stores (out, in): the loaders transpose it, copying each weight once). A leading batch axis B is
-optional everywhere. Boolean masks are True where attention is allowed.
+(torch's Linear stores (out, in): the loaders transpose it, copying each weight once). A leading
+batch axis B is optional everywhere. Boolean masks are True where attention is allowed; padding
+masks follow Hugging Face's attention_mask: 1 for a real token, 0 for padding.
 
 Every module takes ``trace``: a dict (or a Trace) that receives each intermediate tensor under a
 dotted name such as ``"layer0.attn.weights"``, so a worked step can be shown as a slice of a real
@@ -426,7 +427,8 @@ class MultiHeadAttention:
         v = self._split(linear(src, self.W_V, self.b_V))  # (B, h, S, d_k)
         if cache is not None:
             k, v = cache.append(k, v)  # (B, h, S_past + S, d_k)
-        rec("k", k), rec("v", v)
+        rec("k", k)
+        rec("v", v)
         scores = rec("scores", q @ k.swapaxes(-1, -2))  # (B, h, T, S)
         scaled = scores * (1 / math.sqrt(self.d_k))  # (B, h, T, S)
         allowed = allowed_keys(q.shape[-2], k.shape[-2], attention_mask, mask, causal)  # (B, 1, T, S)
@@ -661,7 +663,11 @@ class Transformer:
         return [KVCache() for _ in self.layers]
 
     def __call__(self, ids, token_type_ids=None, attention_mask=None, cache=None, trace=None) -> Array:
-        """The final hidden states. With a cache (from new_cache), ids are only the new tokens."""
+        """The final hidden states (B, T, C).
+
+        With a cache (from new_cache), ids are only the new tokens and an attention_mask must cover
+        every cached token as well.
+        """
         rec = _trace(trace)
         offset = 0 if cache is None else len(cache[0])
         x = self.embed(ids, token_type_ids, offset, rec.sub("embed"))  # (B, T, C)
@@ -700,10 +706,10 @@ def init_state_dict(cfg: Config, seed: int = 0, dtype=np.float64) -> dict[str, A
     C, F, V = cfg.d_model, cfg.d_ff, cfg.vocab_size
     sd: dict[str, Array] = {}
 
-    def linear_(name: str, n_out: int, n_in: int) -> None:
-        sd[name + ".weight"] = rng.normal(0, 1 / math.sqrt(n_in), (n_out, n_in))
+    def linear_(name: str, n_out: int, n_in: int, weight: str = ".weight", bias: str = ".bias") -> None:
+        sd[name + weight] = rng.normal(0, 1 / math.sqrt(n_in), (n_out, n_in))
         if cfg.bias:
-            sd[name + ".bias"] = rng.normal(0, 0.1, n_out)
+            sd[name + bias] = rng.normal(0, 0.1, n_out)
 
     def norm_(name: str) -> None:
         sd[name + ".weight"] = 1 + rng.normal(0, 0.1, C)
@@ -719,10 +725,7 @@ def init_state_dict(cfg: Config, seed: int = 0, dtype=np.float64) -> dict[str, A
         norm_("emb_norm")
     for i in range(cfg.n_layers):
         L = f"layers.{i}."
-        linear_(L + "self_attn.in_proj", 3 * C, C)
-        sd[L + "self_attn.in_proj_weight"] = sd.pop(L + "self_attn.in_proj.weight")
-        if cfg.bias:
-            sd[L + "self_attn.in_proj_bias"] = sd.pop(L + "self_attn.in_proj.bias")
+        linear_(L + "self_attn.in_proj", 3 * C, C, "_weight", "_bias")  # W_Q, W_K, W_V stacked
         linear_(L + "self_attn.out_proj", C, C)
         linear_(L + "linear1", F, C)
         if cfg.activation == "swiglu":

@@ -94,10 +94,10 @@ def _prepare(options) -> Givens:
         ),
         eq(THETA_I, base_sym ** (-2 * i / d_sym)),
         prose(
-            "Here {d} (so i runs from 0 to {top}), {base}, {pm} and {pn}. As in the RoFormer paper, q and k "
-            "are column vectors in the formulas; they are printed as rows, transposed:",
+            "Here {d} ({pairs}), {base}, {pm} and {pn}. As in the RoFormer paper, q and k are column "
+            "vectors in the formulas; they are printed as rows, transposed:",
             d=same(d_sym, d),
-            top=d // 2 - 1,
+            pairs="a single pair, i = 0" if d == 2 else f"so i runs from 0 to {d // 2 - 1}",
             base=same(base_sym, base),
             pm=same(m, pos_m),
             pn=same(n, pos_n),
@@ -312,12 +312,14 @@ def _explain_score(v):
                 parts.append(part)
         if v.d > 2:
             blocks.append(prose("Pair {k} contributes {s}:", k=k, s=same(share, symbolic)))
-        blocks += _lines(parts, approx=v.score if v.d == 2 else None)
+        blocks += _lines(parts, approx=v.score if v.d == 2 and needs_approx(v.score) else None)
     if v.d > 2:
         total = _signed_sum(_relative_terms(v.q, v.k, list(v.angles), delta))
         blocks.append(prose("Adding the pairs' contributions:"))
 
-        blocks += _lines([_dot_symbol("q_m", "k_n"), total], approx=v.score)
+        blocks += _lines(
+            [_dot_symbol("q_m", "k_n"), total], approx=v.score if needs_approx(v.score) else None
+        )
 
     if delta != 0:
         blocks.append(
@@ -406,7 +408,7 @@ def _explain_relative(v):
     shown = _signed_sum(_relative_terms(v.q, v.k, list(v.angles), delta))
     parts = [sp.MatMul(sp.Transpose(qs), Rd, ks)]
     parts.append(shown if _same_value(shown, direct) else direct)
-    blocks.append(eq(*parts, approx=direct))
+    blocks.append(eq(*parts, approx=direct if needs_approx(direct) else None))
     blocks.append(
         prose(
             "which is the score of the previous step. Moving both tokens on by the same number of places "
@@ -457,7 +459,7 @@ def _explain_alibi(v):
     s = sp.Symbol("s")
     plain = _dot(v.q, v.k)
     with sp.evaluate(False):
-        bias = sp.Mul(-1, ALIBI_SLOPE, sp.Abs(sp.Add(sp.Integer(v.n), sp.Integer(-v.m))))
+        bias = sp.Mul(-ALIBI_SLOPE, sp.Abs(sp.Add(sp.Integer(v.n), sp.Integer(-v.m))))
         biased = sp.Add(plain, bias)
     return (
         prose(

@@ -87,7 +87,7 @@ class _Pretty(PrettyPrinter):
             forms = []
             for arg in args:
                 form = self._print(arg)
-                if _negative_factor(arg):
+                if _negative_factor(arg) or arg.is_Add:
                     form = prettyForm(*form.parens())
                 forms.append(form)
             result = forms[0]
@@ -126,7 +126,7 @@ class _Plain(StrPrinter):
         args = product.args
         if len(args) < 2 or not any(isinstance(a, sp.Number) for a in args[1:]):
             return super()._print_Mul(product)
-        return "*".join(f"({self._print(a)})" if _negative_factor(a) else self._print(a) for a in args)
+        return "*".join(f"({self._print(a)})" if _negative_factor(a) or a.is_Add else self._print(a) for a in args)
 
     def _print_Add(self, expr, order=None):
         terms = list(expr.args) if self.order == "none" else None

@@ -14,7 +14,9 @@ _WORD = {"correct": "correct", "wrong": "wrong", "follows-through": "follows thr
 def _show(value) -> str:
     if isinstance(value, str):
         return value
-    return printing.plain(printing.sp.N(value, 6)) if not isinstance(value, int) else str(value)
+    if isinstance(value, int) or getattr(value, "is_Integer", False):
+        return str(value)
+    return printing.plain(printing.sp.N(value, 6))
 
 
 def _terminal(report) -> str:

@@ -99,6 +99,13 @@ def test_a_constant_row_normalises_to_zero_with_epsilon():
     assert "0/0" in str(derive("layer-norm", x="1 2 3; 4 4 4"))
 
 
+def test_a_single_constant_row_and_a_single_feature_work():
+    assert derive("layer-norm", x="4 4").answers["output"] == sp.Matrix([[0, 0]])
+    derivation = derive("layer-norm", x="5; -1")
+    assert derivation.answers["normalized"] == sp.zeros(2, 1)
+    assert "Check:" not in str(derivation)
+
+
 def test_the_variance_step_says_why_it_divides_by_d():
     text = str(derive("layer-norm", x="1 2 3", eps=0))
     assert "Bessel" in text and "population variance" in text

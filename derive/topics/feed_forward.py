@@ -81,8 +81,18 @@ def _act_symbol(kind: str, argument):
 # --- the stages -----------------------------------------------------------------------------------
 
 
-def _rows(bias, n: int, width: int) -> sp.Matrix:
-    return sp.ones(n, 1) * bias if bias is not None else sp.zeros(n, width)
+def _linear(m, weight, bias=None) -> sp.Matrix:
+    """m W + b, with the bias row added to every row (no bias: none added)."""
+    return m * weight + (sp.ones(m.rows, 1) * bias if bias is not None else sp.zeros(m.rows, weight.cols))
+
+
+def _linear_written(m, weight, bias=None):
+    """The same product with the matrices shown, e.g. [1 2]·[[1 0], [0 1]] + [0 1]."""
+    with sp.evaluate(False):
+        product = sp.MatMul(sp.ImmutableMatrix(m), sp.ImmutableMatrix(weight))
+        if bias is None:
+            return product
+        return sp.MatAdd(product, sp.ImmutableMatrix(sp.ones(m.rows, 1) * bias))
 
 
 def _parameters(v):
@@ -92,11 +102,11 @@ def _parameters(v):
 
 
 def _hidden(v):
-    return v.x * v.W1 + _rows(v.b1, v.x.rows, v.W1.cols)
+    return _linear(v.x, v.W1, v.b1)
 
 
 def _gate(v):
-    return v.x * v.W3
+    return _linear(v.x, v.W3)
 
 
 def _activated(v):
@@ -105,7 +115,7 @@ def _activated(v):
 
 
 def _output(v):
-    return v.activated * v.W2 + _rows(v.b2, v.activated.rows, v.W2.cols)
+    return _linear(v.activated, v.W2, v.b2)
 
 
 def _relu_for_gelu(v):
@@ -114,7 +124,7 @@ def _relu_for_gelu(v):
 
 def _relu_for_gelu_output(v):
     act = _relu_for_gelu(v)
-    return None if act is None else act * v.W2 + _rows(v.b2, act.rows, v.W2.cols)
+    return None if act is None else _linear(act, v.W2, v.b2)
 
 
 def _no_gate(v):
@@ -152,10 +162,6 @@ def _matrix_eq(symbol, formula, value, *written):
     if _too_wide(value):
         return eq(symbol, formula, approx=value)
     return eq(symbol, formula, *written, value, approx=_approx(value))
-
-
-def _shapes_text(v) -> str:
-    return f"{v.W1.rows}×{v.W1.cols}"
 
 
 def _original_count():
@@ -223,11 +229,6 @@ def _explain_hidden(v):
     bias = v.b1 is not None
     general = sp.Add(X * W_1, B_1, evaluate=False) if bias else X * W_1
     with sp.evaluate(False):
-        product = sp.MatMul(sp.ImmutableMatrix(v.x), sp.ImmutableMatrix(v.W1))
-        written = (
-            sp.MatAdd(product, sp.ImmutableMatrix(_rows(v.b1, v.x.rows, v.W1.cols))) if bias else product
-        )
-    with sp.evaluate(False):
         terms = [sp.Mul(a, b) for a, b in zip(v.x.row(0), v.W1.col(0))]
     first = unevaluated_sum(terms + ([v.b1[0]] if bias else []))
     return (
@@ -244,7 +245,7 @@ def _explain_hidden(v):
             x=X,
         ),
         eq(sp.Symbol("h_11"), first, v.hidden[0, 0]),
-        _matrix_eq(H, general, v.hidden, written),
+        _matrix_eq(H, general, v.hidden, _linear_written(v.x, v.W1, v.b1)),
     )
 
 
@@ -263,74 +264,63 @@ def _value_lines(v, values):
     return lines
 
 
+def _activation_intro(kind):
+    """What the activation does, and its formula."""
+    if kind == "relu":
+        text = (
+            "ReLU keeps positive entries and sets negative ones to 0: those hidden units are switched off "
+            "for this token. This is the original transformer's activation."
+        )
+        return prose(text), eq(_act_symbol(kind, h), _as_written(kind, h))
+    if kind == "gelu":
+        text = (
+            "GELU weights each entry by the probability {phi} that a standard normal variable lies below it, "
+            "written with the error function. Unlike ReLU it is smooth and lets small negative values "
+            "through (its minimum is about -0.17, near {min}). BERT and GPT use it."
+        )
+        phi = sp.Function("Phi")(h)
+        return (
+            prose(text, phi=phi, min=same(h, sp.Float("-0.75", 2))),
+            eq(_act_symbol(kind, h), h * phi, _as_written(kind, h)),
+        )
+    if kind == "gelu-tanh":
+        text = (
+            "GPT-2 uses a tanh approximation of GELU, which was cheaper than erf on the hardware of the "
+            "time. It never differs from the exact GELU by more than 0.0005:"
+        )
+        return prose(text), eq(_act_symbol(kind, h), _as_written(kind, h))
+    text = (
+        "SwiGLU multiplies Swish of the first projection, element by element, by a second projection "
+        "{gate}: the gate decides how much of each hidden unit passes. Swish is {swish}, with {sigma} the "
+        "logistic sigmoid:"
+    )
+    sigma = sp.Function("sigma")(z)
+    return (
+        prose(text, gate=X * W_3, swish=same(_act_symbol(kind, z), z * sigma), sigma=sigma),
+        eq(_act_symbol(kind, z), _as_written(kind, z)),
+    )
+
+
 def _explain_activated(v):
     kind = v.activation
-    symbol = _act_symbol(kind, H)
-    if kind == "relu":
-        blocks = [
-            prose(
-                "ReLU keeps positive entries and sets negative ones to 0: those hidden units are "
-                "switched off for this token. This is the original transformer's activation."
-            ),
-            eq(_act_symbol(kind, h), _as_written(kind, h)),
-        ]
-    elif kind == "gelu":
-        blocks = [
-            prose(
-                "GELU weights each entry by the probability {phi} that a standard normal variable lies "
-                "below it, written with the error function. Unlike ReLU it is smooth and lets small "
-                "negative values through (its minimum is about -0.17, near {min}). BERT and GPT use it.",
-                phi=sp.Function("Phi")(h),
-                min=same(h, sp.Float("-0.75", 2)),
-            ),
-            eq(_act_symbol(kind, h), h * sp.Function("Phi")(h), _as_written(kind, h)),
-        ]
-    elif kind == "gelu-tanh":
-        blocks = [
-            prose(
-                "GPT-2 uses a tanh approximation of GELU, which was cheaper than erf on the hardware of "
-                "the time. It never differs from the exact GELU by more than 0.0005:"
-            ),
-            eq(_act_symbol(kind, h), _as_written(kind, h)),
-        ]
-    else:
-        blocks = [
-            prose(
-                "SwiGLU multiplies Swish of the first projection, element by element, by a second "
-                "projection {gate}: the gate decides how much of each hidden unit passes. "
-                "Swish is {swish}, with {sigma} the logistic sigmoid:",
-                gate=X * W_3,
-                swish=same(_act_symbol(kind, z), z * sp.Function("sigma")(z)),
-                sigma=sp.Function("sigma")(z),
-            ),
-            eq(_act_symbol(kind, z), _as_written(kind, z)),
-        ]
+    blocks = list(_activation_intro(kind))
     if kind != "relu":
         blocks.append(prose("With the numbers of h:" if kind != "swiglu" else "Swish of each entry of h:"))
         blocks += _value_lines(v, list(v.hidden))
-    if kind == "swiglu":
-        gate = _gate(v)
-        with sp.evaluate(False):
-            product = sp.MatMul(sp.ImmutableMatrix(v.x), sp.ImmutableMatrix(v.W3))
+    if kind != "swiglu":
+        blocks.append(_matrix_eq(A, _act_symbol(kind, H), v.activated))
+    else:
+        rule = sp.Mul(sp.Function("Swish")(sp.Symbol("h_ij")), sp.Symbol("g_ij"), evaluate=False)
         blocks += [
             prose("The gate projection, without a bias:"),
-            _matrix_eq(sp.Symbol("g"), X * W_3, gate, product),
-            prose(
-                "Multiply entry by entry, {rule}:",
-                rule=same(
-                    sp.Symbol("a_ij"),
-                    sp.Mul(sp.Function("Swish")(sp.Symbol("h_ij")), sp.Symbol("g_ij"), evaluate=False),
-                ),
-            ),
+            _matrix_eq(sp.Symbol("g"), X * W_3, _gate(v), _linear_written(v.x, v.W3)),
+            prose("Multiply entry by entry, {rule}:", rule=same(sp.Symbol("a_ij"), rule)),
             eq(A, v.activated, approx=_approx(v.activated)),
         ]
-    else:
-        blocks.append(_matrix_eq(A, symbol, v.activated))
     if kind == "gelu-tanh":
-        exact = v.hidden.applyfunc(gelu)
         blocks += [
             prose("For comparison, the exact GELU of the same entries:"),
-            eq(_act_symbol("gelu", H), approx=exact),
+            eq(_act_symbol("gelu", H), approx=v.hidden.applyfunc(gelu)),
         ]
     return tuple(blocks)
 
@@ -338,11 +328,7 @@ def _explain_activated(v):
 def _explain_output(v):
     bias = v.b2 is not None
     general = sp.Add(A * W_2, B_2, evaluate=False) if bias else A * W_2
-    with sp.evaluate(False):
-        product = sp.MatMul(sp.ImmutableMatrix(v.activated), sp.ImmutableMatrix(v.W2))
-        rows = sp.ImmutableMatrix(_rows(v.b2, v.activated.rows, v.W2.cols))
-        written = sp.MatAdd(product, rows) if bias else product
-    shown = [] if _too_wide(v.activated) else [written]
+    shown = [] if _too_wide(v.activated) else [_linear_written(v.activated, v.W2, v.b2)]
     return (
         prose(
             "Project back to {dm} features with {w2}"

@@ -241,21 +241,23 @@ def _explain_normalized(v):
         )
     change = _epsilon_effect(v) if v.eps != 0 else None
     if change is not None:
+        where = "In the other rows, leaving" if constant else "Leaving"
         blocks.append(
             prose(
-                "Leaving out {e} would change these entries by at most {c}: it matters only when the "
+                where + " out {e} would change the entries by at most {c}: it matters only when the "
                 "variance is tiny.",
                 e=eps,
                 c=sp.Float(change, 2),
             )
         )
+    if len(constant) == v.x.rows:
+        return tuple(blocks)
+    start = "Check: apart from {rows}, each row" if constant else "Check: each row"
     if v.eps == 0:
-        check = "Check: each row of {xh} now has mean 0 and variance 1."
+        check = start + " of {xh} now has mean 0 and variance 1."
     else:
-        check = (
-            "Check: each row of {xh} now has mean 0 and a variance just below 1 ({e} enlarges the divisor)."
-        )
-    blocks.append(prose(check, xh=x_hat, e=eps))
+        check = start + " of {xh} now has mean 0 and a variance just below 1 ({e} enlarges the divisor)."
+    blocks.append(prose(check, xh=x_hat, e=eps, rows=_rows_text(constant) if constant else ""))
     return tuple(blocks)
 
 

@@ -161,7 +161,7 @@ def _explain_variance(v):
             "population from a sample, so Bessel's correction does not apply. The LayerNorm paper and "
             "torch.nn.LayerNorm both use this population variance (and for a single feature {d1} would be 0).",
             d=same(d, v.x.cols),
-            d1=d - 1,
+            d1=sp.Add(d, -1, evaluate=False),
             n=v.x.cols,
         )
     ]

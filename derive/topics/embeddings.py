@@ -183,9 +183,11 @@ def _numeric(value):
     return sp.N(value, WORK_DPS)
 
 
-def _best_pair(matrix):
+def _best_pair(matrix, closest=False):
+    """The pair (i < j) with the largest entry, or the smallest with ``closest``; ties go to the first."""
     pairs = [(i, j) for i in range(matrix.rows) for j in range(i + 1, matrix.cols)]
-    return max(pairs, key=lambda p: (_numeric(matrix[p]), -p[0], -p[1]))
+    sign = -1 if closest else 1
+    return max(pairs, key=lambda p: (sign * _numeric(matrix[p]), -p[0], -p[1]))
 
 
 def _explain_similarity(v):
@@ -262,34 +264,21 @@ def _explain_distance(v):
         prose("Every pair (0 on the diagonal):"),
         eq(sp.Symbol("D"), v.distance, approx=v.distance),
     ]
-    close = _closest_by_distance(v.distance)
-    best = _best_pair(v.similarity)
-    if close != best:
-        blocks.append(
-            prose(
-                "The closest pair by distance, {a} and {b}, is not the most similar pair by cosine: "
-                "distance and cosine can rank pairs differently. Search and retrieval mostly use the "
-                "cosine (or 1 - cosine, the cosine distance).",
-                a=user(v.words[close[0]]),
-                b=user(v.words[close[1]]),
-            )
+    close, best = _best_pair(v.distance, closest=True), _best_pair(v.similarity)
+    verdict = (
+        "is not the most similar pair by cosine: the two can rank pairs differently"
+        if close != best
+        else "is also the most similar pair by cosine; that need not hold, since distance also counts length"
+    )
+    blocks.append(
+        prose(
+            "The closest pair by distance, {a} and {b}, " + verdict + ". Search and retrieval mostly use "
+            "the cosine (or 1 - cosine, the cosine distance).",
+            a=user(v.words[close[0]]),
+            b=user(v.words[close[1]]),
         )
-    else:
-        blocks.append(
-            prose(
-                "Here the closest pair by distance is also the most similar pair by cosine, {a} and {b}; "
-                "that need not hold, since distance also counts length. Search and retrieval mostly use "
-                "the cosine (or 1 - cosine, the cosine distance).",
-                a=user(v.words[best[0]]),
-                b=user(v.words[best[1]]),
-            )
-        )
+    )
     return tuple(blocks)
-
-
-def _closest_by_distance(matrix):
-    pairs = [(i, j) for i in range(matrix.rows) for j in range(i + 1, matrix.cols)]
-    return min(pairs, key=lambda p: (_numeric(matrix[p]), p))
 
 
 def _cosine(a, b):

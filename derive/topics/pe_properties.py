@@ -1,0 +1,475 @@
+"""Positional encodings in depth: why sine and cosine, the wavelengths, and two proofs done by SymPy.
+
+Proof 1: moving k positions on rotates every (sin, cos) pair by the angle ω_i·k, so PE(p + k) is a
+block-diagonal matrix M_k, which depends on k alone, times PE(p). Proof 2: PE(p)·PE(q) is
+Σ cos((p − q)·ω_i), a function of p − q alone. Both identities are checked symbolically when the
+derivation runs (the residual SymPy prints is computed, not typed in), for one generic pair and
+for the whole vector at the given d_model. PE vectors are columns in the proofs, rows elsewhere.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from derive import inputs
+from derive.blocks import eq, needs_approx, prose, same, table, vectors
+from derive.errors import InputError
+from derive.model import Givens, Mistake, Option, Stage, Topic
+from derive.topics.positional_encoding import _base, _divisor
+
+p, q, k = sp.symbols("p q k", integer=True)
+w = sp.Symbol("omega", positive=True)
+i, d_model, base_symbol, pos = sp.symbols("i d_model base pos")
+OMEGA_I, LAMBDA_I = sp.Symbol("omega_i"), sp.Symbol("lambda_i")
+PE = sp.Function("PE")
+M_K, G = sp.Symbol("M_k"), sp.Symbol("G")
+MAX_D = 16
+GRID = 4  # positions 0..3 in the table of dot products
+CHECK_AT = 2  # the position of the numeric check of proof 1
+BERT_POSITIONS, BERT_WIDTH = 512, 768
+
+
+def rotation_block(angle) -> sp.Matrix:
+    """Maps (sin a, cos a) to (sin(a + angle), cos(a + angle))."""
+    return sp.Matrix([[sp.cos(angle), sp.sin(angle)], [-sp.sin(angle), sp.cos(angle)]])
+
+
+def pe_column(frequencies, position) -> sp.Matrix:
+    return sp.Matrix([f(omega * position) for omega in frequencies for f in (sp.sin, sp.cos)])
+
+
+def _zero(expr) -> sp.Expr:
+    return sp.simplify(sp.expand(expr, trig=True))
+
+
+def shift_residual(frequencies=(w,), offset=k) -> sp.Matrix:
+    """M_k·PE(p) − PE(p + k), expanded with the angle-addition identities and simplified: 0 if proof 1 holds."""
+    rotation = sp.diag(*[rotation_block(omega * offset) for omega in frequencies])
+    return (rotation * pe_column(frequencies, p) - pe_column(frequencies, p + offset)).applyfunc(_zero)
+
+
+def dot_residual(frequencies=(w,)) -> sp.Expr:
+    """PE(p)·PE(q) − Σ cos((p − q)·ω_i), simplified the same way: 0 if proof 2 holds."""
+    dot = (pe_column(frequencies, p).T * pe_column(frequencies, q))[0]
+    return _zero(dot - sum(sp.cos((p - q) * omega) for omega in frequencies))
+
+
+def _even_d(value, option):
+    number = inputs.integer(value, option, 2, MAX_D)
+    if number % 2:
+        raise InputError(option, f"must be even, got {number}: sin and cos fill the dimensions in pairs")
+    return number
+
+
+def _offset(value, option):
+    return inputs.integer(value, option, 0, 10_000)
+
+
+def _unevaluated(fn, *args):
+    with sp.evaluate(False):
+        return fn(*args)
+
+
+def _prepare(options) -> Givens:
+    d, base, offset = options["d_model"], options["base"], options["offset"]
+    intro = (
+        prose(
+            "The sinusoidal positional encoding gives position pos the vector with {even} and {odd}, one "
+            "frequency {w} per pair of dimensions:",
+            even=same(PE(pos, _unevaluated(sp.Mul, 2, i)), sp.sin(_unevaluated(sp.Mul, pos, OMEGA_I))),
+            odd=same(PE(pos, _unevaluated(sp.Add, 2 * i, 1)), sp.cos(_unevaluated(sp.Mul, pos, OMEGA_I))),
+            w=OMEGA_I,
+        ),
+        eq(OMEGA_I, _unevaluated(sp.Pow, base_symbol ** (2 * i / d_model), -1)),
+        prose(
+            "This derivation explains why it is built from sines and cosines, gives each pair's wavelength, "
+            "and proves two properties with SymPy: shifting by k positions is a rotation that depends on k "
+            "alone, and the dot product of two encodings depends only on how far apart they are. Here {d}, "
+            "{b} and the shift {kk}.",
+            d=same(d_model, d),
+            b=same(base_symbol, base),
+            kk=same(k, offset),
+        ),
+    )
+    params = {"d_model": d, "base": str(base), "offset": offset}
+    values = {"d_model": d, "base": base, "k": offset}
+    return Givens("Positional encodings in depth", values, intro, params)
+
+
+def _frequencies(v):
+    return sp.Matrix([[v.base ** sp.Rational(-2 * n, v.d_model) for n in range(v.d_model // 2)]])
+
+
+def _explain_frequencies(v):
+    blocks = [
+        prose(
+            "Why sines and cosines? Bounded: every entry lies between −1 and 1 at any position, while the "
+            "raw position (0, 1, ..., 511) would swamp the token embedding it is added to, and pos/length "
+            "would change meaning with the length. Unique: pair 0 alone repeats only when two positions "
+            "differ by a multiple of {two_pi}, which no two different whole numbers do ({pi} is irrational). Pairs: a "
+            "sine and a cosine of the same angle form a point on the unit circle, which is what makes a shift "
+            "a rotation (step 3). Each pair turns at its own frequency, from 1 radian per position down:",
+            two_pi=2 * sp.pi,
+            pi=sp.pi,
+        )
+    ]
+    for n in range(v.d_model // 2):
+        value = v.frequencies[0, n]
+        written = _unevaluated(sp.Pow, _divisor(v.base, 2 * n, v.d_model), -1)
+        parts = [sp.Symbol(f"omega_{n}"), written] + ([value] if str(value) != str(written) else [])
+        blocks.append(eq(*parts, approx=value if needs_approx(value) else None))
+    return tuple(blocks)
+
+
+def _wavelengths(v):
+    return v.frequencies.applyfunc(lambda omega: 2 * sp.pi / omega)
+
+
+def _explain_wavelengths(v):
+    rows = [
+        (n, v.frequencies[0, n], v.wavelengths[0, n], sp.Float(sp.N(v.wavelengths[0, n], 12), 6))
+        for n in range(v.d_model // 2)
+    ]
+    first, last = v.wavelengths[0, 0], v.wavelengths[0, -1]
+    return (
+        prose(
+            "A pair turning by {w} radians per position comes back to the same point after {lam} positions, "
+            "its wavelength:",
+            w=OMEGA_I,
+            lam=LAMBDA_I,
+        ),
+        eq(LAMBDA_I, 2 * sp.pi / OMEGA_I, 2 * sp.pi * base_symbol ** (2 * i / d_model)),
+        table(("pair i", OMEGA_I, LAMBDA_I, "in decimals"), rows),
+        prose(
+            "The wavelengths grow geometrically from {first} ≈ {a} to {last} ≈ {b} positions: the fast pairs "
+            "tell neighbours apart, the slow ones tell near from far (in the paper, with d_model = 512, they "
+            "run from {lo} to {hi}).",
+            first=first,
+            a=sp.Float(sp.N(first, 12), 4),
+            last=last,
+            b=sp.Float(sp.N(last, 12), 6),
+            lo=2 * sp.pi,
+            hi=_unevaluated(sp.Mul, 10000, 2, sp.pi),
+        ),
+    )
+
+
+def _rotation(v):
+    return sp.diag(*[rotation_block(omega * v.k) for omega in v.frequencies])
+
+
+def _explain_rotation(v):
+    with sp.evaluate(False):
+        wp_, wk_ = sp.Mul(w, p), sp.Mul(w, k)
+        shifted = sp.Mul(w, sp.Add(p, k))
+        split = sp.Add(wp_, wk_)
+        sin_sum = sp.Add(sp.Mul(sp.sin(wp_), sp.cos(wk_)), sp.Mul(sp.cos(wp_), sp.sin(wk_)))
+        cos_sum = sp.Add(sp.Mul(sp.cos(wp_), sp.cos(wk_)), -sp.Mul(sp.sin(wp_), sp.sin(wk_)))
+        after = sp.Matrix([sp.sin(shifted), sp.cos(shifted)])
+        before = sp.Matrix([sp.sin(wp_), sp.cos(wp_)])
+        block = rotation_block(wk_)
+    generic = shift_residual()
+    whole = shift_residual(list(v.frequencies), v.k)
+    blocks = [
+        prose(
+            "Take one pair, with frequency {w}. At position p it holds the point {point} on the unit circle. "
+            "Moving k positions on adds {wk} to the angle, and the angle-addition identities split it:",
+            w=w,
+            point=sp.Tuple(*before),
+            wk=wk_,
+        ),
+        eq(sp.sin(shifted), sp.sin(split), sin_sum),
+        eq(sp.cos(shifted), sp.cos(split), cos_sum),
+        prose(
+            "Both right sides are linear in {s} and {c}, with coefficients that contain k but not p. As a "
+            "matrix acting on the column of the pair:",
+            s=before[0],
+            c=before[1],
+        ),
+        eq(after, sp.MatMul(block, before, evaluate=False)),
+        prose(
+            "SymPy proves this for every p, k and {w}, not only for sample numbers: it expands the left side with "
+            "the addition identities (expand with trig=True), subtracts the right side and simplifies; the "
+            "difference is {zero}.",
+            zero=generic.T,
+            w=w,
+        ),
+        prose(
+            "The matrix is a rotation of the pair's point by the angle {wk}: its columns are unit vectors at "
+            "right angles (cos² + sin² = 1) and its determinant is {det}. One such block per pair, placed "
+            "along the diagonal, gives M_k, and for every position p",
+            det=sp.simplify(block.det()),
+            wk=wk_,
+        ),
+        eq(PE(_unevaluated(sp.Add, p, k)), sp.Mul(M_K, PE(p), evaluate=False)),
+        prose(
+            "(PE(p) as a column; with rows, PE(p + k) is PE(p) times the transpose of M_k). M_k depends on k alone, "
+            "so a linear map learned by the model can move attention by a fixed offset, the reason the "
+            "paper chose this encoding. Here, with {kk}:",
+            kk=same(k, v.k),
+        ),
+    ]
+    if v.d_model <= 4:
+        blocks.append(eq(M_K, v.rotation, approx=v.rotation if needs_approx(v.rotation) else None))
+    else:
+        blocks.append(prose("M_k is {n} × {n} and 0 off its 2 × 2 diagonal blocks; block i is", n=v.d_model))
+        for n in range(v.d_model // 2):
+            part = v.rotation[2 * n : 2 * n + 2, 2 * n : 2 * n + 2]
+            blocks.append(eq(sp.Symbol(f"R_{n}"), part, approx=part if needs_approx(part) else None))
+    column = pe_column(list(v.frequencies), CHECK_AT)
+    blocks += [
+        prose(
+            "SymPy checks the whole vector too, for d_model = {d} and this k, at every position p: "
+            "M_k·PE(p) − PE(p + {kk}) simplifies to {zero}. In numbers at p = {c} (columns written as rows):",
+            d=v.d_model,
+            kk=v.k,
+            zero=whole.T,
+            c=CHECK_AT,
+        ),
+        eq(sp.Mul(M_K, PE(CHECK_AT), evaluate=False), approx=(v.rotation * column).T),
+        eq(PE(CHECK_AT + v.k), approx=pe_column(list(v.frequencies), CHECK_AT + v.k).T),
+        vectors(
+            "pe-rotation",
+            f"Pair 0 (x = sin, y = cos) at positions {CHECK_AT} and {CHECK_AT + v.k}: "
+            f"{v.k} radian{'' if v.k == 1 else 's'} apart",
+            {
+                f"PE({CHECK_AT}), pair 0": column[0:2],
+                f"PE({CHECK_AT + v.k}), pair 0": (v.rotation * column)[0:2],
+            },
+        ),
+    ]
+    return tuple(blocks)
+
+
+def _dot_products(v):
+    return sp.Matrix(GRID, GRID, lambda a, b: sum(sp.cos((a - b) * omega) for omega in v.frequencies))
+
+
+def _explain_dot_products(v):
+    top = v.d_model // 2 - 1
+    omega_i = sp.Symbol("omega_i")
+    with sp.evaluate(False):
+        wp_, wq_ = sp.Mul(w, p), sp.Mul(w, q)
+        pair_term = sp.Add(sp.Mul(sp.sin(wp_), sp.sin(wq_)), sp.Mul(sp.cos(wp_), sp.cos(wq_)))
+        terms = pair_term.subs(w, omega_i)
+        dot = sp.Mul(PE(p), PE(q))
+    generic, whole = dot_residual(), dot_residual(list(v.frequencies))
+    blocks = [
+        prose(
+            "The dot product of two encodings adds up, pair by pair, a product of sines and one of cosines:"
+        ),
+        eq(dot, sp.Sum(terms, (i, 0, top))),
+        prose(
+            "Each pair's term is the cosine of the difference of the angles (cos(a − b) = cos a cos b + sin a sin b):"
+        ),
+        eq(pair_term, sp.cos(_unevaluated(sp.Add, wp_, -wq_)), sp.cos(w * (p - q))),
+        prose(
+            "SymPy proves the identity for all p, q and {w}: expanded and simplified, the difference of the two "
+            "sides is {z}. Summed over the pairs:",
+            z=generic,
+            w=w,
+        ),
+        eq(dot, sp.Sum(sp.cos(omega_i * (p - q)), (i, 0, top))),
+        prose(
+            "It depends on p and q only through p − q (and, cosine being even, only on |p − q|). For "
+            "d_model = {d} SymPy also checks the whole sum for every p and q, leaving {z}. So every encoding "
+            "has the same squared length {half} (p = q), and the table of dot products is constant along each "
+            "diagonal. Write f(n) for the dot product of two encodings n positions apart; for n = 0 to {last}:",
+            d=v.d_model,
+            z=whole,
+            half=sp.Integer(v.d_model // 2),
+            last=GRID - 1,
+        ),
+    ]
+    for delta in range(GRID):
+        value = v.dot_products[delta, 0]
+        blocks.append(eq(sp.Function("f")(delta), value, approx=value if needs_approx(value) else None))
+    blocks += [
+        prose("So for positions 0 to {last} (row p, column q):", last=GRID - 1),
+        eq(G, approx=v.dot_products),
+        prose(
+            "The shift of step 3 gives the same result another way: PE(p + k)·PE(q + k) = (M_k PE(p))·(M_k "
+            "PE(q)) = PE(p)·PE(q), because a rotation keeps lengths and angles, so it keeps dot products."
+        ),
+    ]
+    return tuple(blocks)
+
+
+def _explain_learned(v):
+    rows = [
+        ("parameters", "0 (a formula)", "max_len × d_model"),
+        ("positions beyond max_len", "defined (the formula goes on)", "none: there is no row to look up"),
+        ("a shift is a fixed linear map", "yes (step 3)", "only if training makes it so"),
+        ("used by", "Transformer (2017)", "BERT, GPT-2"),
+    ]
+    learned = BERT_POSITIONS * v.d_model
+    return (
+        prose(
+            "The contrast: learned position embeddings (BERT, GPT-2) are a lookup table P with one trainable "
+            "row per position, max_len × d_model, used exactly like the token embedding table: position p "
+            "gets row p. Nothing ties row p to row p + 1 except what training finds, and a position at or "
+            "beyond max_len has no row at all, so the model cannot run on longer inputs."
+        ),
+        prose(
+            "BERT-base's table (512 positions × 768 dimensions) has {bert} parameters; with max_len 512 at "
+            "d_model = {d} it would have {n}. The sinusoidal table costs none.",
+            bert=same(_unevaluated(sp.Mul, BERT_POSITIONS, BERT_WIDTH), BERT_POSITIONS * BERT_WIDTH),
+            d=v.d_model,
+            n=same(_unevaluated(sp.Mul, BERT_POSITIONS, v.d_model), learned),
+        ),
+        table(("", "sinusoidal", "learned"), rows),
+    )
+
+
+def _explain_added(v):
+    x, pe_row, w_q = sp.Symbol("x"), PE(p), sp.Symbol("W_Q")
+    halves = sp.Matrix([[sp.Symbol("W_1")], [sp.Symbol("W_2")]])
+    with sp.evaluate(False):
+        split = sp.Add(sp.Mul(x, halves[0]), sp.Mul(pe_row, halves[1]))
+        query = sp.Mul(sp.Add(x, pe_row), w_q)
+        query_sum = sp.Add(sp.Mul(x, w_q), sp.Mul(pe_row, w_q))
+    return (
+        prose(
+            "The encoding is added to the token embeddings, row by row: the input of the first layer is X + PE, "
+            "where row p of X is the embedding of the token at position p (derive vectorize). Why add rather "
+            "than concatenate [x, PE(p)]? Concatenating makes every vector 2·d_model = {dd} wide, and every "
+            "weight matrix that reads it twice as tall. And a linear map of a concatenation is a sum anyway:"
+            " splitting W into its top and bottom halves W_1 and W_2,",
+            dd=2 * v.d_model,
+        ),
+        eq(sp.MatMul(sp.Matrix([[x, pe_row]]), halves, evaluate=False), split),
+        prose(
+            "while adding keeps the width, and the query of the first layer is {q}, the same kind of sum with "
+            "W_1 = W_2 = W_Q. In many dimensions the token embeddings and the position codes can occupy "
+            "nearly orthogonal directions, so later layers can still tell the two apart.",
+            q=same(query, query_sum),
+        ),
+    )
+
+
+def _reciprocal(v):
+    """base^(2i/d): the frequency upside down, or the wavelength without its 2π."""
+    return v.frequencies.applyfunc(lambda omega: 1 / omega)
+
+
+def _transposed(v):
+    return sp.diag(*[rotation_block(omega * v.k).T for omega in v.frequencies])
+
+
+def _angle_sum(v):
+    return sp.Matrix(GRID, GRID, lambda a, b: sum(sp.cos((a + b) * omega) for omega in v.frequencies))
+
+
+def _sample(rng):
+    return {
+        "d_model": str(2 * int(rng.integers(1, 9))),
+        "base": str(rng.choice(["10000", "100", "10", "3/2"])),
+        "offset": str(int(rng.integers(0, 20))),
+    }
+
+
+def _reference(options):
+    import numpy as np
+
+    from derive import forward
+
+    d, offset, base = options["d_model"], options["offset"], float(options["base"])
+    frequencies = base ** (-np.arange(0, d, 2) / d)  # (d/2,)
+    rotation = np.zeros((d, d))  # (d, d)
+    c, s = np.cos(frequencies * offset), np.sin(frequencies * offset)  # (d/2,)
+    rotation[0::2, 0::2] = np.diag(c)
+    rotation[1::2, 1::2] = np.diag(c)
+    rotation[0::2, 1::2] = np.diag(s)
+    rotation[1::2, 0::2] = -np.diag(s)
+    pe = forward.sinusoidal_positional_encoding(GRID, d, base)  # (4, d)
+    return {
+        "frequencies": frequencies,
+        "wavelengths": 2 * np.pi / frequencies,
+        "rotation": rotation,
+        "dot_products": pe @ pe.T,  # (4, 4)
+    }
+
+
+TOPIC = Topic(
+    name="pe-properties",
+    summary="Positional encodings in depth: wavelengths, shift = rotation and dot product = f(p − q), proved",
+    options=(
+        Option("d_model", f"the model width: an even number from 2 to {MAX_D}", _even_d, required=True),
+        Option("base", "the base of the wavelengths, greater than 1", _base, default="10000"),
+        Option("offset", "the shift k in positions, 0 to 10000", _offset, default="1"),
+    ),
+    prepare=_prepare,
+    stages=(
+        Stage(
+            "frequencies",
+            "Why sine and cosine; the frequencies",
+            _frequencies,
+            _explain_frequencies,
+            mistakes=(
+                Mistake(
+                    "frequency-inverted",
+                    "The frequency is base^(−2i/d_model): it shrinks as i grows, so pair 0 turns fastest.",
+                    _reciprocal,
+                ),
+            ),
+        ),
+        Stage(
+            "wavelengths",
+            "The wavelength of each pair",
+            _wavelengths,
+            _explain_wavelengths,
+            mistakes=(
+                Mistake(
+                    "wavelength-without-2pi",
+                    "One full turn is 2π radians: the wavelength is 2π/ω_i = 2π·base^(2i/d_model), not 1/ω_i.",
+                    _reciprocal,
+                ),
+            ),
+        ),
+        Stage(
+            "rotation",
+            "Proof 1: a shift by k is a rotation",
+            _rotation,
+            _explain_rotation,
+            mistakes=(
+                Mistake(
+                    "rotation-transposed",
+                    "Each pair is (sin, cos) in that order, so its block is [[cos ωk, sin ωk], [−sin ωk, cos ωk]]; "
+                    "the transpose (the usual rotation matrix) moves PE(p) back to PE(p − k).",
+                    _transposed,
+                ),
+            ),
+        ),
+        Stage(
+            "dot_products",
+            "Proof 2: the dot product depends only on p − q",
+            _dot_products,
+            _explain_dot_products,
+            mistakes=(
+                Mistake(
+                    "angle-sum",
+                    "sin a·sin b + cos a·cos b = cos(a − b): the angles are subtracted, so the result is "
+                    "Σ cos((p − q)·ω_i).",
+                    _angle_sum,
+                ),
+            ),
+        ),
+        Stage(
+            "learned", "Contrast: learned position embeddings", lambda v: None, _explain_learned, answer=False
+        ),
+        Stage("added", "Adding PE to the token embeddings", lambda v: None, _explain_added, answer=False),
+    ),
+    result="dot_products",
+    examples={
+        "small": {"d_model": "4"},
+        "shift3": {"d_model": "6", "offset": "3"},
+        "base10": {"d_model": "4", "base": "10", "offset": "2"},
+    },
+    example_notes={
+        "small": "d_model 4, shift by 1: frequencies 1 and 1/100, wavelengths 2π and 200π",
+        "shift3": "d_model 6, shift by 3: wavelengths with cube roots, M_3 block by block",
+        "base10": "base 10 at d_model 4: frequencies 1 and 1/√10",
+    },
+    sample=_sample,
+    reference=_reference,
+)

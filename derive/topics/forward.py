@@ -1,0 +1,264 @@
+"""A full forward pass, layer by layer: a seeded toy encoder, or a real BERT checkpoint (--model).
+
+Besides per-layer summaries and attention heatmaps, ``--explain-token`` works one attention step
+by hand with the model's own numbers (query, scores, scaled scores, weights), and ``derive check``
+grades those. Without ``--explain-token`` those four answers are empty (no numbers to check).
+
+Toy models give their answers as SymPy Float matrices (hand-sized); a real checkpoint gives NumPy
+arrays. The stages compute in NumPy either way (see _forward_steps) and read every earlier stage
+from the values they are given, so the checker can follow a student's own numbers through.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from derive import inputs
+from derive.errors import InputError
+from derive.model import Givens, Mistake, Option, Stage, Topic
+
+MAX_TOKENS = 128
+MAX_TEXT = 2000
+TOY = {"layers": (2, 1, 12), "d_model": (16, 1, 256), "heads": (4, 1, 64), "d_ff": (64, 1, 1024)}
+TOY_SEED = (0, 0, 2**32 - 1)
+TOY_POSITIONS = 128
+
+
+def _steps():
+    from derive.topics import _forward_steps
+
+    return _forward_steps
+
+
+def _lazy(name: str):
+    """A stage function from _forward_steps, imported on first use (it needs NumPy)."""
+
+    def call(v):
+        return getattr(_steps(), name)(v)
+
+    call.__name__ = name
+    return call
+
+
+def _text(value, option: str) -> str:
+    text = str(value)
+    if not text.strip():
+        raise InputError(option, "expected some text")
+    if len(text) > MAX_TEXT:
+        raise InputError(option, f"expected at most {MAX_TEXT} characters")
+    return text
+
+
+def _folder(value, option: str) -> str:
+    text = str(value)
+    if not text.strip() or len(text) > 1000 or "\x00" in text:
+        raise InputError(option, "expected the path of a model folder")
+    return text
+
+
+def _whole(low: int, high: int):
+    return partial(_whole_number, low=low, high=high)
+
+
+def _whole_number(value, option: str, low: int, high: int) -> int:
+    return inputs.integer(value, option, low, high)
+
+
+# --- inputs ---------------------------------------------------------------------------------------
+
+
+def _toy(options):
+    import numpy as np
+
+    from derive import forward
+    from derive import wordpiece as wp
+
+    sizes = {
+        name: options[name] if options[name] is not None else default for name, (default, _, _) in TOY.items()
+    }
+    if sizes["d_model"] % sizes["heads"]:
+        raise InputError("--heads", f"{sizes['heads']} heads do not divide d_model = {sizes['d_model']}")
+    seed = options["seed"] if options["seed"] is not None else TOY_SEED[0]
+    vocab = wp.tiny_vocab()
+    cfg = forward.Config(
+        d_model=sizes["d_model"],
+        n_heads=sizes["heads"],
+        d_ff=sizes["d_ff"],
+        n_layers=sizes["layers"],
+        activation="gelu",
+        eps=1e-12,
+        vocab_size=len(vocab),
+        max_positions=TOY_POSITIONS,
+        type_vocab_size=2,
+        embed_norm=True,
+        causal=False,
+    )
+    state = forward.init_state_dict(cfg, seed, np.float64)
+    model = forward.Transformer.from_state_dict(cfg, state)
+    about = {
+        "kind": "toy",
+        "seed": seed,
+        "vocab_size": len(vocab),
+        "n_params": sum(a.size for a in state.values()),
+    }
+    return cfg, model, vocab, True, about
+
+
+def _checkpoint(options):
+    from derive import checkpoint
+
+    for name in (*TOY, "seed"):
+        if options[name] is not None:
+            flag = "--" + name.replace("_", "-")
+            raise InputError(flag, "sizes the toy model; with --model the sizes come from config.json")
+    loaded = checkpoint.load(options["model"])
+    about = {
+        "kind": "checkpoint",
+        "folder": str(loaded.folder),
+        "vocab_size": loaded.config.vocab_size,
+        "n_params": loaded.n_params,
+        "dtype": str(loaded.dtype),
+        "lowercase": loaded.lowercase,
+    }
+    return loaded.config, loaded.model, loaded.vocab, loaded.lowercase, about
+
+
+def _tokens(text: str, vocab, lowercase: bool, cfg):
+    from derive import wordpiece as wp
+
+    tokens, ids = wp.encode(text, vocab, lowercase)
+    limit = min(MAX_TOKENS, cfg.max_positions)
+    if len(tokens) > limit:
+        raise InputError("--text", f"gives {len(tokens)} tokens; at most {limit} are allowed")
+    return tuple(tokens), tuple(ids)
+
+
+def _focus(token, tokens) -> int | None:
+    if token is None:
+        return None
+    if token in tokens:
+        return tokens.index(token)
+    shown = ", ".join(tokens[:12]) + (", ..." if len(tokens) > 12 else "")
+    raise InputError("--explain-token", f"{token[:40]!r} is not one of the text's tokens ({shown})")
+
+
+def _in_range(option: str, value, count: int, what: str) -> int | None:
+    if value is not None and value >= count:
+        raise InputError(option, f"the model has {count} {what}, numbered 0 to {count - 1}")
+    return value
+
+
+def _prepare(options) -> Givens:
+    real = options["model"] is not None
+    cfg, model, vocab, lowercase, about = _checkpoint(options) if real else _toy(options)
+    layer = _in_range("--layer", options["layer"], cfg.n_layers, "layers") or 0
+    head = _in_range("--head", options["head"], cfg.n_heads, "heads per layer")
+    tokens, ids = _tokens(options["text"], vocab, lowercase, cfg)
+    focus = _focus(options["explain_token"], tokens)
+    values = {
+        "model": model,
+        "cfg": cfg,
+        "about": about,
+        "text": options["text"],
+        "tokens": tokens,
+        "ids": ids,
+        "layer": layer,
+        "head": head,
+        "explained_head": head or 0,
+        "focus": focus,
+        "exact": not real,
+    }
+    params = {
+        "text": options["text"],
+        "model": about.get("folder"),
+        "layers": cfg.n_layers,
+        "d_model": cfg.d_model,
+        "heads": cfg.n_heads,
+        "d_ff": cfg.d_ff,
+        "seed": about.get("seed"),
+        "explain_token": options["explain_token"],
+        "layer": layer,
+        "head": head,
+        "tokens": list(tokens),
+    }
+    title = (
+        "Forward pass through a BERT checkpoint" if real else "Forward pass through a toy BERT-style encoder"
+    )
+    return Givens(title, values, _steps().intro(values), params)
+
+
+# --- misconceptions -------------------------------------------------------------------------------
+
+NO_SCALING = "Divide the scores by the square root of d_k before the softmax."
+BY_DK = "Divide by the square root of d_k, not by d_k itself."
+
+
+TOPIC = Topic(
+    name="forward",
+    summary="A full forward pass (toy model or a real BERT checkpoint): layers, heads, one token worked by hand",
+    options=(
+        Option("text", "the text to run through the model", _text, required=True),
+        Option(
+            "model",
+            "a Hugging Face BERT folder (config.json, model.safetensors, vocab.txt); "
+            "without it, a seeded toy model",
+            _folder,
+        ),
+        Option("layers", "toy model: number of layers (default 2, at most 12)", _whole(*TOY["layers"][1:])),
+        Option("d_model", "toy model: width of the token vectors (default 16)", _whole(*TOY["d_model"][1:])),
+        Option(
+            "heads", "toy model: attention heads, dividing d_model (default 4)", _whole(*TOY["heads"][1:])
+        ),
+        Option("d_ff", "toy model: width of the feed-forward layer (default 64)", _whole(*TOY["d_ff"][1:])),
+        Option("seed", "toy model: seed of the random weights (default 0)", _whole(*TOY_SEED[1:])),
+        Option("explain_token", "work one attention step by hand for this token: 'bank'", inputs.text),
+        Option("layer", "the layer whose attention is drawn and explained (default 0)", _whole(0, 10_000)),
+        Option("head", "the head to explain (default 0); only this head is drawn", _whole(0, 10_000)),
+    ),
+    prepare=_prepare,
+    stages=(
+        Stage("input_ids", "Tokenize", _lazy("input_ids"), _lazy("explain_input_ids")),
+        Stage(
+            "layers",
+            "Embeddings, then layer by layer",
+            _lazy("run_layers"),
+            _lazy("explain_layers"),
+            answer=False,
+        ),
+        Stage(
+            "attention", "Attention patterns", _lazy("attention"), _lazy("explain_attention"), answer=False
+        ),
+        Stage("query", "One token by hand: its query", _lazy("query"), _lazy("explain_query")),
+        Stage("scores", "Its scores against every key", _lazy("scores"), _lazy("explain_scores")),
+        Stage(
+            "scaled",
+            "Scale by the square root of d_k",
+            _lazy("scaled"),
+            _lazy("explain_scaled"),
+            mistakes=(
+                Mistake("no-scaling", NO_SCALING, _lazy("unscaled")),
+                Mistake("scaled-by-dk", BY_DK, _lazy("scaled_by_dk")),
+            ),
+        ),
+        Stage(
+            "weights",
+            "Softmax: the attention weights",
+            _lazy("weights"),
+            _lazy("explain_weights"),
+            mistakes=(
+                Mistake("no-scaling", NO_SCALING, _lazy("weights_unscaled")),
+                Mistake("scaled-by-dk", BY_DK, _lazy("weights_by_dk")),
+            ),
+        ),
+        Stage(
+            "last_hidden_state", "The last hidden state", _lazy("last_hidden_state"), _lazy("explain_hidden")
+        ),
+    ),
+    result="last_hidden_state",
+    examples={
+        "toy": {"text": "the king bought milk", "explain_token": "milk", "layer": "1", "head": "2"},
+    },
+    example_notes={
+        "toy": "a seeded 2-layer toy encoder on 'the king bought milk'; 'milk' worked by hand in layer 1, head 2",
+    },
+)

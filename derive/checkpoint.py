@@ -26,8 +26,15 @@ from derive import wordpiece as wp
 from derive.errors import InputError
 
 OPTION = "--model"
-DTYPES = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
-OTHER_DTYPES = ("F16", "BF16", "F8_E4M3", "F8_E5M2", "I64", "I32", "I16", "I8", "U8", "BOOL")
+DTYPES = {
+    name: np.dtype(code)
+    for name, code in (
+        ("F64", "<f8"), ("F32", "<f4"), ("F16", "<f2"), ("I64", "<i8"), ("I32", "<i4"), ("I16", "<i2"),
+        ("I8", "i1"), ("U64", "<u8"), ("U32", "<u4"), ("U16", "<u2"), ("U8", "u1"), ("BOOL", "?"),
+    )
+}  # fmt: skip
+NO_NUMPY_DTYPE = ("BF16", "F8_E4M3", "F8_E5M2")  # fine in a file, as long as the model does not need them
+MODEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 MAX_HEADER = 100_000_000
 ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu")
 CONFIG_INTS = (
@@ -89,7 +96,7 @@ def _view(file: str, name: str, spec, memory, data_size: int):
     except (KeyError, TypeError, ValueError):
         _fail(f"{file}: the header entry of {name!r} is malformed")
     if dtype not in DTYPES:
-        if dtype in OTHER_DTYPES:
+        if dtype in NO_NUMPY_DTYPE:
             return _Unsupported(dtype, tuple(shape))
         _fail(f"{file}: {name!r} has an unknown dtype {dtype!r}")
     nbytes = math.prod(shape) * DTYPES[dtype].itemsize
@@ -176,8 +183,8 @@ def _encoder_tensors(tensors: dict, cfg: forward.Config) -> dict[str, np.ndarray
         tensor = renamed[name]
         if tuple(tensor.shape) != shape:
             _fail(f"{name} has shape {tuple(tensor.shape)} but config.json implies {shape}")
-        if isinstance(tensor, _Unsupported):
-            _fail(f"{name} is stored as {tensor.dtype}; derive forward reads F32 or F64 checkpoints")
+        if isinstance(tensor, _Unsupported) or tensor.dtype not in MODEL_DTYPES:
+            _fail(f"{name} is stored as {tensor.dtype}; derive forward reads float32 or float64 checkpoints")
         needed[name] = tensor
     dtypes = {t.dtype for t in needed.values()}
     if len(dtypes) > 1:

@@ -110,7 +110,9 @@ def _checkpoint(options):
     for name in (*TOY, "seed"):
         if options[name] is not None:
             flag = "--" + name.replace("_", "-")
-            raise InputError(flag, "sizes the toy model; with --model the sizes come from config.json")
+            raise InputError(
+                flag, "belongs to the toy model; with --model the model comes from its config.json"
+            )
     loaded = checkpoint.load(options["model"])
     about = {
         "kind": "checkpoint",
@@ -138,7 +140,7 @@ def _focus(token, tokens) -> int | None:
         return None
     if token in tokens:
         return tokens.index(token)
-    shown = ", ".join(tokens[:12]) + (", ..." if len(tokens) > 12 else "")
+    shown = ", ".join(repr(t) for t in tokens[:12]) + (", ..." if len(tokens) > 12 else "")
     raise InputError("--explain-token", f"{token[:40]!r} is not one of the text's tokens ({shown})")
 
 

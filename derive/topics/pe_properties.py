@@ -197,22 +197,26 @@ def _explain_rotation(v):
         prose(
             "The matrix is a rotation of the pair's point by the angle {wk}: its columns are unit vectors at "
             "right angles (cos² + sin² = 1) and its determinant is {det}. One such block per pair, placed "
-            "along the diagonal, gives M_k, and for every position p",
+            "along the diagonal, gives {M}, and for every position p",
+            M=M_K,
             det=sp.simplify(block.det()),
             wk=wk_,
         ),
         eq(PE(_unevaluated(sp.Add, p, k)), sp.Mul(M_K, PE(p), evaluate=False)),
         prose(
-            "(PE(p) as a column; with rows, PE(p + k) is PE(p) times the transpose of M_k). M_k depends on k alone, "
+            "(PE(p) as a column; with rows, PE(p + k) is PE(p) times the transpose of {M}). {M} depends on k alone, "
             "so a linear map learned by the model can move attention by a fixed offset, the reason the "
             "paper chose this encoding. Here, with {kk}:",
             kk=same(k, v.k),
+            M=M_K,
         ),
     ]
     if v.d_model <= 4:
         blocks.append(eq(M_K, v.rotation, approx=v.rotation if needs_approx(v.rotation) else None))
     else:
-        blocks.append(prose("M_k is {n} × {n} and 0 off its 2 × 2 diagonal blocks; block i is", n=v.d_model))
+        blocks.append(
+            prose("{M} is {n} × {n} and 0 off its 2 × 2 diagonal blocks; block i is", M=M_K, n=v.d_model)
+        )
         for n in range(v.d_model // 2):
             part = v.rotation[2 * n : 2 * n + 2, 2 * n : 2 * n + 2]
             blocks.append(eq(sp.Symbol(f"R_{n}"), part, approx=part if needs_approx(part) else None))
@@ -220,9 +224,9 @@ def _explain_rotation(v):
     blocks += [
         prose(
             "SymPy checks the whole vector too, for d_model = {d} and this k, at every position p: "
-            "M_k·PE(p) − PE(p + {kk}) simplifies to {zero}. In numbers at p = {c} (columns written as rows):",
+            "{diff} simplifies to {zero}. In numbers at p = {c} (columns written as rows):",
             d=v.d_model,
-            kk=v.k,
+            diff=_unevaluated(sp.Add, sp.Mul(M_K, PE(p)), -PE(_unevaluated(sp.Add, p, v.k))),
             zero=whole.T,
             c=CHECK_AT,
         ),
@@ -253,6 +257,7 @@ def _explain_dot_products(v):
         pair_term = sp.Add(sp.Mul(sp.sin(wp_), sp.sin(wq_)), sp.Mul(sp.cos(wp_), sp.cos(wq_)))
         terms = pair_term.subs(w, omega_i)
         dot = sp.Mul(PE(p), PE(q))
+        shifted = sp.Eq(sp.Mul(PE(sp.Add(p, k)), PE(sp.Add(q, k))), dot)
     generic, whole = dot_residual(), dot_residual(list(v.frequencies))
     blocks = [
         prose(
@@ -288,8 +293,10 @@ def _explain_dot_products(v):
         prose("So for positions 0 to {last} (row p, column q):", last=GRID - 1),
         eq(G, approx=v.dot_products),
         prose(
-            "The shift of step 3 gives the same result another way: PE(p + k)·PE(q + k) = (M_k PE(p))·(M_k "
-            "PE(q)) = PE(p)·PE(q), because a rotation keeps lengths and angles, so it keeps dot products."
+            "Step 3 gives the same result another way: {M} moves every encoding on by k positions, and a "
+            "rotation keeps lengths and angles, so it keeps dot products: {shifted}.",
+            M=M_K,
+            shifted=shifted,
         ),
     ]
     return tuple(blocks)
@@ -376,11 +383,9 @@ def _reference(options):
     d, offset, base = options["d_model"], options["offset"], float(options["base"])
     frequencies = base ** (-np.arange(0, d, 2) / d)  # (d/2,)
     rotation = np.zeros((d, d))  # (d, d)
-    c, s = np.cos(frequencies * offset), np.sin(frequencies * offset)  # (d/2,)
-    rotation[0::2, 0::2] = np.diag(c)
-    rotation[1::2, 1::2] = np.diag(c)
-    rotation[0::2, 1::2] = np.diag(s)
-    rotation[1::2, 0::2] = -np.diag(s)
+    for n, angle in enumerate(frequencies * offset):
+        c, s = np.cos(angle), np.sin(angle)
+        rotation[2 * n : 2 * n + 2, 2 * n : 2 * n + 2] = [[c, s], [-s, c]]
     pe = forward.sinusoidal_positional_encoding(GRID, d, base)  # (4, d)
     return {
         "frequencies": frequencies,

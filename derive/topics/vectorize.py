@@ -19,6 +19,7 @@ from derive.topics.tokenize import Vocabulary, _quoted, _text, _visible
 from derive.topics.tokenize import _vocab as _tokenize_vocab
 
 DIM = 3  # columns of the toy embedding matrix
+MAX_TERMS = 8  # a row of O times a column of E is written out in full up to this many terms
 ONE_HOT, EMBEDDED = sp.Symbol("O"), sp.Symbol("X")
 
 
@@ -69,24 +70,18 @@ def _prepare(options) -> Givens:
             "text into that table: token ids, padded to a fixed length; the attention mask, which tells the "
             "model which positions are padding; segment ids, which tell the sentences of a pair apart; and "
             "the embedding vectors, found by multiplying one-hot rows by the embedding matrix, which is the "
-            "same as looking rows up."
-        ),
-        prose("Text A: {t}", t=_quoted(text)),
-    ]
-    if pair is not None:
-        intro.append(prose("Text B: {t}", t=_quoted(pair)))
-    intro += [
-        prose(
-            "The vocabulary is {name}, with {size} entries; the tokenizer is BERT's WordPiece (see derive "
-            "tokenize for its steps). The word pieces:",
+            "same as looking rows up. The vocabulary is {name}, with {size} entries, and the tokenizer BERT's "
+            "WordPiece (derive tokenize shows its steps). Every sequence must have exactly {n} positions.",
             name=user(_visible(vocab.name)),
             size=len(vocab.ids),
-        ),
-        prose("A: {p}", p=_pieces_text(pieces_a)),
+            n=max_length,
+        )
     ]
-    if pieces_b is not None:
-        intro.append(prose("B: {p}", p=_pieces_text(pieces_b)))
-    intro.append(prose("Every sequence must have exactly {n} positions (the maximum length).", n=max_length))
+    for name, text_, pieces in (("A", text, pieces_a), ("B", pair, pieces_b)):
+        if text_ is not None:
+            intro.append(
+                prose(f"Text {name}: {{t}}, word pieces {{p}}", t=_quoted(text_), p=_pieces_text(pieces))
+            )
     values = {
         "pieces_a": pieces_a,
         "pieces_b": pieces_b,
@@ -143,28 +138,16 @@ def _explain_tokens(v):
         prose(PAIR_RULE if pair else SINGLE_RULE),
     ]
     specials = 3 if pair else 2
-    room = v.max_length - specials
     cuts = [("A", v.pieces_a, keep_a)] + ([("B", v.pieces_b, keep_b)] if pair else [])
-    total = sum(len(p) for _, p, _ in cuts)
-    blocks.append(
-        prose(
-            "Here {specials} special tokens leave room for {room} word pieces, and there are {total}.",
-            specials=specials,
-            room=room,
-            total=total,
-        )
+    total = sum(len(pieces) for _, pieces, _ in cuts)
+    room = (
+        f"Here {specials} special tokens leave room for {v.max_length - specials} word pieces, and there are"
     )
+    blocks.append(prose(room + " {total}.", total=total))
     for name, pieces, keep in cuts:
         if keep < len(pieces):
-            blocks.append(
-                prose(
-                    "{name} keeps {keep} of its {n} pieces; cut: {cut}",
-                    name=name,
-                    keep=keep,
-                    n=len(pieces),
-                    cut=user(" ".join(pieces[keep:])),
-                )
-            )
+            cut = user(" ".join(pieces[keep:]))
+            blocks.append(prose(f"{name} keeps {keep} of its {len(pieces)} pieces; cut: {{cut}}", cut=cut))
     pads = v.tokens.count(wp.PAD)
     if pads:
         filler = "1 [PAD] token fills" if pads == 1 else f"{pads} [PAD] tokens fill"
@@ -311,14 +294,14 @@ def _explain_embedded(v):
             c=column,
         )
     )
-    for j in range(DIM):
+    shown = range(len(columns)) if len(columns) <= MAX_TERMS else [column]
+    if len(columns) > MAX_TERMS:
         blocks.append(
-            eq(
-                sp.Indexed(sp.IndexedBase(EMBEDDED), real, j),
-                unevaluated_dot(v.one_hot.row(real), used.col(j)),
-                v.embedded[real, j],
-            )
+            prose("Its other {m} terms are 0 times an entry of E_used; the one left:", m=len(columns) - 1)
         )
+    for j in range(DIM):
+        terms = unevaluated_dot([v.one_hot[real, c] for c in shown], [used[c, j] for c in shown])
+        blocks.append(eq(sp.Indexed(sp.IndexedBase(EMBEDDED), real, j), terms, v.embedded[real, j]))
     blocks += [
         prose(
             "which is row {i} of E, {row}. The same holds for every row, so the whole product is",
@@ -406,9 +389,7 @@ def _reference(options):
     tokens = [wp.CLS, *a, wp.SEP] + ([] if b is None else [*b, wp.SEP])
     types = np.array([0] * (len(a) + 2) + [1] * (len(tokens) - len(a) - 2) + [0] * (n - len(tokens)))
     ids = np.array([vocab[t] for t in tokens] + [vocab[wp.PAD]] * (n - len(tokens)))  # (n,)
-    table = np.zeros((len(vocab), DIM))  # (V, 3)
-    t = np.arange(len(vocab))
-    table[:, 0], table[:, 1], table[:, 2] = t % 5 - 2, (3 * t + 1) % 7 - 3, (5 * t + 2) % 11 - 5
+    table = np.array([toy_embedding_row(t) for t in range(len(vocab))], dtype=float)  # (V, 3): a given
     embed = forward.Embeddings(table, np.zeros((n, DIM)))
     return {
         "input_ids": ids,

@@ -2,6 +2,7 @@
 
 Batch 1, 128 tokens, float32, the same thread count for NumPy's BLAS and torch, runs alternated.
 Prints each median and the ratio (the issue aims for at most 1.2). Also checks the two outputs agree.
+The checkpoint is loaded as `derive forward --model` loads it (derive.checkpoint: memory-mapped).
 Usage: python benchmarks/bench_forward.py [--threads N] [--runs N] [--tokens N]
 """
 
@@ -20,7 +21,6 @@ OPTIONS = ARGS.parse_args()
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = str(OPTIONS.threads)
 
-import json  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -38,15 +38,15 @@ def checkpoint() -> Path:
 
 def main() -> None:
     import torch
-    from safetensors.numpy import load_file
     from transformers import BertModel
 
-    from derive import forward
+    from derive import checkpoint as loader
 
     torch.set_num_threads(OPTIONS.threads)
     folder = checkpoint()
-    cfg = forward.Config.from_bert(json.loads((folder / "config.json").read_text()))
-    ours = forward.Transformer.from_bert(load_file(folder / "model.safetensors"), cfg)
+    start = time.perf_counter()
+    ours = loader.load(folder).model
+    load_time = time.perf_counter() - start
     theirs = BertModel.from_pretrained(folder).eval()
 
     rng = np.random.default_rng(0)
@@ -73,6 +73,7 @@ def main() -> None:
         f"MiniLM-L6, batch 1, {OPTIONS.tokens} tokens, float32, {OPTIONS.threads} threads, {OPTIONS.runs} runs"
     )
     print(f"max |difference| {difference:.2e}")
+    print(f"derive.checkpoint.load {load_time * 1e3:.0f} ms (memory-mapped; one copy of the linear weights)")
     print(f"derive.forward {a * 1e3:8.2f} ms (median)")
     print(f"torch BertModel {b * 1e3:7.2f} ms (median)")
     print(f"ratio {a / b:.2f} (target <= 1.2)")

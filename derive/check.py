@@ -212,14 +212,20 @@ def _nudged(given: _Given, pattern) -> Any:
 
 def _carried_rounding(stage, student_values: Values, earlier: dict, candidate) -> list:
     """How far the stage's result moves when the student's inputs move within their rounding."""
-    base = [_mpf(c) for c in _flat(candidate)]
+    try:
+        base = [_mpf(c) for c in _flat(candidate)]
+    except (TypeError, ValueError):
+        return None
     spread = [mpmath.mpf(0)] * len(base)
     for pattern in _PATTERNS:
         nudged = student_values.updated(**{name: _nudged(g, pattern) for name, g in earlier.items()})
         moved = _safely(stage.compute, nudged)
         if moved is None or len(_flat(moved)) != len(base):
             continue
-        spread = [max(s, abs(_mpf(m) - b)) for s, m, b in zip(spread, _flat(moved), base)]
+        try:
+            spread = [max(s, abs(_mpf(m) - b)) for s, m, b in zip(spread, _flat(moved), base)]
+        except (TypeError, ValueError):
+            return None
     return spread
 
 
@@ -285,19 +291,20 @@ def check(
 
 
 def _diagnose(stage, given, entries, shape_note, true_values, student_values, earlier) -> AnswerReport:
-    own_inputs = [student_values] if student_values is true_values else [true_values, student_values]
+    """Follow-through first, so an earlier error is never counted again as a misconception here."""
+    if earlier:
+        candidate = _safely(stage.compute, student_values)
+        if candidate is not None and (
+            _agrees(given, candidate)
+            or _agrees(given, candidate, _carried_rounding(stage, student_values, earlier, candidate) or None)
+        ):
+            return AnswerReport(stage.name, "follows-through", tuple(entries), shape_note)
+    own_inputs = [true_values, student_values] if earlier else [true_values]
     for mistake in stage.mistakes:
         for values in own_inputs:
             candidate = _safely(mistake.compute, values)
             if candidate is not None and _agrees(given, candidate):
                 return AnswerReport(stage.name, "wrong", tuple(entries), shape_note, mistake.id, mistake.hint)
-    if student_values is not true_values:
-        candidate = _safely(stage.compute, student_values)
-        if candidate is not None and (
-            _agrees(given, candidate)
-            or _agrees(given, candidate, _carried_rounding(stage, student_values, earlier, candidate))
-        ):
-            return AnswerReport(stage.name, "follows-through", tuple(entries), shape_note)
     return AnswerReport(stage.name, "wrong", tuple(entries), shape_note)
 
 

@@ -20,7 +20,12 @@ def _negative_factor(arg) -> bool:
 
 def _hidden_product(term) -> bool:
     """An unevaluated product whose first factor is negative, which SymPy would fold into a minus sign."""
-    return term.is_Mul and len(term.args) > 1 and _negative_factor(term.args[0])
+    return (
+        term.is_Mul
+        and len(term.args) > 1
+        and _negative_factor(term.args[0])
+        and all(a.is_Number for a in term.args)
+    )
 
 
 class _Latex(LatexPrinter):
@@ -65,7 +70,7 @@ class _Pretty(PrettyPrinter):
             if term.is_Add:
                 form = prettyForm(*form.parens())
             result = prettyForm(*result.right(" - " if negative else " + ", form))
-        return result
+        return prettyForm(*result, binding=prettyForm.ADD)
 
     def _print_Sum(self, expr):
         """A compact three-line sigma instead of SymPy's eleven-line one."""
@@ -126,7 +131,9 @@ class _Plain(StrPrinter):
         args = product.args
         if len(args) < 2 or not any(isinstance(a, sp.Number) for a in args[1:]):
             return super()._print_Mul(product)
-        return "*".join(f"({self._print(a)})" if _negative_factor(a) or a.is_Add else self._print(a) for a in args)
+        return "*".join(
+            f"({self._print(a)})" if _negative_factor(a) or a.is_Add else self._print(a) for a in args
+        )
 
     def _print_Add(self, expr, order=None):
         terms = list(expr.args) if self.order == "none" else None

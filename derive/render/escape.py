@@ -61,8 +61,12 @@ _PROSE_LATEX = {
 
 
 def latex_prose(text: str) -> str:
-    """Our own prose: typographic characters become their LaTeX spellings, the rest is escaped."""
-    return "".join(_PROSE_LATEX.get(ch) or latex(ch) for ch in text)
+    """Our own prose: typographic characters become their LaTeX spellings, the rest is escaped.
+
+    Hyphens are kept apart so an option such as ``--force`` never becomes a dash.
+    """
+    escaped = "".join(_PROSE_LATEX.get(ch) or latex(ch) for ch in text)
+    return re.sub(r"-(?=-)", "-{}", escaped)
 
 
 def markdown(text: str) -> str:

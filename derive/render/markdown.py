@@ -22,7 +22,10 @@ def display_math(block, precision: int) -> str:
     parts = [printing.latex(p) for p in block.parts]
     if block.approx is not None:
         parts.append(("\\approx", printing.latex(approx(block.approx, precision))))
-    tall = sum("matrix" in (p if isinstance(p, str) else p[1]) for p in parts) > 2
+    bodies = [p if isinstance(p, str) else p[1] for p in parts]
+    tall = sum(b.count("\\begin{bmatrix}") for b in bodies) > 2 or (
+        len(parts) > 2 and sum(map(len, bodies)) > 160
+    )
     pieces = [parts[0]]
     for part in parts[1:]:
         rel, body = part if isinstance(part, tuple) else ("=", part)

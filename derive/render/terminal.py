@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import shutil
-import unicodedata
 import sys
+import unicodedata
 
 from sympy.printing.pretty.stringpict import prettyForm
 

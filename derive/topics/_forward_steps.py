@@ -23,8 +23,10 @@ HAND_SIZED = 4096  # entries up to which a toy model's answer is a SymPy matrix
 GRID = 8  # vector entries per table row
 
 F = sp.Function
-T_, C_, d_k, z_j = (sp.Symbol(n) for n in ("T", "d_model", "d_k", "z_j"))
+d_k, z_j = sp.Symbol("d_k"), sp.Symbol("z_j")
 x_, X_, W_Q, W_K, W_V = (sp.Symbol(n, commutative=False) for n in ("x", "X", "W_Q", "W_K", "W_V"))
+SYMBOLS = {"x": x_, "X": sp.Symbol("X"), "Y": sp.Symbol("Y"), "W_Q": W_Q, "W_K": W_K, "W_V": W_V}
+HEAD_COLUMNS = tuple("head|entropy|on [CLS]|on [SEP]|on itself|on the previous|query|key|weight".split("|"))
 j_index = sp.Symbol("k", integer=True, positive=True)
 
 
@@ -83,10 +85,6 @@ def _entropy(weights: np.ndarray) -> np.ndarray:
 # --- stages ---------------------------------------------------------------------------------------
 
 
-def input_ids(v):
-    return list(v.ids)
-
-
 def run_layers(v):
     """The whole forward pass, every intermediate tensor recorded under its dotted name."""
     trace: dict = {}
@@ -139,79 +137,7 @@ def last_hidden_state(v):
     return _answer(v, v.layers["hidden"][0])  # (T, C)
 
 
-# --- the introduction -----------------------------------------------------------------------------
-
-
-def intro(v) -> tuple:
-    cfg, about = v["cfg"], v["about"]
-    blocks = [
-        prose(
-            "A forward pass runs text through the whole encoder. The text becomes tokens, each token a "
-            "vector (its embeddings), and each of the {L} layers lets every token gather information "
-            "from the others (multi-head self-attention) and then transforms each token on its own (a "
-            "feed-forward network). Each of the two sits inside a residual connection followed by "
-            "LayerNorm (post-LN, as in BERT). Out comes one vector per token: the last hidden state.",
-            L=cfg.n_layers,
-        )
-    ]
-    if about["kind"] == "toy":
-        blocks.append(
-            prose(
-                "This is a toy model with BERT's shape and random weights drawn with seed {seed}: each "
-                "weight matrix is normal with variance 1/fan-in, so the vectors stay near unit size. Its "
-                "vocabulary is derive's tiny one.",
-                seed=about["seed"],
-            )
-        )
-    else:
-        blocks.append(
-            prose(
-                "The model is the pretrained checkpoint in {folder}: config.json gives its shape, "
-                "model.safetensors its weights (" + about["dtype"] + ", memory-mapped) and vocab.txt its "
-                "tokens. The text is " + ("lowercased" if about["lowercase"] else "kept in its case") + ", "
-                "as its tokenizer settings say.",
-                folder=user(about["folder"]),
-            )
-        )
-    rows = [
-        (sp.Symbol("L"), "layers", cfg.n_layers),
-        (C_, "width of every token vector", cfg.d_model),
-        (sp.Symbol("h"), "attention heads per layer", cfg.n_heads),
-        (same(d_k, C_ / sp.Symbol("h")), "width of one head", cfg.d_k),
-        (sp.Symbol("d_ff"), "width of the feed-forward layer", cfg.d_ff),
-        (sp.Symbol("V"), "tokens in the vocabulary", about["vocab_size"]),
-        ("", "parameters (weights and biases)", f"{about['n_params']:,}"),
-    ]
-    blocks += [table(("symbol", "meaning", "value"), rows), prose("The text: {text}", text=user(v["text"]))]
-    return tuple(blocks)
-
-
 # --- explanations ---------------------------------------------------------------------------------
-
-
-def _token_table(tokens, ids):
-    per_row = 1 if len(tokens) <= MAX_ROWS else 4
-    header = ("position", "token", "id") * per_row
-    rows = []
-    for start in range(0, len(tokens), per_row):
-        cells = []
-        for i in range(start, start + per_row):
-            cells += [i, user(tokens[i]), ids[i]] if i < len(tokens) else ["", "", ""]
-        rows.append(cells)
-    return table(header, rows)
-
-
-def explain_input_ids(v):
-    return (
-        prose(
-            "WordPiece, BERT's tokenizer, splits the text at spaces and punctuation and cuts each word "
-            "into the longest pieces found in the vocabulary (a piece written ##… continues a word; a "
-            "word it cannot cut becomes [UNK]). [CLS] opens the sequence and [SEP] closes it. A token's "
-            "id is its line number in the vocabulary, counting from 0; positions count from 0 too."
-        ),
-        _token_table(v.tokens, v.input_ids),
-        prose("So {T} tokens go in.", T=same(T_, len(v.tokens))),
-    )
 
 
 def explain_layers(v):
@@ -238,9 +164,9 @@ def explain_layers(v):
             id=sp.Symbol("id_i"),
             g=sp.Symbol("gamma"),
             b=sp.Symbol("beta"),
-            X=X,
+            **SYMBOLS,
         ),
-        prose("Each layer maps {X} to a matrix {Y} of the same shape, in two sublayers:", X=X, Y=Y),
+        prose("Each layer maps {X} to a matrix {Y} of the same shape, in two sublayers:", **SYMBOLS),
         eq(A, F("LN")(X + F("MultiHead")(X))),
         eq(Y, F("LN")(A + F("FFN")(A))),
         prose(
@@ -251,8 +177,7 @@ def explain_layers(v):
             Q=same(sp.Symbol("Q"), X_ * W_Q),
             K=same(sp.Symbol("K"), X_ * W_K),
             V=same(sp.Symbol("V"), X_ * W_V),
-            X=X,
-            Y=Y,
+            **SYMBOLS,
         ),
         prose(
             "Layer by layer: the mean length (Euclidean norm) of the token vectors at each point, and how "
@@ -279,17 +204,6 @@ def _head_row(h, w, tokens):
 def explain_attention(v):
     w, tokens, layer = v.attention, v.tokens, v.layer
     heads = range(w.shape[0]) if v.head is None else [v.head]
-    header = (
-        "head",
-        "entropy",
-        "on [CLS]",
-        "on [SEP]",
-        "on itself",
-        "on the previous",
-        "query",
-        "key",
-        "weight",
-    )
     blocks = [
         prose(
             f"In layer {layer} each head has its own {len(tokens)}×{len(tokens)} matrix of attention "
@@ -297,7 +211,7 @@ def explain_attention(v):
             "head: the entropy of its rows in bits, the mean weight that a token puts on [CLS], on [SEP], on "
             "itself and on the token just before it, and its single largest weight (which query on which key):"
         ),
-        table(header, [_head_row(h, w[h], tokens) for h in heads]),
+        table(HEAD_COLUMNS, [_head_row(h, w[h], tokens) for h in heads]),
     ]
     drawn = min(len(tokens), MAX_DRAWN)
     cut = f" (the first {drawn} of {len(tokens)} tokens)" if drawn < len(tokens) else ""
@@ -309,18 +223,6 @@ def explain_attention(v):
             heatmap(f"attention-layer{layer}-head{h}", title, values, labels, labels, "key", "query")
         )
     return tuple(blocks)
-
-
-def _not_explained(first: bool) -> tuple:
-    if not first:
-        return (prose("Skipped: no --explain-token was given."),)
-    return (
-        prose(
-            "No token was chosen. Give --explain-token with one of the text's tokens (and --layer and --head "
-            "to pick the attention head) to see its query, scores and weights worked out from the model's "
-            "own numbers; derive check then grades yours."
-        ),
-    )
 
 
 def _grid(values) -> object:
@@ -338,8 +240,6 @@ def _who(v, j: int):
 
 
 def explain_query(v):
-    if v.focus is None:
-        return _not_explained(True)
     cfg, layer, h = v.cfg, v.layer, v.explained_head
     source = "the token's embeddings" if layer == 0 else f"the output of layer {layer - 1}"
     return (
@@ -349,20 +249,18 @@ def explain_query(v):
             f"{(h + 1) * cfg.d_k} of {{W_Q}}, {{W_K}} and {{W_V}}, so its queries and keys have {cfg.d_k} "
             f"numbers each (of the {cfg.d_model} in a token vector).",
             t=_who(v, v.focus),
-            W_Q=W_Q,
-            W_K=W_K,
-            W_V=W_V,
+            **SYMBOLS,
         ),
         prose(
             "The query of {t} is its input {x} to the layer times the head's columns of {W_Q}, plus the "
             "matching entries of the bias:",
             t=_who(v, v.focus),
-            x=x_,
-            W_Q=W_Q,
+            **SYMBOLS,
         ),
         eq(sp.Symbol("q"), sp.Add(x_ * W_Q, sp.Symbol("b_Q"), evaluate=False)),
         prose(
-            "Here {x} is " + source + f", {cfg.d_model} numbers. The {cfg.d_k} entries of the query:", x=x_
+            "Here {x} is " + source + f", {cfg.d_model} numbers. The {cfg.d_k} entries of the query:",
+            **SYMBOLS,
         ),
         _grid(_np(v.query)),
     )
@@ -401,17 +299,10 @@ def _rest(v, values) -> tuple:
     )
 
 
-def _product(q, k):
-    with sp.evaluate(False):
-        return sp.Mul(q, k)
-
-
 def explain_scores(v):
-    if v.focus is None:
-        return _not_explained(False)
     q, s, K = _np(v.query), _np(v.scores), _head_rows(v, "k")
     top = int(np.argmax(_model_weights(v)))
-    lhs = _product(sp.Symbol("q"), sp.Symbol(f"k_{top}"))
+    lhs = sp.Mul(sp.Symbol("q"), sp.Symbol(f"k_{top}"), evaluate=False)
     blocks = [
         prose(
             "Every token j has a key {k} in this head, computed the same way from its own input "
@@ -419,10 +310,9 @@ def explain_scores(v):
             "product of the query with it: large when the two point the same way. With the key of {key} "
             f"(position {top}), the one {{t}} will weigh most, all {len(q)} products written out:",
             k=sp.Symbol("k_j"),
-            x=x_,
-            W_K=W_K,
             key=_who(v, top),
             t=_who(v, v.focus),
+            **SYMBOLS,
         )
     ]
     if len(q) <= GRID:
@@ -437,7 +327,7 @@ def explain_scores(v):
         rows = [(i + 1, _d(a), _d(b), _d(a * b)) for i, (a, b) in enumerate(zip(q, K[top]))]
         rows.append(("sum", "", "", _d(s[top])))
         q_i, k_i = sp.Symbol("q_i"), sp.Symbol("k_i")
-        blocks.append(table(("i", q_i, k_i, _product(q_i, k_i)), rows))
+        blocks.append(table(("i", q_i, k_i, sp.Mul(q_i, k_i, evaluate=False)), rows))
     blocks.append(prose("The scores against every key:" if len(s) <= MAX_ROWS else "The scores:"))
     blocks.append(_key_table(v, ("score",), (s,)))
     return tuple(blocks) + _rest(v, s)
@@ -452,11 +342,9 @@ def _root(n: int):
 
 
 def explain_scaled(v):
-    if v.focus is None:
-        return _not_explained(False)
     s, z, top = _np(v.scores), _np(v.scaled), int(np.argmax(_model_weights(v)))
-    root = sp.sqrt(v.cfg.d_k, evaluate=False)
-    written = sp.Mul(_d(s[top]), sp.Pow(root, -1, evaluate=False), evaluate=False)
+    root = sp.Pow(sp.sqrt(v.cfg.d_k, evaluate=False), -1, evaluate=False)
+    written = sp.Mul(_d(s[top]), root, evaluate=False)
     about = "" if sp.sqrt(v.cfg.d_k).is_Integer else " ≈ " + _d(math.sqrt(v.cfg.d_k)).text
     return (
         prose(
@@ -470,8 +358,6 @@ def explain_scaled(v):
 
 
 def explain_weights(v):
-    if v.focus is None:
-        return _not_explained(False)
     z, w, own = _np(v.scaled), _np(v.weights), v.focus
     top, exps = int(np.argmax(w)), np.exp(z)
     formula = sp.exp(z_j) / sp.Sum(sp.exp(sp.Symbol("z_k")), (j_index, 1, len(z)))

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from functools import partial
 
+import sympy as sp
+
 from derive import inputs
+from derive.blocks import prose, same, table, user
 from derive.errors import InputError
 from derive.model import Givens, Mistake, Option, Stage, Topic
 
@@ -22,6 +25,8 @@ MAX_TEXT = 2000
 TOY = {"layers": (2, 1, 12), "d_model": (16, 1, 256), "heads": (4, 1, 64), "d_ff": (64, 1, 1024)}
 TOY_SEED = (0, 0, 2**32 - 1)
 TOY_POSITIONS = 128
+MAX_ROWS = 16  # tokens listed one per row; more go four to a row
+C_, d_k = sp.Symbol("d_model"), sp.Symbol("d_k")
 
 
 def _steps():
@@ -186,7 +191,102 @@ def _prepare(options) -> Givens:
     title = (
         "Forward pass through a BERT checkpoint" if real else "Forward pass through a toy BERT-style encoder"
     )
-    return Givens(title, values, _steps().intro(values), params)
+    return Givens(title, values, _intro(values), params)
+
+
+# --- what needs no NumPy: the introduction, the tokens, and the steps without --explain-token ----
+
+
+def _intro(v) -> tuple:
+    cfg, about = v["cfg"], v["about"]
+    blocks = [
+        prose(
+            "A forward pass runs text through the whole encoder. The text becomes tokens, each token a "
+            "vector (its embeddings), and each of the {L} layers lets every token gather information "
+            "from the others (multi-head self-attention) and then transforms each token on its own (a "
+            "feed-forward network). Each of the two sits inside a residual connection followed by "
+            "LayerNorm (post-LN, as in BERT). Out comes one vector per token: the last hidden state.",
+            L=cfg.n_layers,
+        )
+    ]
+    if about["kind"] == "toy":
+        blocks.append(
+            prose(
+                "This is a toy model with BERT's shape and random weights drawn with seed {seed}: each "
+                "weight matrix is normal with variance 1/fan-in, so the vectors stay near unit size. Its "
+                "vocabulary is derive's tiny one.",
+                seed=about["seed"],
+            )
+        )
+    else:
+        blocks.append(
+            prose(
+                "The model is the pretrained checkpoint in {folder}: config.json gives its shape, "
+                "model.safetensors its weights (" + about["dtype"] + ", memory-mapped) and vocab.txt its "
+                "tokens. The text is " + ("lowercased" if about["lowercase"] else "kept in its case") + ", "
+                "as its tokenizer settings say.",
+                folder=user(about["folder"]),
+            )
+        )
+    rows = [
+        (sp.Symbol("L"), "layers", cfg.n_layers),
+        (C_, "width of every token vector", cfg.d_model),
+        (sp.Symbol("h"), "attention heads per layer", cfg.n_heads),
+        (same(d_k, C_ / sp.Symbol("h")), "width of one head", cfg.d_k),
+        (sp.Symbol("d_ff"), "width of the feed-forward layer", cfg.d_ff),
+        (sp.Symbol("V"), "tokens in the vocabulary", about["vocab_size"]),
+        ("", "parameters (weights and biases)", f"{about['n_params']:,}"),
+    ]
+    blocks += [table(("symbol", "meaning", "value"), rows), prose("The text: {text}", text=user(v["text"]))]
+    return tuple(blocks)
+
+
+def _token_table(tokens, ids):
+    per_row = 1 if len(tokens) <= MAX_ROWS else 4
+    header = ("position", "token", "id") * per_row
+    rows = []
+    for start in range(0, len(tokens), per_row):
+        cells = []
+        for i in range(start, start + per_row):
+            cells += [i, user(tokens[i]), ids[i]] if i < len(tokens) else ["", "", ""]
+        rows.append(cells)
+    return table(header, rows)
+
+
+def _explain_input_ids(v):
+    return (
+        prose(
+            "WordPiece, BERT's tokenizer, splits the text at spaces and punctuation and cuts each word "
+            "into the longest pieces found in the vocabulary (a piece written ##… continues a word; a "
+            "word it cannot cut becomes [UNK]). [CLS] opens the sequence and [SEP] closes it. A token's "
+            "id is its line number in the vocabulary, counting from 0; positions count from 0 too."
+        ),
+        _token_table(v.tokens, v.input_ids),
+        prose("So {T} tokens go in.", T=same(sp.Symbol("T"), len(v.tokens))),
+    )
+
+
+def input_ids(v):
+    return list(v.ids)
+
+
+def _explained(name: str, first: bool = False):
+    """A stage's explanation, or a note that no token was chosen."""
+
+    def explain(v):
+        if v.focus is not None:
+            return getattr(_steps(), name)(v)
+        if not first:
+            return (prose("Skipped: no --explain-token was given."),)
+        return (
+            prose(
+                "No token was chosen. Give --explain-token with one of the text's tokens (and --layer and "
+                "--head to pick the attention head) to see its query, scores and weights worked out from the "
+                "model's own numbers; derive check then grades yours."
+            ),
+        )
+
+    return explain
 
 
 # --- misconceptions -------------------------------------------------------------------------------
@@ -219,7 +319,7 @@ TOPIC = Topic(
     ),
     prepare=_prepare,
     stages=(
-        Stage("input_ids", "Tokenize", _lazy("input_ids"), _lazy("explain_input_ids")),
+        Stage("input_ids", "Tokenize", input_ids, _explain_input_ids),
         Stage(
             "layers",
             "Embeddings, then layer by layer",
@@ -230,13 +330,15 @@ TOPIC = Topic(
         Stage(
             "attention", "Attention patterns", _lazy("attention"), _lazy("explain_attention"), answer=False
         ),
-        Stage("query", "One token by hand: its query", _lazy("query"), _lazy("explain_query")),
-        Stage("scores", "Its scores against every key", _lazy("scores"), _lazy("explain_scores")),
+        Stage(
+            "query", "One token by hand: its query", _lazy("query"), _explained("explain_query", first=True)
+        ),
+        Stage("scores", "Its scores against every key", _lazy("scores"), _explained("explain_scores")),
         Stage(
             "scaled",
             "Scale by the square root of d_k",
             _lazy("scaled"),
-            _lazy("explain_scaled"),
+            _explained("explain_scaled"),
             mistakes=(
                 Mistake("no-scaling", NO_SCALING, _lazy("unscaled")),
                 Mistake("scaled-by-dk", BY_DK, _lazy("scaled_by_dk")),
@@ -246,7 +348,7 @@ TOPIC = Topic(
             "weights",
             "Softmax: the attention weights",
             _lazy("weights"),
-            _lazy("explain_weights"),
+            _explained("explain_weights"),
             mistakes=(
                 Mistake("no-scaling", NO_SCALING, _lazy("weights_unscaled")),
                 Mistake("scaled-by-dk", BY_DK, _lazy("weights_by_dk")),

@@ -246,3 +246,13 @@ def test_bad_input_is_one_line_naming_the_option(cli, args, option):
     assert code == 2, (out, err)
     assert out == "" and err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith(f"Error: {option}"), err
+
+
+def test_hostile_token_labels_stay_text():
+    from derive.render import render
+
+    raw = dict(TOPIC.examples["decode"], tokens="<b>a</b> \\input{x} $y$ z")
+    d = derive("kv-cache", **raw)
+    markdown, latex = render(d, "markdown"), render(d, "latex")
+    assert "<b>" not in markdown and "&lt;b&gt;" in markdown and "$y$" not in markdown
+    assert "\\input{x}" not in latex and "\\textbackslash{}input" in latex

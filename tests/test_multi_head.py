@@ -295,3 +295,13 @@ def test_bad_input_is_one_line_naming_the_option(cli, args, option):
 def test_heads_error_names_the_divisibility(cli):
     _, _, err = cli("multi-head", *BASE, "--heads", "3")
     assert "not divisible" in err and "3" in err
+
+
+def test_hostile_token_labels_stay_text():
+    from derive.render import render
+
+    raw = dict(TOPIC.examples["two-heads"], tokens="<script>x</script> \\input{/etc/passwd} $a$")
+    d = derive("multi-head", **raw)
+    markdown, latex = render(d, "markdown"), render(d, "latex")
+    assert "<script>" not in markdown and "&lt;script&gt;" in markdown and "$a$" not in markdown
+    assert "\\input{/etc/passwd}" not in latex and "\\textbackslash{}input" in latex

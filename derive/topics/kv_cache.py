@@ -11,7 +11,7 @@ from __future__ import annotations
 import sympy as sp
 
 from derive import inputs, limits
-from derive.blocks import eq, prose, same, table, user
+from derive.blocks import eq, heatmap, prose, same, table, user
 from derive.costmodel.presets import DTYPE_BYTES
 from derive.errors import InputError
 from derive.model import Givens, Mistake, Option, Stage, Topic
@@ -19,7 +19,7 @@ from derive.numbers import approx
 from derive.topics import _multi_head_steps as mh
 from derive.topics._attention_steps import _listing, _matrix_name
 from derive.topics.attention import masked_softmax, weighted_values
-from derive.topics.multi_head import check_tokens
+from derive.topics.multi_head import check_tokens, heads_option, random_matrix
 
 PROJECTIONS = (("x", "X"), ("wq", "W_Q"), ("wk", "W_K"), ("wv", "W_V"))
 X, W_Q, W_K, W_V = (_matrix_name(n) for n in ("X", "W_Q", "W_K", "W_V"))
@@ -50,8 +50,9 @@ def _outputs(v):
     return sp.Matrix.hstack(*heads)
 
 
-def _from_scratch(v, causal: bool):
-    return mh.attend(v.X * v.W_Q, v.X * v.W_K, v.X * v.W_V, v.H, causal)
+def _full(v, causal: bool = True, name: str = "concat"):
+    """Attention recomputed from scratch over all tokens at once."""
+    return mh.attend(v.X * v.W_Q, v.X * v.W_K, v.X * v.W_V, v.H, causal)[name]
 
 
 def _flops(v, cached: bool, n: int | None = None) -> sp.Integer:
@@ -71,15 +72,10 @@ def _cache_bytes(v, tensors: int = 2):
 
 def _no_causal(name):
     """Every token attends to all T keys, later ones included."""
-
-    def compute(v):
-        full = _from_scratch(v, False)
-        return full["weights"] if name == "weights" else full["concat"]
-
-    return compute
+    return lambda v: _full(v, False, "weights" if name == "weights" else "concat")
 
 
-NO_CAUSAL = (
+NO_CAUSAL_HINT = (
     "At step t only tokens 1 to t exist: the new query attends to the t cached keys, never to later "
     "tokens (full recomputation needs the causal mask)."
 )
@@ -95,10 +91,6 @@ def _loop(v):
     v = v.updated(K_cache=v.X * v.W_K, V_cache=v.X * v.W_V)
     v = v.updated(weights=_weights(v))
     return v.updated(outputs=_outputs(v))
-
-
-def _recomputed(v):
-    return _from_scratch(v, True)["concat"]
 
 
 def _saved(v):
@@ -167,6 +159,8 @@ def explain_weights(v) -> tuple:
     ]
     for i, block in enumerate(mh.blocks(v.weights, v.H), 1):
         out.append(eq(sp.Symbol("A") if v.H == 1 else mh.per_head("A", i), approx=block))
+        title = "Weights step by step" + (f", head {i}" if v.H > 1 else "")
+        out.append(heatmap(f"steps-head-{i}", title, block, v.tokens, v.tokens, "cached key", "new token"))
     return tuple(out)
 
 
@@ -177,7 +171,7 @@ def explain_outputs(v) -> tuple:
     )
 
 
-def explain_recomputed(v) -> tuple:
+def explain_full(v) -> tuple:
     rows = []
     for r, label in enumerate(v.tokens):
         cached, full = v.outputs.row(r), v.recomputed.row(r)
@@ -345,20 +339,11 @@ def _prepare(options) -> Givens:
 # --- test-suite hooks -----------------------------------------------------------------------------
 
 
-def _random_matrix(rng, rows, cols):
-    return "; ".join(" ".join(str(int(e)) for e in rng.integers(-2, 3, cols)) for _ in range(rows))
-
-
 def _sample(rng):
-    heads, d_head = int(rng.integers(1, 3)), int(rng.integers(1, 3))
-    n, width = int(rng.integers(2, 5)), int(rng.integers(2, 5))
-    raw = {name: _random_matrix(rng, width, heads * d_head) for name in ("wq", "wk", "wv")}
-    return {
-        **raw,
-        "x": _random_matrix(rng, n, width),
-        "heads": str(heads),
-        "dtype": str(rng.choice(list(DTYPE_BYTES))),
-    }
+    heads, d_head, n, width = (int(rng.integers(low, high)) for low, high in ((1, 3), (1, 3), (2, 5), (2, 5)))
+    raw = {name: random_matrix(rng, width, heads * d_head) for name in ("wq", "wk", "wv")}
+    dtype = str(rng.choice(list(DTYPE_BYTES)))
+    return {**raw, "x": random_matrix(rng, n, width), "heads": str(heads), "dtype": dtype}
 
 
 def _reference(options):
@@ -429,12 +414,8 @@ TWO_HEADS = {
 }
 
 
-def _heads_option(value, option):
-    return inputs.integer(value, option, 1, limits.MAX_DIM)
-
-
-NO_CAUSAL_MISTAKES = {
-    name: (Mistake("no-causal", NO_CAUSAL, _no_causal(name)),)
+NO_CAUSAL = {
+    name: (Mistake("no-causal", NO_CAUSAL_HINT, _no_causal(name)),)
     for name in ("weights", "outputs", "recomputed")
 }
 BYTES_MISTAKES = (
@@ -458,7 +439,7 @@ TOPIC = Topic(
         Option("wq", "query projection W_Q (d_model × D)", inputs.matrix, required=True),
         Option("wk", "key projection W_K (d_model × D)", inputs.matrix, required=True),
         Option("wv", "value projection W_V (d_model × D)", inputs.matrix, required=True),
-        Option("heads", "number of heads h; D must be divisible by h", _heads_option, default="1"),
+        Option("heads", "number of heads h; D must be divisible by h", heads_option, default="1"),
         Option("tokens", "token labels, one per row: 'I like tea' (default t1 t2 ...)", inputs.tokens),
         Option(
             "dtype",
@@ -472,14 +453,10 @@ TOPIC = Topic(
         Stage("decode", "Decode token by token", lambda v: _loop(v).outputs, explain_decode, answer=False),
         Stage("K_cache", "The key cache", lambda v: v.X * v.W_K, explain_cache("K")),
         Stage("V_cache", "The value cache", lambda v: v.X * v.W_V, explain_cache("V")),
-        Stage("weights", "Every step's weights", _weights, explain_weights, NO_CAUSAL_MISTAKES["weights"]),
-        Stage("outputs", "Every step's output", _outputs, explain_outputs, NO_CAUSAL_MISTAKES["outputs"]),
+        Stage("weights", "Every step's weights", _weights, explain_weights, NO_CAUSAL["weights"]),
+        Stage("outputs", "Every step's output", _outputs, explain_outputs, NO_CAUSAL["outputs"]),
         Stage(
-            "recomputed",
-            "Full causal attention from scratch",
-            _recomputed,
-            explain_recomputed,
-            NO_CAUSAL_MISTAKES["recomputed"],
+            "recomputed", "Full causal attention from scratch", _full, explain_full, NO_CAUSAL["recomputed"]
         ),
         Stage(
             "flops_cached",

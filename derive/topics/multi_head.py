@@ -211,7 +211,7 @@ def _shape_table(n: int, heads: int, width: int, dk: int):
 # --- inputs ---------------------------------------------------------------------------------------
 
 
-def _heads_option(value, option):
+def heads_option(value, option):
     return inputs.integer(value, option, 1, limits.MAX_DIM)
 
 
@@ -269,7 +269,7 @@ def _prepare(options) -> Givens:
 # --- test-suite hooks -----------------------------------------------------------------------------
 
 
-def _random_matrix(rng, rows, cols):
+def random_matrix(rng, rows, cols):
     return "; ".join(" ".join(str(int(e)) for e in rng.integers(-2, 3, cols)) for _ in range(rows))
 
 
@@ -277,10 +277,10 @@ def _sample(rng):
     heads = int(rng.choice([1, 2, 3]))
     d_head, n = int(rng.integers(1, 3)), int(rng.integers(2, 4))
     width = heads * d_head
-    raw = {name: _random_matrix(rng, width, width) for name, _ in WEIGHTS}
+    raw = {name: random_matrix(rng, width, width) for name, _ in WEIGHTS}
     return {
         **raw,
-        "x": _random_matrix(rng, n, width),
+        "x": random_matrix(rng, n, width),
         "heads": str(heads),
         "mask": str(rng.choice(["none", "causal"])),
     }
@@ -333,7 +333,7 @@ TOPIC = Topic(
         Option("wk", "key projection W_K (d_model × d_model)", inputs.matrix, required=True),
         Option("wv", "value projection W_V (d_model × d_model)", inputs.matrix, required=True),
         Option("wo", "output projection W_O (d_model × d_model)", inputs.matrix, required=True),
-        Option("heads", "number of heads h; d_model must be divisible by h", _heads_option, required=True),
+        Option("heads", "number of heads h; d_model must be divisible by h", heads_option, required=True),
         Option(
             "mask",
             "none, or causal: each token attends only to itself and earlier tokens",

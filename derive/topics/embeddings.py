@@ -13,7 +13,18 @@ import re
 import sympy as sp
 
 from derive import inputs
-from derive.blocks import eq, needs_approx, prose, same, table, unevaluated_dot, unevaluated_sum, user
+from derive.blocks import (
+    eq,
+    heatmap,
+    needs_approx,
+    prose,
+    same,
+    table,
+    unevaluated_dot,
+    unevaluated_sum,
+    user,
+    vectors,
+)
 from derive.data.word_vectors import DIMENSIONS, VECTORS
 from derive.errors import InputError
 from derive.model import Givens, Mistake, Option, Stage, Topic
@@ -219,8 +230,26 @@ def _explain_similarity(v):
             b=user(v.words[j]),
             c=v.similarity[i, j],
         ),
+        heatmap("embeddings-cosine", "Cosine similarity", v.similarity, v.words, v.words),
+        _plot(v.words),
     ]
     return tuple(blocks)
+
+
+def _plot(words):
+    """The words' vectors, centred and projected onto their two principal directions (signs fixed)."""
+    import numpy as np
+
+    table = np.array([[float(x) for x in VECTORS[w]] for w in words])
+    table -= table.mean(axis=0)
+    _, _, axes = np.linalg.svd(table, full_matrices=False)
+    axes = axes[:2] * np.sign(axes[:2, [int(np.argmax(np.abs(row))) for row in axes[:2]]].diagonal())[:, None]
+    points = table @ axes.T
+    return vectors(
+        "embeddings-plot",
+        "Word vectors (centred) on their two main directions",
+        {w: (round(float(x), 6), round(float(y), 6)) for w, (x, y) in zip(words, points)},
+    )
 
 
 def _about(value) -> str:

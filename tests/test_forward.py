@@ -1,4 +1,4 @@
-"""derive/forward.py against PyTorch (float64, to 1e-10) and against independent formulas."""
+"""derive.forward against PyTorch (float64, to 1e-10) and against independent formulas."""
 
 from __future__ import annotations
 

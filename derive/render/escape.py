@@ -31,7 +31,22 @@ def latex(text: str) -> str:
     return "".join(_latex_char(ch) for ch in text)
 
 
+_GREEK = dict(
+    zip(
+        "αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ",
+        r"\alpha \beta \gamma \delta \epsilon \zeta \eta \theta \iota \kappa \lambda \mu \nu \xi \pi \rho "
+        r"\sigma \tau \upsilon \phi \chi \psi \omega \Gamma \Delta \Theta \Lambda \Xi \Pi \Sigma \Phi \Psi "
+        r"\Omega".split(),
+    )
+)
+_GREEK.update(
+    {"ᵀ": "^{T}", "²": "^{2}", "³": "^{3}", "₁": "_{1}", "₂": "_{2}", "ᵢ": "_{i}", "ⱼ": "_{j}", "ₖ": "_{k}"}
+)
+
+
 def _latex_char(ch: str) -> str:
+    if ch in _GREEK:
+        return f"\\({_GREEK[ch]}\\)"
     if ch == "\n" or (ch.isprintable() and ord(ch) < 0x100):
         return ch
     if not ch.isprintable():

@@ -198,11 +198,12 @@ def _explain_chosen(v):
     share = sp.Mul(sp.Float("0.15", 2), len(v.candidates), evaluate=False)
     return (
         prose(
-            "[CLS] and [SEP] are never chosen, which leaves {c} candidate positions. BERT predicts 15% of "
+            "[CLS] and [SEP] are never chosen, which leaves {candidates}. BERT predicts 15% of "
             "them, rounded, and at least one: {share}, so {n} here. To pick them, draw one uniform number "
             "per candidate with numpy.random.default_rng({s}).random({c}) and choose the {n} smallest: every "
             "candidate has the same chance.",
             c=len(v.candidates),
+            candidates=f"{len(v.candidates)} candidate position" + ("" if len(v.candidates) == 1 else "s"),
             share=same(share, Decimal(str(float(RATE * len(v.candidates))))),
             n=v.count,
             s=v.seed,

@@ -101,6 +101,10 @@ def _walk(probs, order, threshold) -> int:
     return last
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 # Inputs.
 
 
@@ -276,9 +280,9 @@ def _explain_filtered(v):
         ties = " (a word tied with the k-th stays too, as in Hugging Face)" if len(kept) > v.k else ""
         blocks += [
             prose(
-                "Top-k with {k}: keep the {n} most probable words" + ties + "; drop the rest.",
+                "Top-k with {k}: keep the {n}" + ties + "; drop the rest.",
                 k=same(k, v.k),
-                n=v.k,
+                n=_count(v.k, "most probable word"),
             ),
             _sorted_table(probs, kept, v.words),
         ]
@@ -300,9 +304,8 @@ def _explain_filtered(v):
     kept_words = [v.words[n] for n in sorted(kept)]
     blocks += [
         prose(
-            "Renormalise: divide each kept probability by their sum so the {n} kept words ({w}) sum to 1; "
-            "the removed words get 0.",
-            n=len(kept_words),
+            "Renormalise: divide the probability of each kept word ({w}) by the sum over the kept words, "
+            "so that they add up to 1; the removed words get 0.",
             w=user(", ".join(kept_words)),
         ),
         eq(P_FILTERED, v.filtered, approx=v.filtered if needs_approx(v.filtered) else None),

@@ -11,7 +11,7 @@ import sympy as sp
 from derive import check, derive, registry
 from derive.api import parse_options
 from derive.model import run
-from derive.topics import rope
+from derive.topics import _rope_steps, rope
 
 TOPIC = registry.get("rope")
 
@@ -62,12 +62,12 @@ def test_exact_values_equal_numpy_reference(seed):
 
 
 def test_relative_identity_is_proved_symbolically():
-    product, target, difference = rope.relative_identity()
+    product, target, difference = _rope_steps.relative_identity()
     assert difference == sp.zeros(2, 2)
     assert sp.simplify(product - target) == sp.zeros(2, 2)
     # and it is a real identity, not a coincidence of the printed form: compare at random angles
     for a, b in [(0.3, 1.7), (-2.0, 5.5)]:
-        values = {rope.ALPHA: a, rope.BETA: b}
+        values = {_rope_steps.ALPHA: a, _rope_steps.BETA: b}
         assert np.allclose(
             np.array(product.subs(values).evalf(), dtype=float),
             np.array(target.subs(values).evalf(), dtype=float),

@@ -305,3 +305,14 @@ def test_hostile_token_labels_stay_text():
     markdown, latex = render(d, "markdown"), render(d, "latex")
     assert "<script>" not in markdown and "&lt;script&gt;" in markdown and "$a$" not in markdown
     assert "\\input{/etc/passwd}" not in latex and "\\textbackslash{}input" in latex
+
+
+def test_split_wrong_needs_two_columns_per_head():
+    """With d_k = 1, every h-th column and the consecutive columns are the same split."""
+    from derive.api import prepare
+    from derive.model import Values, run
+
+    givens = prepare(TOPIC, {**TOPIC.examples["two-heads"], "heads": "4"})
+    values = Values({**givens.values, **{s.name: s.value for s in run(TOPIC, givens).steps}})
+    split = [m for s in TOPIC.stages for m in s.mistakes if m.id == "split-wrong"]
+    assert split and all(m.compute(values) is None for m in split)

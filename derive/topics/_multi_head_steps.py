@@ -1,5 +1,6 @@
 """Heads as column slices, shared by the multi-head and KV-cache topics: the per-head attention,
-its notation (Q⁽ⁱ⁾, W_Q⁽ⁱ⁾, head_i), and the explanations of the multi-head topic.
+its notation (Q⁽ⁱ⁾, W_Q⁽ⁱ⁾, head_i), the explanations of the multi-head topic, and the KV-cache
+decoding loop narrated step by step.
 
 Head i (from 1) owns the d_k consecutive columns (i−1)·d_k … i·d_k − 1 (0-based) of W_Q, W_K and
 W_V, so its queries, keys and values are the same columns of Q, K and V. Per-head answers are the

@@ -94,7 +94,7 @@ def _interleaved(name):
     """Head i built from columns i, i+h, i+2h, ...: the whole chain recomputed from Q, K and V."""
 
     def compute(v):
-        if v.H == 1:
+        if v.H == 1 or v.d_k == 1:  # one column per head: interleaved and consecutive agree
             return None
         wrong = steps.attend(v.Q, v.K, v.V, v.H, v.causal, interleaved=True)
         return wrong["concat"] * v.W_O if name == "output" else wrong[name]

@@ -359,7 +359,9 @@ def decode_steps(v) -> tuple:
         prose(
             "Each step projects only the newest token, its embedding times {wq}, {wk} and {wv}: one row "
             "each."
-            + (" Head i reads its own columns of the caches, written K⁽ⁱ⁾ and V⁽ⁱ⁾." if v.H > 1 else ""),
+            + (" Head i reads its own columns of the caches, written {ki} and {vi}." if v.H > 1 else ""),
+            ki=per_head("K", "i"),
+            vi=per_head("V", "i"),
             wq=W_Q,
             wk=W_K,
             wv=W_V,

@@ -1,0 +1,301 @@
+"""The feed-forward topic's explanations: the formulas with the numbers substituted, and the counts.
+
+``linear`` (x W + b) lives here because the explanation of SwiGLU's gate needs it as much as
+the stages do. An exact matrix whose entries would not fit ``WIDE`` characters is shown only as
+decimals, and only the first ``SHOWN_VALUES`` distinct activation values are worked out one by one.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from derive import printing
+from derive.blocks import eq, needs_approx, prose, same, unevaluated_sum
+from derive.topics._activations import ACTIVATIONS, gelu
+
+X, W_1, W_2, W_3, B_1, B_2 = sp.symbols("x W_1 W_2 W_3 b_1 b_2", commutative=False)
+h, z, N = sp.symbols("h z N")
+d_model, d_ff = sp.symbols("d_model d_ff")
+H, A = sp.symbols("h a")
+FFN = sp.Function("FFN")
+NAMES = {"relu": "ReLU", "gelu": "GELU", "gelu-tanh": "GELU_tanh", "swiglu": "Swish"}
+TITLES = {
+    "relu": "ReLU",
+    "gelu": "GELU (exact, with erf)",
+    "gelu-tanh": "GELU (tanh approximation)",
+    "swiglu": "SwiGLU",
+}
+SHOWN_VALUES = 8  # worked activation lines before "and so on"
+WIDE = 90  # characters: beyond this an exact matrix is shown only as decimals
+
+
+def _over(value, divisor):
+    """``value/divisor`` as written, without a leading ``1⋅`` when value is 1."""
+    with sp.evaluate(False):
+        return sp.Pow(divisor, -1) if value == 1 else sp.Mul(value, sp.Pow(divisor, -1))
+
+
+def _as_written(kind: str, value):
+    """The activation's formula with ``value`` substituted and nothing evaluated."""
+    negated = -value if value.is_number else sp.Mul(-1, value, evaluate=False)
+    with sp.evaluate(False):
+        if kind == "relu":
+            return sp.Function("max")(0, value)
+        half = _over(value, sp.Integer(2))
+        if kind == "gelu":
+            return sp.Mul(half, sp.Add(1, sp.erf(_over(value, sp.sqrt(2)))))
+        if kind == "gelu-tanh":
+            inner = sp.Add(value, sp.Mul(sp.Float("0.044715", 5), sp.Pow(value, 3)))
+            return sp.Mul(half, sp.Add(1, sp.tanh(sp.Mul(sp.sqrt(sp.Mul(2, sp.Pow(sp.pi, -1))), inner))))
+        return _over(value, sp.Add(1, sp.exp(negated)))
+
+
+def _act_symbol(kind: str, argument):
+    return sp.Function(NAMES[kind])(argument)
+
+
+def linear(m, weight, bias=None) -> sp.Matrix:
+    """m W + b, with the bias row added to every row (no bias: none added)."""
+    return m * weight + (sp.ones(m.rows, 1) * bias if bias is not None else sp.zeros(m.rows, weight.cols))
+
+
+def linear_written(m, weight, bias=None):
+    """The same product with the matrices shown, e.g. [1 2]·[[1 0], [0 1]] + [0 1]."""
+    with sp.evaluate(False):
+        product = sp.MatMul(sp.ImmutableMatrix(m), sp.ImmutableMatrix(weight))
+        if bias is None:
+            return product
+        return sp.MatAdd(product, sp.ImmutableMatrix(sp.ones(m.rows, 1) * bias))
+
+
+def intro(values) -> tuple:
+    """The network's formula for the chosen activation, and the input."""
+    x, b1, b2, kind = values["x"], values["b1"], values["b2"], values["activation"]
+    act = _act_symbol(kind, sp.Add(X * W_1, B_1, evaluate=False) if b1 is not None else X * W_1)
+    if kind == "swiglu":
+        act = sp.Function("SwiGLU")(X)
+    formula = sp.Add(act * W_2, B_2, evaluate=False) if b2 is not None else act * W_2
+    blocks = (
+        prose(
+            "After attention, every token passes on its own through the same small two-layer network: "
+            "a linear map up to {dff} features, a nonlinearity, and a linear map back to {dm0}. The "
+            "input has {n} of {dm} features, and the activation is {act}:",
+            dff=d_ff,
+            dm0=d_model,
+            n="one token" if x.rows == 1 else f"{x.rows} tokens",
+            dm=same(d_model, x.cols),
+            act=TITLES[kind],
+        ),
+        eq(X, x),
+        eq(FFN(X), formula),
+    )
+    if kind == "swiglu":
+        swiglu = sp.Function("Swish")(sp.Add(X * W_1, B_1, evaluate=False) if b1 is not None else X * W_1)
+        blocks += (
+            prose(
+                "where SwiGLU multiplies {s} entry by entry with the gate {g}.",
+                s=swiglu,
+                g=X * W_3,
+            ),
+        )
+    return blocks
+
+
+def _approx(value):
+    return value if needs_approx(value) else None
+
+
+def _too_wide(value) -> bool:
+    entries = [printing.plain(e) for e in value]
+    return max(len(e) for e in entries) * value.cols > WIDE
+
+
+def _matrix_eq(symbol, formula, value, *written):
+    """``symbol = formula = written = value ≈ decimals``, dropping exact forms too wide to read."""
+    if _too_wide(value):
+        return eq(symbol, formula, approx=value)
+    return eq(symbol, formula, *written, value, approx=_approx(value))
+
+
+def _original_count():
+    with sp.evaluate(False):
+        products = [sp.Mul(512, 2048), sp.Integer(2048), sp.Mul(2048, 512), sp.Integer(512)]
+    return unevaluated_sum(products)
+
+
+def explain_parameters(v):
+    d, f = v.W1.rows, v.W1.cols
+    counts = [(W_1, d * f)]
+    if v.activation == "swiglu":
+        counts.append((W_3, d * f))
+    if v.b1 is not None:
+        counts.append((B_1, f))
+    counts.append((W_2, f * d))
+    if v.b2 is not None:
+        counts.append((B_2, d))
+    ratio = sp.Rational(f, d)
+    blocks = [
+        prose(
+            "The network widens each token from {dm} to {dff} features and narrows it back. Its "
+            "parameters: {w1} is {d}×{f}, {w2} is {f}×{d}"
+            + (", {w3} (the gate) is {d}×{f}" if v.activation == "swiglu" else "")
+            + (", {b1} has {f} entries" if v.b1 is not None else "")
+            + (", {b2} has {d} entries" if v.b2 is not None else "")
+            + ":",
+            dm=same(d_model, d),
+            dff=same(d_ff, f),
+            w1=W_1,
+            w2=W_2,
+            w3=W_3,
+            b1=B_1,
+            b2=B_2,
+            d=d,
+            f=f,
+        ),
+        eq(N, unevaluated_sum([c for _, c in counts]), v.parameters),
+        prose(
+            "Here {ratio}. The original transformer used {orig} ({big} and {bigf}), as do BERT and GPT-2: "
+            "the wide middle layer gives room for many features that the activation switches on and off "
+            "per token. Per layer, that FFN has about twice the {attn} parameters of the attention:",
+            ratio=same(d_ff / d_model, ratio),
+            orig=same(d_ff, 4 * d_model),
+            big=same(d_model, 512),
+            bigf=same(d_ff, 2048),
+            attn=sp.Integer(4 * 512 * 512 + 4 * 512),
+        ),
+        eq(N, _original_count(), sp.Integer(2 * 512 * 2048 + 2048 + 512)),
+    ]
+    if v.activation == "swiglu":
+        blocks.append(
+            prose(
+                "SwiGLU needs a third matrix, so LLaMA shrinks the middle to about {third} of {dm} "
+                "(11008 for 4096) to keep the parameter count of a two-matrix FFN with {four}.",
+                third=sp.Rational(8, 3),
+                dm=d_model,
+                four=same(d_ff, 4 * d_model),
+            )
+        )
+    return tuple(blocks)
+
+
+def explain_hidden(v):
+    bias = v.b1 is not None
+    general = sp.Add(X * W_1, B_1, evaluate=False) if bias else X * W_1
+    with sp.evaluate(False):
+        terms = [sp.Mul(a, b) for a, b in zip(v.x.row(0), v.W1.col(0))]
+    first = unevaluated_sum(terms + ([v.b1[0]] if bias else []))
+    return (
+        prose(
+            "Multiply each token's row by {w1}"
+            + (" and add {b1} to every row" if bias else "")
+            + ". Entry ({i}, {j}) is row {i} of {x} dotted with column {j} of {w1}"
+            + (", plus entry {j} of {b1}" if bias else "")
+            + "; for example",
+            w1=W_1,
+            b1=B_1,
+            i=sp.Symbol("i"),
+            j=sp.Symbol("j"),
+            x=X,
+        ),
+        eq(sp.Symbol("h_11"), first, v.hidden[0, 0]),
+        _matrix_eq(H, general, v.hidden, linear_written(v.x, v.W1, v.b1)),
+    )
+
+
+def _value_lines(v, values):
+    """One worked line per distinct value, e.g. GELU(1) = 1/2·(1 + erf(1/√2)) = ... ≈ 0.8413."""
+    distinct = sorted(set(values), key=lambda e: sp.N(e, 30))
+    lines = []
+    for value in distinct[:SHOWN_VALUES]:
+        result = ACTIVATIONS[v.activation](value)
+        parts = [_act_symbol(v.activation, value), _as_written(v.activation, value)]
+        if str(result) != str(parts[-1]):
+            parts.append(result)
+        lines.append(eq(*parts, approx=_approx(result)))
+    if len(distinct) > SHOWN_VALUES:
+        lines.append(prose("and likewise for the other {k} values.", k=len(distinct) - SHOWN_VALUES))
+    return lines
+
+
+def _activation_intro(kind):
+    """What the activation does, and its formula."""
+    if kind == "relu":
+        text = (
+            "ReLU keeps positive entries and sets negative ones to 0: those hidden units are switched off "
+            "for this token. This is the original transformer's activation."
+        )
+        return prose(text), eq(_act_symbol(kind, h), _as_written(kind, h))
+    if kind == "gelu":
+        text = (
+            "GELU weights each entry by the probability {phi} that a standard normal variable lies below it, "
+            "written with the error function. Unlike ReLU it is smooth and lets small negative values "
+            "through (its minimum is about -0.17, near {min}). BERT and GPT use it."
+        )
+        phi = sp.Function("Phi")(h)
+        return (
+            prose(text, phi=phi, min=same(h, sp.Float("-0.75", 2))),
+            eq(_act_symbol(kind, h), h * phi, _as_written(kind, h)),
+        )
+    if kind == "gelu-tanh":
+        text = (
+            "GPT-2 uses a tanh approximation of GELU, which was cheaper than erf on the hardware of the "
+            "time. It never differs from the exact GELU by more than 0.0005:"
+        )
+        return prose(text), eq(_act_symbol(kind, h), _as_written(kind, h))
+    text = (
+        "SwiGLU multiplies Swish of the first projection, element by element, by a second projection "
+        "{gate}: the gate decides how much of each hidden unit passes. Swish is {swish}, with {sigma} the "
+        "logistic sigmoid:"
+    )
+    sigma = sp.Function("sigma")(z)
+    return (
+        prose(text, gate=X * W_3, swish=same(_act_symbol(kind, z), z * sigma), sigma=sigma),
+        eq(_act_symbol(kind, z), _as_written(kind, z)),
+    )
+
+
+def explain_activated(v):
+    kind = v.activation
+    blocks = list(_activation_intro(kind))
+    if kind != "relu":
+        blocks.append(prose("With the numbers of h:" if kind != "swiglu" else "Swish of each entry of h:"))
+        blocks += _value_lines(v, list(v.hidden))
+    if kind != "swiglu":
+        blocks.append(_matrix_eq(A, _act_symbol(kind, H), v.activated))
+    else:
+        rule = sp.Mul(sp.Function("Swish")(sp.Symbol("h_ij")), sp.Symbol("g_ij"), evaluate=False)
+        blocks += [
+            prose("The gate projection, without a bias:"),
+            _matrix_eq(sp.Symbol("g"), X * W_3, linear(v.x, v.W3), linear_written(v.x, v.W3)),
+            prose("Multiply entry by entry, {rule}:", rule=same(sp.Symbol("a_ij"), rule)),
+            eq(A, v.activated, approx=_approx(v.activated)),
+        ]
+    if kind == "gelu-tanh":
+        blocks += [
+            prose("For comparison, the exact GELU of the same entries:"),
+            eq(_act_symbol("gelu", H), approx=v.hidden.applyfunc(gelu)),
+        ]
+    return tuple(blocks)
+
+
+def explain_output(v):
+    bias = v.b2 is not None
+    general = sp.Add(A * W_2, B_2, evaluate=False) if bias else A * W_2
+    shown = [] if _too_wide(v.activated) else [linear_written(v.activated, v.W2, v.b2)]
+    return (
+        prose(
+            "Project back to {dm} features with {w2}"
+            + (" and add {b2}" if bias else "")
+            + ". The result has the shape of {x}, ready for the residual connection {res}:",
+            dm=same(d_model, v.W2.cols),
+            x=X,
+            res=sp.Add(X, FFN(X), evaluate=False),
+            w2=W_2,
+            b2=B_2,
+        ),
+        _matrix_eq(FFN(X), general, v.output, *shown),
+        prose(
+            "Each token went through the same two maps on its own: the FFN mixes features within a "
+            "token, while attention mixes information between tokens."
+        ),
+    )

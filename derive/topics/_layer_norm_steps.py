@@ -1,0 +1,266 @@
+"""The layer-norm topic's explanations: the textbook formulas, then each row worked out.
+
+``row_rms`` lives here because the RMSNorm stage, the misconception that uses RMSNorm in place
+of LayerNorm, and the RMSNorm explanation all need the per-row root mean square.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from derive.blocks import eq, needs_approx, prose, same, unevaluated_sum
+
+x_j, x_hat, x_hat_j, y_j, mu, sigma, eps = sp.symbols("x_j xhat xhat_j y_j mu sigma epsilon")
+gamma_j, beta_j, gamma, beta = sp.symbols("gamma_j beta_j gamma beta")
+j, d = sp.symbols("j d", integer=True, positive=True)
+RMS = sp.Function("RMS")(sp.Symbol("x"))
+WORK_DPS = 30
+
+
+def _subscript(name: str, r: int, rows: int) -> sp.Symbol:
+    return sp.Symbol(name if rows == 1 else f"{name}_{r + 1}")
+
+
+def _over_d(total, count: int):
+    """``(a + b + c)/d`` exactly as written."""
+    with sp.evaluate(False):
+        return sp.Mul(total, sp.Pow(sp.Integer(count), -1))
+
+
+def _root(inner):
+    with sp.evaluate(False):
+        return sp.sqrt(inner)
+
+
+def _general():
+    """The textbook formulas, with terms kept in the order a reader expects."""
+    spread = sp.sqrt(sp.Add(sigma**2, eps, evaluate=False))
+    mean = sp.Sum(x_j, (j, 1, d)) / d
+    var = sp.Sum((x_j - mu) ** 2, (j, 1, d)) / d
+    normed = (x_j - mu) / spread
+    out = sp.Add(gamma_j * x_hat_j, beta_j, evaluate=False)
+    rms = sp.sqrt(sp.Add(sp.Sum(x_j**2, (j, 1, d)) / d, eps, evaluate=False))
+    return mean, var, normed, out, rms
+
+
+def row_rms(x, epsilon):
+    return sp.Matrix([[sp.sqrt(sum(e**2 for e in x.row(r)) / x.cols + epsilon)] for r in range(x.rows)])
+
+
+def intro(values) -> tuple:
+    """What LayerNorm does, and its formulas, before the first stage."""
+    x, epsilon = values["x"], values["eps"]
+    mean, var, normed, out, _ = _general()
+    tokens = "one token" if x.rows == 1 else f"{x.rows} tokens"
+    return (
+        prose(
+            "Layer normalisation rescales each token's vector (each row of {x}) to mean 0 and variance 1, "
+            "then applies a learned scale and shift per feature. It uses only the token's own {d} "
+            "features, never other tokens or other examples in the batch, so it behaves the same in "
+            "training and inference. The input has {tokens}, with {e}:",
+            d=same(d, x.cols),
+            x=sp.Symbol("x"),
+            tokens=tokens,
+            e=same(eps, epsilon),
+        ),
+        eq(sp.Symbol("x"), x),
+        eq(mu, mean),
+        eq(sigma**2, var),
+        eq(x_hat_j, normed),
+        eq(y_j, out),
+    )
+
+
+def _approx(value):
+    return value if needs_approx(value) else None
+
+
+def explain_mean(v):
+    blocks = [prose("Average the {d} entries of each token's row:", d=v.x.cols)]
+    for r in range(v.x.rows):
+        value = v.mean[r, 0]
+        written = _over_d(unevaluated_sum(v.x.row(r)), v.x.cols)
+        blocks.append(eq(_subscript("mu", r, v.x.rows), written, value, approx=_approx(value)))
+    return tuple(blocks)
+
+
+def explain_variance(v):
+    blocks = [
+        prose(
+            "Average the squared deviations from the mean. Divide by {d}, not by {d1}: LayerNorm "
+            "standardises exactly these {n} numbers rather than estimating the variance of a larger "
+            "population from a sample, so Bessel's correction does not apply. The LayerNorm paper and "
+            "torch.nn.LayerNorm both use this population variance (and for a single feature {d1} would be 0).",
+            d=same(d, v.x.cols),
+            d1=sp.Add(d, -1, evaluate=False),
+            n=v.x.cols,
+        )
+    ]
+    for r in range(v.x.rows):
+        deviations = [e - v.mean[r, 0] for e in v.x.row(r)]
+        with sp.evaluate(False):
+            squares = [sp.Pow(dev, 2) for dev in deviations]
+        written = _over_d(unevaluated_sum(squares), v.x.cols)
+        evaluated = _over_d(unevaluated_sum([dev**2 for dev in deviations]), v.x.cols)
+        value = v.variance[r, 0]
+        symbol = _subscript("sigma", r, v.x.rows) ** 2
+        blocks.append(eq(symbol, written, evaluated, value, approx=_approx(value)))
+    return tuple(blocks)
+
+
+def _epsilon_effect(v):
+    """How much ε moves x̂ in the rows that vary, as a decimal, so its size is concrete."""
+    changes = []
+    for r in range(v.x.rows):
+        if v.variance[r, 0] == 0:
+            continue
+        for c in range(v.x.cols):
+            bare = (v.x[r, c] - v.mean[r, 0]) / sp.sqrt(v.variance[r, 0])
+            changes.append(abs(sp.N(bare - v.normalized[r, c], WORK_DPS)))
+    return max(changes) if changes else None
+
+
+def _rows_text(rows) -> str:
+    numbers = [str(r + 1) for r in rows]
+    if len(numbers) == 1:
+        return "row " + numbers[0]
+    return "rows " + ", ".join(numbers[:-1]) + " and " + numbers[-1]
+
+
+def explain_normalized(v):
+    if v.eps == 0:
+        intro = prose(
+            "Subtract the mean from every entry and divide by the standard deviation. With {e0} this "
+            "standardises each row exactly; a positive {e} (PyTorch's default is 1e-5) would keep the "
+            "division defined for a constant row, whose variance is 0.",
+            e0=same(eps, 0),
+            e=eps,
+        )
+    else:
+        intro = prose(
+            "Subtract the mean from every entry and divide by the standard deviation. The small "
+            "constant {e} is added to the variance so that the division stays defined when a row is "
+            "constant (variance 0).",
+            e=same(eps, v.eps),
+        )
+    blocks = [intro]
+    for r in range(v.x.rows):
+        spread = v.variance[r, 0] + v.eps
+        with sp.evaluate(False):
+            inner = sp.Add(v.variance[r, 0], v.eps) if v.eps != 0 else v.variance[r, 0]
+        root = sp.sqrt(spread)
+        symbol = sp.sqrt(sp.Add(_subscript("sigma", r, v.x.rows) ** 2, eps, evaluate=False))
+        parts = [symbol]
+        for part in (_root(inner), _root(spread), root):
+            if str(part) != str(parts[-1]):
+                parts.append(part)
+        blocks.append(eq(*parts, approx=_approx(root)))
+        centred = sp.ImmutableMatrix([[e - v.mean[r, 0] for e in v.x.row(r)]])
+        with sp.evaluate(False):
+            written = sp.MatMul(sp.Pow(_root(inner), -1), centred)
+        row = v.normalized.row(r)
+        blocks.append(eq(_subscript("xhat", r, v.x.rows), written, row, approx=_approx(row)))
+    constant = [r for r in range(v.x.rows) if v.variance[r, 0] == 0]
+    if constant and v.eps != 0:
+        blocks.append(
+            prose(
+                "In {rows} every entry equals the mean, so the variance is 0. Without {e} this would be "
+                "0/0; with it the row normalises to 0.",
+                rows=_rows_text(constant),
+                e=eps,
+            )
+        )
+    change = _epsilon_effect(v) if v.eps != 0 else None
+    if change is not None:
+        where = "In the other rows, leaving" if constant else "Leaving"
+        blocks.append(
+            prose(
+                where + " out {e} would change the entries by at most {c}: it matters only when the "
+                "variance is tiny.",
+                e=eps,
+                c=sp.Float(change, 2),
+            )
+        )
+    if len(constant) == v.x.rows:
+        return tuple(blocks)
+    start = "Check: apart from {rows}, each row" if constant else "Check: each row"
+    if v.eps == 0:
+        check = start + " of {xh} now has mean 0 and variance 1."
+    else:
+        check = start + " of {xh} now has mean 0 and a variance just below 1 ({e} enlarges the divisor)."
+    blocks.append(prose(check, xh=x_hat, e=eps, rows=_rows_text(constant) if constant else ""))
+    return tuple(blocks)
+
+
+def explain_output(v):
+    identity = all(g == 1 for g in v.gamma) and all(b == 0 for b in v.beta)
+    scale = prose(
+        "Finally scale each feature {j} by {g} and shift it by {b}. Both are learned, one per feature, so "
+        "the network can restore any mean and spread that help (even undo the normalisation).",
+        g=gamma_j,
+        b=beta_j,
+        j=j,
+    )
+    if identity:
+        return (
+            scale,
+            prose(
+                "Here {g} and {b} (their values at initialisation), so the output equals {xh}:",
+                g=same(gamma, 1),
+                b=same(beta, 0),
+                xh=x_hat,
+            ),
+            eq(sp.Symbol("y"), v.output, approx=_approx(v.output)),
+        )
+    with sp.evaluate(False):
+        written = sp.Matrix(
+            v.output.rows,
+            v.output.cols,
+            lambda r, c: sp.Add(sp.Mul(v.gamma[c], v.normalized[r, c]), v.beta[c]),
+        )
+    return (
+        scale,
+        eq(gamma, v.gamma),
+        eq(beta, v.beta),
+        eq(sp.Symbol("y"), written, v.output, approx=_approx(v.output)),
+    )
+
+
+def explain_rms(v):
+    rms = row_rms(v.x, v.eps)
+    blocks = [
+        prose(
+            "RMSNorm (used in T5 and LLaMA) skips the centring and the shift: it divides "
+            "each row by its root mean square and multiplies by {g}. It is cheaper and works as well in "
+            "practice. It is not graded here.",
+            g=gamma_j,
+        ),
+        eq(RMS, _general()[4]),
+    ]
+    for r in range(v.x.rows):
+        with sp.evaluate(False):
+            inner = _over_d(unevaluated_sum([sp.Pow(e, 2) for e in v.x.row(r)]), v.x.cols)
+            if v.eps != 0:
+                inner = sp.Add(inner, v.eps)
+        symbol = sp.Function("RMS")(_subscript("x", r, v.x.rows))
+        blocks.append(eq(symbol, sp.sqrt(inner, evaluate=False), rms[r, 0], approx=_approx(rms[r, 0])))
+    blocks.append(eq(sp.Symbol("y_RMS"), v.rms_norm, approx=_approx(v.rms_norm)))
+    offset = [r for r in range(v.x.rows) if v.mean[r, 0] != 0]
+    if not offset:
+        blocks.append(
+            prose("Every row already has mean 0, so RMSNorm agrees with LayerNorm before {b}.", b=beta)
+        )
+    elif v.x.rows == 1:
+        blocks.append(
+            prose("The row's mean is not 0, so this differs from LayerNorm: RMSNorm keeps the offset.")
+        )
+    else:
+        blocks.append(
+            prose(
+                "In {rows} the mean is not 0, so the result differs from LayerNorm: RMSNorm keeps that "
+                "offset. A row with mean 0 would agree with LayerNorm before {b} is added.",
+                rows=_rows_text(offset),
+                b=beta,
+            )
+        )
+    return tuple(blocks)

@@ -377,3 +377,16 @@ def test_token_labels_are_escaped():
     d = derive("encoder-layer", x="1 0 1 0; 0 2 0 1", tokens="\\input{x} $a$")
     latex = render(d, "latex")
     assert "\\input{x}" not in latex and "$a$" not in latex
+
+
+@pytest.mark.parametrize("norm", ["post", "pre"])
+def test_long_exact_sums_switch_to_fifty_digits_and_stay_right(norm):
+    """Eight tokens make the exact attention sums too long to carry: they become 50-digit decimals."""
+    w = random_layer(11, n_tokens=8, d_model=4, d_ff=4)
+    d = run_topic(w, heads="1", norm=norm, eps="1e-5")
+    assert all(isinstance(e, sp.Float) or e == 0 for e in d.answers["attention"])
+    expected = expected_answers(w, 1, norm, 1e-5)
+    for name in ANSWERS:
+        np.testing.assert_allclose(
+            numeric(d.answers[name]), expected[name], rtol=1e-10, atol=1e-12, err_msg=name
+        )

@@ -45,9 +45,8 @@ DEFAULTS = {
 }
 
 SWAPPED = (
-    "Post-LN (Vaswani, BERT) normalises after each residual sum: u_1 = x, u_2 = LN(r_1), y = LN(r_last). "
-    "Pre-LN (GPT-2) normalises each sublayer's input and leaves the residual path alone: u_1 = LN(x), "
-    "r_k = r_(k-1) + out_k, y = r_last. Follow the order that --norm asks for."
+    "Post-LN (Vaswani, BERT) normalises after each residual sum, so u_1 = x and y = LN(r_last); pre-LN "
+    "(GPT-2) normalises only each sublayer's input, so u_1 = LN(x) and y = r_last. Use the order --norm asks for."
 )
 NO_RESIDUAL = "Add the sublayer's output to the stream it read from (the residual) before any LayerNorm."
 NORMALISED_RESIDUAL = (
@@ -66,6 +65,11 @@ def plus(a, b):
 
 
 TINY = sp.Float(10) ** (10 - DIGITS)
+BIG = 200  # nodes: an exact entry beyond this is carried as 50 digits (a long attention sum, say)
+
+
+def nodes_over(entry, limit: int) -> bool:
+    return any(i > limit for i, _ in enumerate(sp.preorder_traversal(entry)))
 
 
 def chop(value):
@@ -73,6 +77,21 @@ def chop(value):
     if isinstance(value, sp.MatrixBase):
         return value.applyfunc(chop)
     return sp.Integer(0) if value.is_Float and abs(value) < TINY else value
+
+
+def numeric(value: sp.Matrix) -> sp.Matrix:
+    return value.applyfunc(lambda e: sp.N(e, DIGITS))
+
+
+def settle(value: sp.Matrix) -> sp.Matrix:
+    """Exact while every entry stays small enough to read and evaluate; otherwise 50 digits throughout."""
+    return chop(numeric(value) if any(nodes_over(e, BIG) for e in value) else value)
+
+
+def product(a: sp.Matrix, b: sp.Matrix) -> sp.Matrix:
+    """a·b, exact while small; otherwise from the 50-digit factors (cheaper than evaluating the sums)."""
+    exact = a * b
+    return chop(numeric(a) * numeric(b) if any(nodes_over(e, BIG) for e in exact) else exact)
 
 
 # --- LayerNorm, exact or to 50 digits ---------------------------------------------------------------
@@ -109,7 +128,7 @@ def layer_norm(m: sp.Matrix, eps) -> sp.Matrix:
 
 def short(value) -> bool:
     entries = list(value) if isinstance(value, sp.MatrixBase) else [value]
-    if any(sp.sympify(e).has(sp.Float) for e in entries):
+    if any(sp.sympify(e).has(sp.Float) or nodes_over(e, 60) for e in entries):
         return False
     cols = value.cols if isinstance(value, sp.MatrixBase) else 1
     return max(len(printing.plain(e)) for e in entries) * cols <= WIDE
@@ -256,7 +275,7 @@ def _residual_stage(k: int, subs) -> Stage:
     name = f"residual{k}"
 
     def compute(v):
-        return chop(_stream(v, k, subs)[1] + v[sub.name])
+        return settle(_stream(v, k, subs)[1] + v[sub.name])
 
     def explain(v):
         symbol, stream = _stream(v, k, subs)

@@ -9,6 +9,7 @@ This module also holds the attention and FFN sublayers and the inputs that the d
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import sympy as sp
@@ -62,20 +63,37 @@ def columns(width: int, heads: int, h: int) -> slice:
     return slice(h * width // heads, (h + 1) * width // heads)
 
 
+def _head(z, allowed, values) -> sp.Matrix:
+    """softmax(z + M)·V, over a common denominator; from 50-digit scores when the exact sum grows long."""
+    out = weighted_values(masked_softmax(z, allowed), values)
+    if any(L.nodes_over(e, L.BIG) for e in out):
+        numeric = masked_softmax(L.numeric(z), allowed)
+        out = numeric * L.numeric(values)
+    return L.chop(out)
+
+
 def attend(x_q, x_kv, weights, heads: int, allowed) -> Attention:
     """MultiHead = Concat(head_1, …, head_H) W_O with head_h = softmax(Q_h K_hᵀ/√d_k + M) V_h."""
-    w_q, w_k, w_v, w_o = weights
-    Q, K, V = (L.chop(a * w) for a, w in ((x_q, w_q), (x_kv, w_k), (x_kv, w_v)))
+    key = (
+        *(sp.ImmutableMatrix(m_) for m_ in (x_q, x_kv, *weights)),
+        heads,
+        allowed and tuple(map(tuple, allowed)),
+    )
+    return _attend(*key)
+
+
+@functools.lru_cache(maxsize=8)
+def _attend(x_q, x_kv, w_q, w_k, w_v, w_o, heads: int, allowed) -> Attention:
+    Q, K, V = (L.product(sp.Matrix(a), sp.Matrix(w)) for a, w in ((x_q, w_q), (x_kv, w_k), (x_kv, w_v)))
     size = Q.cols // heads
-    scores = [
-        L.chop(Q[:, columns(Q.cols, heads, h)] * K[:, columns(K.cols, heads, h)].T) for h in range(heads)
-    ]
+    cols = [(columns(Q.cols, heads, h), columns(V.cols, heads, h)) for h in range(heads)]
+    scores = [L.product(Q[:, qc], K[:, qc].T) for qc, _ in cols]
     scaled = [s / sp.sqrt(size) for s in scores]
-    weights_ = [masked_softmax(z, allowed) for z in scaled]
-    outs = [L.chop(weighted_values(a, V[:, columns(V.cols, heads, h)])) for h, a in enumerate(weights_)]
+    weights = [masked_softmax(z, allowed) for z in scaled]
+    outs = [_head(z, allowed, V[:, vc]) for z, (_, vc) in zip(scaled, cols)]
     concat = sp.Matrix.hstack(*outs)
-    parts = (scores, scaled, weights_, outs)
-    return Attention(Q, K, V, size, *map(tuple, parts), concat, L.chop(concat * w_o))
+    parts = (scores, scaled, weights, outs)
+    return Attention(Q, K, V, size, *map(tuple, parts), concat, L.product(concat, sp.Matrix(w_o)))
 
 
 def _mask_matrix(allowed, rows: int, cols: int) -> sp.Matrix:
@@ -223,9 +241,9 @@ def _bias_rows(bias, n: int, width: int) -> sp.Matrix:
 def ffn_parts(x, ffn) -> tuple[sp.Matrix, sp.Matrix, sp.Matrix]:
     """The hidden layer, its activation, and FFN(x) = act(x W_1 + b_1) W_2 + b_2."""
     w1, b1, w2, b2, activation = ffn
-    hidden = L.chop(x * w1 + _bias_rows(b1, x.rows, w1.cols))
+    hidden = L.settle(L.product(x, w1) + _bias_rows(b1, x.rows, w1.cols))
     act = hidden.applyfunc(ACTIVATIONS[activation])
-    return hidden, act, L.chop(act * w2 + _bias_rows(b2, x.rows, w2.cols))
+    return hidden, act, L.settle(L.product(act, w2) + _bias_rows(b2, x.rows, w2.cols))
 
 
 def _relu_ffn(v, x):

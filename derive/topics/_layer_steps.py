@@ -10,8 +10,9 @@ in the same order, in both orders of normalisation; only their formulas differ.
 Values stay exact SymPy while their forms stay small: attention weights are e^(s)/Σ e^(s), and the
 LayerNorm of a row of rationals is a rational over a square root. The LayerNorm of a row that already
 holds exponentials or roots would nest them again at every later step (tens of thousands of characters
-per entry, minutes to evaluate), so such rows are carried as 50-significant-digit decimals: far beyond
-any hand calculation, and exact enough for the checker, which compares to 30 digits.
+per entry, minutes to evaluate), so such rows, and any exact sum longer than BIG nodes (attention over
+many tokens), are carried as 50-significant-digit decimals instead: far beyond any hand calculation, and
+exact enough for the checker, which compares to 30 digits.
 """
 
 from __future__ import annotations

@@ -154,9 +154,10 @@ def attention_sublayer(
         att, mask = v[prefix + "qkv"], allowed(v) if allowed else None
         blocks = [
             prose(
-                "Each head scores every query against every key with a dot product, divides by {r} so that "
-                "the scores do not grow with {dk}, and takes the softmax along each row. Row i of the "
-                "weights says how token i mixes the value rows; it sums to 1.",
+                ("In each head, score" if v.heads > 1 else "Score")
+                + " every query against every key with a dot product, divide by {r} so that the scores do "
+                "not grow with {dk}, and take the softmax along each row. Row i of the weights says how "
+                "token i mixes the value rows; it sums to 1.",
                 r=sp.sqrt(d_k),
                 dk=d_k,
             )

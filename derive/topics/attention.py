@@ -332,7 +332,7 @@ TOPIC = Topic(
         Stage("scores", "Raw scores: every query against every key", _scores, steps.explain_scores),
         Stage(
             "scaled",
-            "Scale by the square root of d_k",
+            "Scale by the square root of the key width",
             _scaled,
             steps.explain_scaled,
             mistakes=(

@@ -466,9 +466,13 @@ def options(x_help: str, names, what: str, extra=()) -> tuple:
             "heads", "attention heads H (must divide d_model)", lambda v, o: inputs.integer(v, o, 1, 8), "1"
         ),
         Option("w1", "FFN W_1, d_model × d_ff (default: built-in, d_ff 8)", inputs.matrix),
-        Option("b1", "FFN b_1, d_ff entries (default: built-in)", inputs.vector),
+        Option(
+            "b1", "FFN b_1, d_ff entries (none unless given, or with the built-in weights)", inputs.vector
+        ),
         Option("w2", "FFN W_2, d_ff × d_model (default: built-in)", inputs.matrix),
-        Option("b2", "FFN b_2, d_model entries (default: built-in)", inputs.vector),
+        Option(
+            "b2", "FFN b_2, d_model entries (none unless given, or with the built-in weights)", inputs.vector
+        ),
         Option("activation", "relu or gelu (exact, with erf)", inputs.choice("relu", "gelu"), default="relu"),
         Option("norm", "post (Vaswani, BERT) or pre (GPT-2)", inputs.choice("post", "pre"), default="post"),
         Option("eps", "LayerNorm epsilon; 0 gives clean hand-worked forms", _non_negative, default="1e-5"),

@@ -1,8 +1,8 @@
 """Grade a student's hand calculation by re-running the topic's own stages.
 
-Each answer is compared with the exact value. A wrong one is tried against every named
-misconception of its stage, and against the stage recomputed from the student's own earlier
-answers ("follows through": right method, wrong input), so no error is counted twice.
+Each answer is compared with the exact value. A wrong one is first recomputed from the
+student's own earlier answers ("follows through": right method, wrong input, so no error is
+counted twice), then tried against every named misconception of its stage.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class _Given:
     written: tuple = ()
 
 
-def _tolerance(raw: str, value, rtol: float | None, atol: float | None):
+def _tolerance(raw: str, rtol: float | None, atol: float | None):
     """Half a unit in the last written place, plus half a unit of slack for rounded inputs."""
     if rtol is not None or atol is not None:
         return ("explicit", rtol or 0.0, atol or 0.0)
@@ -87,8 +87,6 @@ def _tolerance(raw: str, value, rtol: float | None, atol: float | None):
 
 
 def _close(given, expected, tolerance, slack=0) -> bool:
-    if isinstance(expected, (str, int)) and not isinstance(expected, bool) and isinstance(given, str):
-        return given == expected
     if isinstance(expected, str) or isinstance(given, str):
         return given == expected
     g, e = _mpf(given), _mpf(expected)
@@ -147,9 +145,7 @@ def _parse_answer(raw: str, expected, rtol, atol) -> _Given:
         return _Given(list(tokens), tuple(tokens), tuple(None for _ in tokens), tuple(tokens))
     rows = parse.matrix_entries(raw, option)
     values = [[parse.parse_scalar(e, option) for e in row] for row in rows]
-    tolerances = tuple(
-        _tolerance(e, v, rtol, atol) for row, vrow in zip(rows, values) for e, v in zip(row, vrow)
-    )
+    tolerances = tuple(_tolerance(e, rtol, atol) for row in rows for e in row)
     flat = tuple(v for row in values for v in row)
     if is_array(expected):
         import numpy as np

@@ -275,6 +275,8 @@ def check(
         if stage.name not in wanted:
             continue
         expected = truth[stage.name]
+        if expected is None or not _flat(expected):
+            raise InputError("--answer", f"{stage.name}: nothing to check with these options")
         given = _parse_answer(wanted[stage.name], expected, rtol, atol)
         ok, entries, shape_note = _matches(given, expected)
         if ok:

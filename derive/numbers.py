@@ -14,6 +14,7 @@ class Decimal(sp.AtomicExpr):
     """A rounded number that prints exactly as written, trailing zeros included (0.0100)."""
 
     is_number = True
+    is_commutative = True
 
     def __new__(cls, text: str):
         obj = super().__new__(cls)

@@ -15,7 +15,8 @@ _LATEX = {"order": "none", "mul_symbol": "dot", "mat_str": "bmatrix", "mat_delim
 
 
 def _negative_factor(arg) -> bool:
-    return arg.is_Number and arg.is_negative
+    """A negative number, exact or a rounded Decimal, which needs brackets inside a product."""
+    return (arg.is_Number and arg.is_negative) or str(getattr(arg, "text", "")).startswith("-")
 
 
 def _hidden_product(term) -> bool:
@@ -42,6 +43,16 @@ class _Latex(LatexPrinter):
             else:
                 parts.append("- " + text[1:].lstrip())
         return " ".join(parts)
+
+    def _print_Mul(self, expr):
+        """A negative rounded decimal inside a product keeps its brackets: 0.50 \\cdot (-2.25)."""
+        if not any(_negative_factor(a) and not a.is_Number for a in expr.args[1:]):
+            return super()._print_Mul(expr)
+        parts = [self._print(a) for a in expr.args]
+        return " \\cdot ".join(
+            f"\\left({p}\\right)" if (_negative_factor(a) and i) or a.is_Add else p
+            for i, (a, p) in enumerate(zip(expr.args, parts))
+        )
 
     def _print_Float(self, expr):
         text = super()._print_Float(expr)
@@ -88,7 +99,9 @@ class _Pretty(PrettyPrinter):
         """SymPy's own method without its units import (0.2 s of start-up), and with
         negative factors of an unevaluated product in parentheses: 3⋅(-4), not 3⋅-4."""
         args = product.args
-        if args[0] is sp.S.One or any(isinstance(arg, sp.Number) for arg in args[1:]):
+        if args[0] is sp.S.One or any(
+            isinstance(arg, sp.Number) or _negative_factor(arg) for arg in args[1:]
+        ):
             forms = []
             for arg in args:
                 form = self._print(arg)

@@ -55,8 +55,8 @@ def _latex_char(ch: str) -> str:
 
 
 _PROSE_LATEX = {
-    "–": "--",
-    "—": "---",
+    "–": r"\textendash{}",
+    "—": r"\textemdash{}",
     "…": r"\ldots{}",
     "×": r"\(\times\)",
     "−": "-",

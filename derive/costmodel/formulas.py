@@ -54,24 +54,20 @@ SYMBOLS = {
     "training_bytes": "M_train",
     "kv_cache_bytes": "M_KV",
 }
+# The parts that add up to the parameter total, in the order they are shown.
+PARAMETER_PARTS = (
+    "embeddings",
+    "attention_per_layer",
+    "ffn_per_layer",
+    "layernorms_per_layer",
+    "per_layer",
+    "all_layers",
+    "final_norm",
+    "pooler",
+    "lm_head",
+)
 P_emb, P_attn, P_FFN, P_LN, P_layer, P_layers, P_final, P_pool, P_head, P, N, C_fwd = leaves(
-    *(
-        SYMBOLS[k]
-        for k in (
-            "embeddings",
-            "attention_per_layer",
-            "ffn_per_layer",
-            "layernorms_per_layer",
-            "per_layer",
-            "all_layers",
-            "final_norm",
-            "pooler",
-            "lm_head",
-            "parameters",
-            "matmul_parameters",
-            "flops_per_token",
-        )
-    )
+    *(SYMBOLS[k] for k in (*PARAMETER_PARTS, "parameters", "matmul_parameters", "flops_per_token"))
 )
 M_state, A, A_layer = leaves(
     *(SYMBOLS[k] for k in ("training_state_bytes", "activations", "activations_per_layer"))

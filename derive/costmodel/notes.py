@@ -20,20 +20,7 @@ PF_DAY = 10**15 * 86400
 
 
 def _definitions(m) -> dict:
-    return {
-        formulas.SYMBOLS[k]: formulas.FORMULAS[k](m)
-        for k in (
-            "embeddings",
-            "attention_per_layer",
-            "ffn_per_layer",
-            "layernorms_per_layer",
-            "per_layer",
-            "all_layers",
-            "final_norm",
-            "pooler",
-            "lm_head",
-        )
-    }
+    return {formulas.SYMBOLS[k]: formulas.FORMULAS[k](m) for k in formulas.PARAMETER_PARTS}
 
 
 def _report():

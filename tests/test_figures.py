@@ -106,5 +106,7 @@ def test_cli_writes_figures_beside_the_output_file(cli, tmp_path):
     assert code == 0, err
     assert "](pe-figures/positional-encoding.png)" in target.read_text()
     assert (tmp_path / "pe-figures" / "positional-encoding.png").exists()
-    code, _, err = cli("positional-encoding", "--example", "small", "-f", "terminal", "--figures", str(tmp_path))
+    code, _, err = cli(
+        "positional-encoding", "--example", "small", "-f", "terminal", "--figures", str(tmp_path)
+    )
     assert code == 2 and "--figures" in err

@@ -17,10 +17,10 @@ import sympy as sp
 from derive import inputs, limits
 from derive.blocks import eq, heatmap, prose, same
 from derive.errors import InputError
+from derive.exact.activations import gelu, relu
 from derive.model import Givens, Mistake, Option, Stage, Topic
 from derive.topics import _layer_steps as L
 from derive.topics.attention import weighted_values
-from derive.topics.feed_forward import gelu, relu
 
 ACTIVATIONS = {"relu": relu, "gelu": gelu}
 ATTENTION = ("wq", "wk", "wv", "wo")

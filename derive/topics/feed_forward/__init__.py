@@ -7,69 +7,11 @@ as the rational 44715/1000000, and SwiGLU as Swish(x W_1 + b_1) ⊙ (x W_3) with
 
 from __future__ import annotations
 
-import sympy as sp
-
 from derive import inputs, limits
 from derive.errors import InputError
-from derive.model import Givens, Mistake, Option, Stage, Topic
-from derive.topics import _feed_forward_steps as steps
-from derive.topics._activations import ACTIVATIONS, relu, swish
-from derive.topics._activations import gelu as gelu  # re-exported: encoder_layer imports it from here
-from derive.topics._feed_forward_steps import linear
-
-# --- the stages -----------------------------------------------------------------------------------
-
-
-def _parameters(v):
-    d, f = v.W1.rows, v.W1.cols
-    count = 2 * d * f + (f if v.b1 is not None else 0) + (d if v.b2 is not None else 0)
-    return sp.Integer(count + (d * f if v.activation == "swiglu" else 0))
-
-
-def _hidden(v):
-    return linear(v.x, v.W1, v.b1)
-
-
-def _gate(v):
-    return linear(v.x, v.W3)
-
-
-def _activated(v):
-    act = v.hidden.applyfunc(ACTIVATIONS[v.activation])
-    return act.multiply_elementwise(_gate(v)) if v.activation == "swiglu" else act
-
-
-def _output(v):
-    return linear(v.activated, v.W2, v.b2)
-
-
-def _relu_for_gelu(v):
-    return v.hidden.applyfunc(relu) if v.activation in ("gelu", "gelu-tanh") else None
-
-
-def _relu_for_gelu_output(v):
-    act = _relu_for_gelu(v)
-    return None if act is None else linear(act, v.W2, v.b2)
-
-
-def _no_gate(v):
-    return v.hidden.applyfunc(swish) if v.activation == "swiglu" else None
-
-
-def _no_bias_hidden(v):
-    return v.x * v.W1 if v.b1 is not None and any(v.b1) else None
-
-
-def _no_bias_output(v):
-    return v.activated * v.W2 if v.b2 is not None and any(v.b2) else None
-
-
-NO_BIAS_HINT = "Add the bias to every row after the matrix product."
-RELU_HINT = (
-    "This layer uses GELU, not ReLU: GELU(h) = h·Φ(h) is smooth and lets small negative values "
-    "through (GELU(-1) ≈ -0.1587, not 0)."
-)
-
+from derive.exact.precision import floats
+from derive.model import Givens, Option, Stage, Topic
+from derive.topics.feed_forward import explain, stages
 
 # --- inputs ---------------------------------------------------------------------------------------
 
@@ -115,12 +57,12 @@ def _prepare(options) -> Givens:
         if value is not None:
             params[name] = [[str(e) for e in row] for row in value.tolist()]
     values = {"x": x, "W1": w1, "b1": b1, "W2": w2, "b2": b2, "W3": w3, "activation": kind}
-    return Givens("Position-wise feed-forward network", values, steps.intro(values), params)
+    return Givens("Position-wise feed-forward network", values, explain.intro(values), params)
 
 
 def _sample(rng):
     n, d, f = int(rng.integers(1, 3)), int(rng.integers(1, 4)), int(rng.integers(1, 6))
-    kind = str(rng.choice(list(ACTIVATIONS)))
+    kind = str(rng.choice(list(stages.ACTIVATIONS)))
 
     def matrix(rows, cols):
         return "; ".join(" ".join(str(int(e)) for e in rng.integers(-2, 3, cols)) for _ in range(rows))
@@ -136,17 +78,15 @@ def _sample(rng):
 
 
 def _reference(options):
-    import numpy as np
-
     from derive import forward
 
-    def floats(matrix):
-        return None if matrix is None else np.array(matrix.evalf(30).tolist(), dtype=float)
+    def matrix(value):
+        return None if value is None else floats(value)
 
-    def vector(matrix):
-        return None if matrix is None else floats(matrix)[0]
+    def vector(value):
+        return None if value is None else floats(value)[0]
 
-    x, w1, w2, w3 = (floats(options[k]) for k in ("x", "w1", "w2", "w3"))
+    x, w1, w2, w3 = (matrix(options[k]) for k in ("x", "w1", "w2", "w3"))
     b1, b2 = vector(options["b1"]), vector(options["b2"])
     kind = options["activation"]
     trace: dict = {}
@@ -191,35 +131,27 @@ TOPIC = Topic(
     ),
     prepare=_prepare,
     stages=(
-        Stage("parameters", "Shapes and parameter count", _parameters, steps.explain_parameters),
+        Stage("parameters", "Shapes and parameter count", stages.parameters, explain.explain_parameters),
         Stage(
             "hidden",
             "Expand: the first linear map",
-            _hidden,
-            steps.explain_hidden,
-            mistakes=(Mistake("no-bias", NO_BIAS_HINT, _no_bias_hidden),),
+            stages.hidden,
+            explain.explain_hidden,
+            mistakes=stages.HIDDEN_MISTAKES,
         ),
         Stage(
             "activated",
             "The activation",
-            _activated,
-            steps.explain_activated,
-            mistakes=(
-                Mistake("relu-for-gelu", RELU_HINT, _relu_for_gelu),
-                Mistake(
-                    "no-gate", "SwiGLU multiplies Swish(x W_1) entry by entry by the gate x W_3.", _no_gate
-                ),
-            ),
+            stages.activated,
+            explain.explain_activated,
+            mistakes=stages.ACTIVATED_MISTAKES,
         ),
         Stage(
             "output",
             "Contract: the second linear map",
-            _output,
-            steps.explain_output,
-            mistakes=(
-                Mistake("relu-for-gelu", RELU_HINT, _relu_for_gelu_output),
-                Mistake("no-bias", NO_BIAS_HINT, _no_bias_output),
-            ),
+            stages.output,
+            explain.explain_output,
+            mistakes=stages.OUTPUT_MISTAKES,
         ),
     ),
     result="output",

@@ -1,7 +1,6 @@
 """The feed-forward topic's explanations: the formulas with the numbers substituted, and the counts.
 
-``linear`` (x W + b) lives here because the explanation of SwiGLU's gate needs it as much as
-the stages do. An exact matrix whose entries would not fit ``WIDE`` characters is shown only as
+An exact matrix whose entries would not fit ``WIDE`` characters is shown only as
 decimals, and only the first ``SHOWN_VALUES`` distinct activation values are worked out one by one.
 """
 
@@ -11,7 +10,8 @@ import sympy as sp
 
 from derive import printing
 from derive.blocks import eq, needs_approx, prose, same, unevaluated_sum
-from derive.topics._activations import ACTIVATIONS, gelu
+from derive.exact.activations import gelu
+from derive.topics.feed_forward.stages import ACTIVATIONS, gate
 
 X, W_1, W_2, W_3, B_1, B_2 = sp.symbols("x W_1 W_2 W_3 b_1 b_2", commutative=False)
 h, z, N = sp.symbols("h z N")
@@ -52,11 +52,6 @@ def _as_written(kind: str, value):
 
 def _act_symbol(kind: str, argument):
     return sp.Function(NAMES[kind])(argument)
-
-
-def linear(m, weight, bias=None) -> sp.Matrix:
-    """m W + b, with the bias row added to every row (no bias: none added)."""
-    return m * weight + (sp.ones(m.rows, 1) * bias if bias is not None else sp.zeros(m.rows, weight.cols))
 
 
 def linear_written(m, weight, bias=None):
@@ -266,14 +261,14 @@ def explain_activated(v):
         rule = sp.Mul(sp.Function("Swish")(sp.Symbol("h_ij")), sp.Symbol("g_ij"), evaluate=False)
         blocks += [
             prose("The gate projection, without a bias:"),
-            _matrix_eq(sp.Symbol("g"), X * W_3, linear(v.x, v.W3), linear_written(v.x, v.W3)),
+            _matrix_eq(sp.Symbol("g"), X * W_3, gate(v), linear_written(v.x, v.W3)),
             prose("Multiply entry by entry, {rule}:", rule=same(sp.Symbol("a_ij"), rule)),
             eq(A, v.activated, approx=_approx(v.activated)),
         ]
     if kind == "gelu-tanh":
         blocks += [
             prose("For comparison, the exact GELU of the same entries:"),
-            eq(_act_symbol("gelu", H), approx=v.hidden.applyfunc(gelu)),
+            eq(_act_symbol("gelu", H), approx=gelu(v.hidden)),
         ]
     return tuple(blocks)
 

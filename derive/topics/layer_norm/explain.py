@@ -1,20 +1,17 @@
-"""The layer-norm topic's explanations: the textbook formulas, then each row worked out.
-
-``row_rms`` lives here because the RMSNorm stage, the misconception that uses RMSNorm in place
-of LayerNorm, and the RMSNorm explanation all need the per-row root mean square.
-"""
+"""The layer-norm topic's explanations: the textbook formulas, then each row worked out."""
 
 from __future__ import annotations
 
 import sympy as sp
 
 from derive.blocks import eq, needs_approx, prose, same, unevaluated_sum
+from derive.exact import norms
+from derive.exact.precision import WORK_DPS
 
 x_j, x_hat, x_hat_j, y_j, mu, sigma, eps = sp.symbols("x_j xhat xhat_j y_j mu sigma epsilon")
 gamma_j, beta_j, gamma, beta = sp.symbols("gamma_j beta_j gamma beta")
 j, d = sp.symbols("j d", integer=True, positive=True)
 RMS = sp.Function("RMS")(sp.Symbol("x"))
-WORK_DPS = 30
 
 
 def _subscript(name: str, r: int, rows: int) -> sp.Symbol:
@@ -41,10 +38,6 @@ def _general():
     out = sp.Add(gamma_j * x_hat_j, beta_j, evaluate=False)
     rms = sp.sqrt(sp.Add(sp.Sum(x_j**2, (j, 1, d)) / d, eps, evaluate=False))
     return mean, var, normed, out, rms
-
-
-def row_rms(x, epsilon):
-    return sp.Matrix([[sp.sqrt(sum(e**2 for e in x.row(r)) / x.cols + epsilon)] for r in range(x.rows)])
 
 
 def intro(values) -> tuple:
@@ -227,7 +220,7 @@ def explain_output(v):
 
 
 def explain_rms(v):
-    rms = row_rms(v.x, v.eps)
+    rms = norms.rms(v.x, v.eps)
     blocks = [
         prose(
             "RMSNorm (used in T5 and LLaMA) skips the centring and the shift: it divides "

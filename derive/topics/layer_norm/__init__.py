@@ -12,95 +12,9 @@ import sympy as sp
 
 from derive import inputs, limits
 from derive.errors import InputError
-from derive.model import Givens, Mistake, Option, Stage, Topic
-from derive.topics import _layer_norm_steps as steps
-from derive.topics._layer_norm_steps import WORK_DPS, row_rms
-
-# --- the exact computation -----------------------------------------------------------------------
-
-
-def _row_means(x):
-    return sp.Matrix([[sum(x.row(r)) / x.cols] for r in range(x.rows)])
-
-
-def _squared_deviations(v, divisor):
-    rows = [sum((e - v.mean[r, 0]) ** 2 for e in v.x.row(r)) / divisor for r in range(v.x.rows)]
-    return sp.Matrix([[value] for value in rows])
-
-
-def _mean(v):
-    return _row_means(v.x)
-
-
-def _variance(v):
-    return _squared_deviations(v, v.x.cols)
-
-
-def _normalise(x, mean, variance, epsilon, root=True):
-    def entry(r, c):
-        spread = variance[r, 0] + epsilon
-        return (x[r, c] - mean[r, 0]) / (sp.sqrt(spread) if root else spread)
-
-    return sp.Matrix(x.rows, x.cols, entry)
-
-
-def _normalized(v):
-    return _normalise(v.x, v.mean, v.variance, v.eps)
-
-
-def _affine(normed, g, b):
-    return sp.Matrix(normed.rows, normed.cols, lambda r, c: g[c] * normed[r, c] + b[c])
-
-
-def _output(v):
-    return _affine(v.normalized, v.gamma, v.beta)
-
-
-def _rms_norm(v):
-    rms = row_rms(v.x, v.eps)
-    return sp.Matrix(v.x.rows, v.x.cols, lambda r, c: v.x[r, c] / rms[r, 0] * v.gamma[c])
-
-
-# --- misconceptions -------------------------------------------------------------------------------
-
-
-def _sample_variance(v):
-    return _squared_deviations(v, v.x.cols - 1) if v.x.cols > 1 else None
-
-
-def _sample_normalized(v):
-    sample = _sample_variance(v)
-    return None if sample is None else _normalise(v.x, v.mean, sample, v.eps)
-
-
-def _sample_output(v):
-    normed = _sample_normalized(v)
-    return None if normed is None else _affine(normed, v.gamma, v.beta)
-
-
-def _no_sqrt(v):
-    return _normalise(v.x, v.mean, v.variance, v.eps, root=False)
-
-
-def _no_centering(v):
-    return _normalise(v.x, sp.zeros(v.x.rows, 1), v.variance, v.eps)
-
-
-def _rms_for_layer_norm(v):
-    rms = row_rms(v.x, v.eps)
-    return sp.Matrix(v.x.rows, v.x.cols, lambda r, c: v.x[r, c] / rms[r, 0])
-
-
-def _no_affine(v):
-    identity = all(g == 1 for g in v.gamma) and all(b == 0 for b in v.beta)
-    return None if identity else v.normalized
-
-
-SAMPLE_HINT = (
-    "Divide the sum of squared deviations by d, the number of features, not by d - 1: "
-    "LayerNorm uses the population variance of the row."
-)
-
+from derive.exact.precision import floats
+from derive.model import Givens, Option, Stage, Topic
+from derive.topics.layer_norm import explain, stages
 
 # --- inputs ---------------------------------------------------------------------------------------
 
@@ -143,7 +57,7 @@ def _prepare(options) -> Givens:
         "eps": str(epsilon),
     }
     values = {"x": x, "gamma": gamma_v, "beta": beta_v, "eps": epsilon}
-    return Givens("Layer normalisation", values, steps.intro(values), params)
+    return Givens("Layer normalisation", values, explain.intro(values), params)
 
 
 def _sample(rng):
@@ -165,9 +79,6 @@ def _reference(options):
     import numpy as np
 
     from derive import forward
-
-    def floats(matrix):
-        return np.array(matrix.evalf(WORK_DPS).tolist(), dtype=float)
 
     x = floats(options["x"])
     cols = x.shape[1]
@@ -199,51 +110,29 @@ TOPIC = Topic(
     ),
     prepare=_prepare,
     stages=(
-        Stage("mean", "The mean of each row", _mean, steps.explain_mean),
+        Stage("mean", "The mean of each row", stages.mean, explain.explain_mean),
         Stage(
             "variance",
             "The variance of each row",
-            _variance,
-            steps.explain_variance,
-            mistakes=(Mistake("sample-variance", SAMPLE_HINT, _sample_variance),),
+            stages.variance,
+            explain.explain_variance,
+            mistakes=(stages.SAMPLE_VARIANCE,),
         ),
         Stage(
             "normalized",
             "Normalise",
-            _normalized,
-            steps.explain_normalized,
-            mistakes=(
-                Mistake("sample-variance", SAMPLE_HINT, _sample_normalized),
-                Mistake(
-                    "no-sqrt",
-                    "Divide by the square root of the variance plus epsilon, the "
-                    "standard deviation, not by the variance itself.",
-                    _no_sqrt,
-                ),
-                Mistake(
-                    "no-centering", "Subtract the row mean from every entry before dividing.", _no_centering
-                ),
-                Mistake(
-                    "rms-for-layer-norm",
-                    "That is RMSNorm (x over its root mean square). LayerNorm subtracts the mean first and "
-                    "divides by the standard deviation.",
-                    _rms_for_layer_norm,
-                ),
-            ),
+            stages.normalized,
+            explain.explain_normalized,
+            mistakes=stages.NORMALIZED_MISTAKES,
         ),
         Stage(
             "output",
             "Scale and shift",
-            _output,
-            steps.explain_output,
-            mistakes=(
-                Mistake("sample-variance", SAMPLE_HINT, _sample_output),
-                Mistake(
-                    "no-affine", "Multiply each normalised feature by its gamma and add its beta.", _no_affine
-                ),
-            ),
+            stages.output,
+            explain.explain_output,
+            mistakes=stages.OUTPUT_MISTAKES,
         ),
-        Stage("rms_norm", "RMSNorm, for contrast", _rms_norm, steps.explain_rms, answer=False),
+        Stage("rms_norm", "RMSNorm, for contrast", stages.rms_norm, explain.explain_rms, answer=False),
     ),
     result="output",
     examples={

@@ -91,6 +91,12 @@ def unevaluated_sum(values) -> sp.Expr:
         return values[0] if len(values) == 1 else sp.Add(*values)
 
 
+def unevaluated_power(base, numerator: int, denominator: int) -> sp.Expr:
+    """``base^(numerator/denominator)`` with the fraction left as written (10000^(2/4), not 100)."""
+    with sp.evaluate(False):
+        return sp.Pow(base, sp.Mul(sp.Integer(numerator), sp.Pow(sp.Integer(denominator), -1)))
+
+
 def needs_approx(value) -> bool:
     """Whether a ``≈ decimals`` tail adds information beyond the exact form."""
     entries = list(value) if isinstance(value, sp.MatrixBase) else [value]

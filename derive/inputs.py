@@ -48,6 +48,22 @@ def integer(value: Any, option: str, low: int = 0, high: int = 10**6) -> int:
     return number
 
 
+def base(value: Any, option: str) -> sp.Expr:
+    """The base of a sinusoidal encoding's wavelengths or of RoPE's frequencies."""
+    number = scalar(value, option)
+    if not number > 1:
+        raise InputError(option, "expected a number greater than 1, such as 10000")
+    return number
+
+
+def even_width(value: Any, option: str, low: int, high: int) -> int:
+    """A model width made of (sin, cos) pairs."""
+    number = integer(value, option, low, high)
+    if number % 2:
+        raise InputError(option, f"must be even, got {number}: sin and cos fill the dimensions in pairs")
+    return number
+
+
 def vector(value: Any, option: str) -> sp.Matrix:
     """A row vector as a 1×n matrix."""
     if isinstance(value, str):

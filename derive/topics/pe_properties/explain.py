@@ -1,68 +1,21 @@
-"""Positional encodings in depth: why sine and cosine, the wavelengths, and two proofs done by SymPy.
-
-Proof 1: moving k positions on rotates every (sin, cos) pair by the angle ω_i·k, so PE(p + k) is a
-block-diagonal matrix M_k, which depends on k alone, times PE(p). Proof 2: PE(p)·PE(q) is
-Σ cos((p − q)·ω_i), a function of p − q alone. Both identities are checked symbolically when the
-derivation runs (the residual SymPy prints is computed, not typed in), for one generic pair and
-for the whole vector at the given d_model. PE vectors are columns in the proofs, rows elsewhere.
-"""
+"""What each pe-properties stage shows: why sines and cosines, the wavelengths, both proofs
+written out with the residuals SymPy computed, learned position embeddings, and why PE is added."""
 
 from __future__ import annotations
 
 import sympy as sp
 
-from derive import inputs
-from derive.blocks import eq, needs_approx, prose, same, table, vectors
-from derive.errors import InputError
-from derive.model import Givens, Mistake, Option, Stage, Topic
-from derive.topics.positional_encoding import _base, _divisor
+from derive.blocks import eq, needs_approx, prose, same, table, unevaluated_power, vectors
+from derive.exact import positional
+from derive.topics.pe_properties.proofs import dot_residual, k, p, pe_column, q, shift_residual, w
+from derive.topics.pe_properties.stages import GRID
 
-p, q, k = sp.symbols("p q k", integer=True)
-w = sp.Symbol("omega", positive=True)
 i, d_model, base_symbol, pos = sp.symbols("i d_model base pos")
 OMEGA_I, LAMBDA_I = sp.Symbol("omega_i"), sp.Symbol("lambda_i")
 PE = sp.Function("PE")
 M_K, G = sp.Symbol("M_k"), sp.Symbol("G")
-MAX_D = 16
-GRID = 4  # positions 0..3 in the table of dot products
 CHECK_AT = 2  # the position of the numeric check of proof 1
 BERT_POSITIONS, BERT_WIDTH = 512, 768
-
-
-def rotation_block(angle) -> sp.Matrix:
-    """Maps (sin a, cos a) to (sin(a + angle), cos(a + angle))."""
-    return sp.Matrix([[sp.cos(angle), sp.sin(angle)], [-sp.sin(angle), sp.cos(angle)]])
-
-
-def pe_column(frequencies, position) -> sp.Matrix:
-    return sp.Matrix([f(omega * position) for omega in frequencies for f in (sp.sin, sp.cos)])
-
-
-def _zero(expr) -> sp.Expr:
-    return sp.simplify(sp.expand(expr, trig=True))
-
-
-def shift_residual(frequencies=(w,), offset=k) -> sp.Matrix:
-    """M_k·PE(p) − PE(p + k), expanded with the angle-addition identities and simplified: 0 if proof 1 holds."""
-    rotation = sp.diag(*[rotation_block(omega * offset) for omega in frequencies])
-    return (rotation * pe_column(frequencies, p) - pe_column(frequencies, p + offset)).applyfunc(_zero)
-
-
-def dot_residual(frequencies=(w,)) -> sp.Expr:
-    """PE(p)·PE(q) − Σ cos((p − q)·ω_i), simplified the same way: 0 if proof 2 holds."""
-    dot = (pe_column(frequencies, p).T * pe_column(frequencies, q))[0]
-    return _zero(dot - sum(sp.cos((p - q) * omega) for omega in frequencies))
-
-
-def _even_d(value, option):
-    number = inputs.integer(value, option, 2, MAX_D)
-    if number % 2:
-        raise InputError(option, f"must be even, got {number}: sin and cos fill the dimensions in pairs")
-    return number
-
-
-def _offset(value, option):
-    return inputs.integer(value, option, 0, 10_000)
 
 
 def _unevaluated(fn, *args):
@@ -70,9 +23,8 @@ def _unevaluated(fn, *args):
         return fn(*args)
 
 
-def _prepare(options) -> Givens:
-    d, base, offset = options["d_model"], options["base"], options["offset"]
-    intro = (
+def intro(d, base, offset) -> tuple:
+    return (
         prose(
             "The sinusoidal positional encoding gives position pos the vector with {even} and {odd}, one "
             "frequency {w} per pair of dimensions:",
@@ -91,16 +43,9 @@ def _prepare(options) -> Givens:
             kk=same(k, offset),
         ),
     )
-    params = {"d_model": d, "base": str(base), "offset": offset}
-    values = {"d_model": d, "base": base, "k": offset}
-    return Givens("Positional encodings in depth", values, intro, params)
 
 
-def _frequencies(v):
-    return sp.Matrix([[v.base ** sp.Rational(-2 * n, v.d_model) for n in range(v.d_model // 2)]])
-
-
-def _explain_frequencies(v):
+def explain_frequencies(v):
     blocks = [
         prose(
             "Why sines and cosines? Bounded: every entry lies between −1 and 1 at any position, while the "
@@ -115,17 +60,13 @@ def _explain_frequencies(v):
     ]
     for n in range(v.d_model // 2):
         value = v.frequencies[0, n]
-        written = _unevaluated(sp.Pow, _divisor(v.base, 2 * n, v.d_model), -1)
+        written = _unevaluated(sp.Pow, unevaluated_power(v.base, 2 * n, v.d_model), -1)
         parts = [sp.Symbol(f"omega_{n}"), written] + ([value] if str(value) != str(written) else [])
         blocks.append(eq(*parts, approx=value if needs_approx(value) else None))
     return tuple(blocks)
 
 
-def _wavelengths(v):
-    return v.frequencies.applyfunc(lambda omega: 2 * sp.pi / omega)
-
-
-def _explain_wavelengths(v):
+def explain_wavelengths(v):
     rows = [
         (n, v.frequencies[0, n], v.wavelengths[0, n], sp.Float(sp.N(v.wavelengths[0, n], 12), 6))
         for n in range(v.d_model // 2)
@@ -154,11 +95,7 @@ def _explain_wavelengths(v):
     )
 
 
-def _rotation(v):
-    return sp.diag(*[rotation_block(omega * v.k) for omega in v.frequencies])
-
-
-def _explain_rotation(v):
+def explain_rotation(v):
     with sp.evaluate(False):
         wp_, wk_ = sp.Mul(w, p), sp.Mul(w, k)
         shifted = sp.Mul(w, sp.Add(p, k))
@@ -167,7 +104,7 @@ def _explain_rotation(v):
         cos_sum = sp.Add(sp.Mul(sp.cos(wp_), sp.cos(wk_)), -sp.Mul(sp.sin(wp_), sp.sin(wk_)))
         after = sp.Matrix([sp.sin(shifted), sp.cos(shifted)])
         before = sp.Matrix([sp.sin(wp_), sp.cos(wp_)])
-        block = rotation_block(wk_)
+        block = positional.shift_block(wk_)
     generic = shift_residual()
     whole = shift_residual(list(v.frequencies), v.k)
     blocks = [
@@ -245,11 +182,7 @@ def _explain_rotation(v):
     return tuple(blocks)
 
 
-def _dot_products(v):
-    return sp.Matrix(GRID, GRID, lambda a, b: sum(sp.cos((a - b) * omega) for omega in v.frequencies))
-
-
-def _explain_dot_products(v):
+def explain_dot_products(v):
     top = v.d_model // 2 - 1
     omega_i = sp.Symbol("omega_i")
     with sp.evaluate(False):
@@ -302,7 +235,7 @@ def _explain_dot_products(v):
     return tuple(blocks)
 
 
-def _explain_learned(v):
+def explain_learned(v):
     rows = [
         ("parameters", "0 (a formula)", "max_len × d_model"),
         ("positions beyond max_len", "defined (the formula goes on)", "none: there is no row to look up"),
@@ -328,7 +261,7 @@ def _explain_learned(v):
     )
 
 
-def _explain_added(v):
+def explain_added(v):
     x, pe_row, w_q = sp.Symbol("x"), PE(p), sp.Symbol("W_Q")
     halves = sp.Matrix([[sp.Symbol("W_1")], [sp.Symbol("W_2")]])
     with sp.evaluate(False):
@@ -352,129 +285,3 @@ def _explain_added(v):
             q=same(query, query_sum),
         ),
     )
-
-
-def _reciprocal(v):
-    """base^(2i/d): the frequency upside down, or the wavelength without its 2π."""
-    return v.frequencies.applyfunc(lambda omega: 1 / omega)
-
-
-def _transposed(v):
-    return sp.diag(*[rotation_block(omega * v.k).T for omega in v.frequencies])
-
-
-def _angle_sum(v):
-    return sp.Matrix(GRID, GRID, lambda a, b: sum(sp.cos((a + b) * omega) for omega in v.frequencies))
-
-
-def _sample(rng):
-    return {
-        "d_model": str(2 * int(rng.integers(1, 9))),
-        "base": str(rng.choice(["10000", "100", "10", "3/2"])),
-        "offset": str(int(rng.integers(0, 20))),
-    }
-
-
-def _reference(options):
-    import numpy as np
-
-    from derive import forward
-
-    d, offset, base = options["d_model"], options["offset"], float(options["base"])
-    frequencies = base ** (-np.arange(0, d, 2) / d)  # (d/2,)
-    rotation = np.zeros((d, d))  # (d, d)
-    for n, angle in enumerate(frequencies * offset):
-        c, s = np.cos(angle), np.sin(angle)
-        rotation[2 * n : 2 * n + 2, 2 * n : 2 * n + 2] = [[c, s], [-s, c]]
-    pe = forward.sinusoidal_positional_encoding(GRID, d, base)  # (4, d)
-    return {
-        "frequencies": frequencies,
-        "wavelengths": 2 * np.pi / frequencies,
-        "rotation": rotation,
-        "dot_products": pe @ pe.T,  # (4, 4)
-    }
-
-
-TOPIC = Topic(
-    name="pe-properties",
-    summary="Positional encodings in depth: wavelengths, shift = rotation and dot product = f(p − q), proved",
-    options=(
-        Option("d_model", f"the model width: an even number from 2 to {MAX_D}", _even_d, required=True),
-        Option("base", "the base of the wavelengths, greater than 1", _base, default="10000"),
-        Option("offset", "the shift k in positions, 0 to 10000", _offset, default="1"),
-    ),
-    prepare=_prepare,
-    stages=(
-        Stage(
-            "frequencies",
-            "Why sine and cosine; the frequencies",
-            _frequencies,
-            _explain_frequencies,
-            mistakes=(
-                Mistake(
-                    "frequency-inverted",
-                    "The frequency is base^(−2i/d_model): it shrinks as i grows, so pair 0 turns fastest.",
-                    _reciprocal,
-                ),
-            ),
-        ),
-        Stage(
-            "wavelengths",
-            "The wavelength of each pair",
-            _wavelengths,
-            _explain_wavelengths,
-            mistakes=(
-                Mistake(
-                    "wavelength-without-2pi",
-                    "One full turn is 2π radians: the wavelength is 2π/ω_i = 2π·base^(2i/d_model), not 1/ω_i.",
-                    _reciprocal,
-                ),
-            ),
-        ),
-        Stage(
-            "rotation",
-            "Proof 1: a shift by k is a rotation",
-            _rotation,
-            _explain_rotation,
-            mistakes=(
-                Mistake(
-                    "rotation-transposed",
-                    "Each pair is (sin, cos) in that order, so its block is [[cos ωk, sin ωk], [−sin ωk, cos ωk]]; "
-                    "the transpose (the usual rotation matrix) moves PE(p) back to PE(p − k).",
-                    _transposed,
-                ),
-            ),
-        ),
-        Stage(
-            "dot_products",
-            "Proof 2: the dot product depends only on p − q",
-            _dot_products,
-            _explain_dot_products,
-            mistakes=(
-                Mistake(
-                    "angle-sum",
-                    "sin a·sin b + cos a·cos b = cos(a − b): the angles are subtracted, so the result is "
-                    "Σ cos((p − q)·ω_i).",
-                    _angle_sum,
-                ),
-            ),
-        ),
-        Stage(
-            "learned", "Contrast: learned position embeddings", lambda v: None, _explain_learned, answer=False
-        ),
-        Stage("added", "Adding PE to the token embeddings", lambda v: None, _explain_added, answer=False),
-    ),
-    result="dot_products",
-    examples={
-        "small": {"d_model": "4"},
-        "shift3": {"d_model": "6", "offset": "3"},
-        "base10": {"d_model": "4", "base": "10", "offset": "2"},
-    },
-    example_notes={
-        "small": "d_model 4, shift by 1: frequencies 1 and 1/100, wavelengths 2π and 200π",
-        "shift3": "d_model 6, shift by 3: wavelengths with cube roots, M_3 block by block",
-        "base10": "base 10 at d_model 4: frequencies 1 and 1/√10",
-    },
-    sample=_sample,
-    reference=_reference,
-)

@@ -79,6 +79,24 @@ def _hidden_product(term) -> bool:
     )
 
 
+def _moved_by_fraction(factor) -> bool:
+    """A numerator factor that SymPy's ``fraction()`` would move below the line, like ``e^(-2)``."""
+    if factor.is_Number or (factor.is_Pow and factor.exp.is_negative):
+        return False
+    return sp.fraction(factor, exact=True)[1] != 1
+
+
+def _written_halves(product) -> tuple[list, list]:
+    """Numerator and denominator factors of an unevaluated product, each kept on its own side."""
+    top, bottom = [], []
+    for factor in product.args:
+        if factor.is_Pow and factor.exp.is_Rational and factor.exp.is_negative:
+            bottom.append(sp.Pow(factor.base, -factor.exp, evaluate=factor.exp == -1))
+        else:
+            top.append(factor)
+    return top, bottom
+
+
 class TypstPrinter(Printer):
     """Typst math source for SymPy expressions, laid out as ``derive.printing.latex`` lays them out."""
 
@@ -219,7 +237,23 @@ class TypstPrinter(Printer):
         """A numerator or denominator: a product spelled out, anything else printed whole."""
         return self._product(list(expr.args)) if expr.is_Mul else self._print(expr)
 
+    def _written(self, factors) -> str:
+        if len(factors) > 1:
+            return self._print(sp.Mul(*factors, evaluate=False))
+        return self._print(factors[0] if factors else sp.S.One)
+
+    def _print_Ratio(self, expr):
+        return f"frac({self._print(expr.numerator)}, {self._print(expr.denominator)})"
+
     def _print_Mul(self, expr):
+        if (
+            isinstance(expr, sp.Mul)
+            and self.order == "none"
+            and any(_moved_by_fraction(a) for a in expr.args)
+        ):
+            top, bottom = _written_halves(expr)
+            if bottom:
+                return f"frac({self._written(top)}, {self._written(bottom)})"
         if isinstance(expr, sp.Mul):
             args = expr.args
             if args[0] is sp.S.One or any(isinstance(a, sp.Number) for a in args[1:]):

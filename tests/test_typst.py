@@ -33,7 +33,7 @@ def _unevaluated(build):
         (sp.Rational(-3, 4), "-frac(3, 4)"),
         (sp.sqrt(sp.Symbol("d_k")), "sqrt(d_(k))"),
         (sp.Symbol("x") ** 2, "x^(2)"),
-        (sp.exp(-2) / sp.Symbol("Z"), "frac(1, Z dot.op e^(2))"),
+        (sp.exp(-2) / sp.Symbol("Z"), "frac(e^(-2), Z)"),
         (sp.UnevaluatedExpr(sp.exp(-2)) / sp.Symbol("Z"), "frac(e^(-2), Z)"),
         (sp.Matrix([[1, 2], [3, 4]]), 'mat(delim: "[", 1, 2; 3, 4)'),
         (_unevaluated(lambda: sp.Mul(1, -3) + sp.Mul(-2, 6)), "1 dot.op (-3) + (-2) dot.op 6"),

@@ -13,8 +13,6 @@ import click
 
 from derive.errors import DeriveError, InputError
 
-OUTPUT_FORMATS = ("terminal", "markdown", "latex", "json")
-
 
 def _topic_options(topic):
     """Click options generated from the topic's own Option list."""
@@ -53,20 +51,23 @@ def _topic_command(name: str) -> click.Command:
     topic = registry.get(name)
 
     def run_topic(fmt, output, force, precision, example, fragment, figures, **kwargs):
+        from derive import render
         from derive.api import prepare
         from derive.model import run
 
+        fmt = _output_format(fmt, output)
+        declared = render.get(fmt).declared_settings()
         settings = {"precision": precision}
         if fragment:
-            if fmt != "latex":
-                raise click.UsageError("--fragment goes with --format latex")
+            if "fragment" not in declared:
+                raise click.UsageError(f"--fragment does not go with --format {fmt}")
             settings["fragment"] = True
-        if figures is not None and fmt not in ("markdown", "latex"):
-            raise click.UsageError("--figures goes with --format markdown or latex")
+        if figures is not None and "figures" not in declared:
+            raise click.UsageError(f"--figures does not go with --format {fmt}")
         if output is not None and Path(output).exists() and not force:
             raise InputError("--output", f"{output} exists; pass --force to overwrite it")
         derivation = run(topic, prepare(topic, _split_raw(topic, kwargs), example))
-        if fmt in ("markdown", "latex") and (figures is not None or output is not None):
+        if "figures" in declared and (figures is not None or output is not None):
             from derive import figures as drawing
 
             folder = figures if figures is not None else drawing.default_folder(output)
@@ -79,11 +80,16 @@ def _topic_command(name: str) -> click.Command:
             "-f",
             "--format",
             "fmt",
-            type=click.Choice(OUTPUT_FORMATS),
-            default="terminal",
-            help="output format",
+            type=click.Choice(_format_names()),
+            default=None,
+            help="output format [default: from the --output extension, else terminal]",
         ),
-        click.option("-o", "--output", type=click.Path(dir_okay=False), help="write to FILE atomically"),
+        click.option(
+            "-o",
+            "--output",
+            type=click.Path(dir_okay=False),
+            help=f"write to FILE atomically; its extension picks the format ({_extensions()})",
+        ),
         click.option("--force", is_flag=True, help="overwrite an existing --output file"),
         click.option("--precision", type=click.IntRange(0, 12), default=4, help="decimals shown"),
         click.option(
@@ -100,23 +106,55 @@ def _topic_command(name: str) -> click.Command:
     return click.command(name, help=topic.summary)(_apply(common + _topic_options(topic), run_topic))
 
 
-def _emit(derivation, fmt, output, force, settings):
-    from derive.render import render
+def _format_names() -> tuple[str, ...]:
+    from derive import render
 
+    return render.names()
+
+
+def _extensions() -> str:
+    from derive import render
+
+    return ", ".join(ext for name in render.names() for ext in render.get(name).extensions)
+
+
+def _output_format(fmt: str | None, output: str | None) -> str:
+    """``-f`` if given, else the format the ``-o`` extension names; a contradiction is an error."""
+    from derive import render
+
+    if output is None:
+        return fmt or render.DEFAULT
+    if fmt is None:
+        return render.for_path(output)
+    implied = render.named_by(output)
+    if implied is not None and implied != fmt:
+        raise InputError("--format", f"{fmt} contradicts {output}, whose extension means {implied}")
+    return fmt
+
+
+def _emit(derivation, fmt, output, force, settings):
+    from derive import render
+
+    renderer = render.get(fmt)
     if fmt == "terminal" and output is None:
         from derive.render import terminal
 
-        terminal.echo(render(derivation, "terminal", **settings))
+        terminal.echo(render.render(derivation, "terminal", **settings))
         return
     if fmt == "terminal":
         settings["color"] = False
-    text = render(derivation, fmt, **settings)
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    from derive.output import write_atomic
+    result = render.render(derivation, fmt, **settings)
+    if output is not None:
+        from derive.output import write_atomic
 
-    write_atomic(output, text, force=force)
+        write_atomic(output, result, force=force)
+    elif renderer.binary:
+        if sys.stdout.isatty():
+            raise InputError("--output", f"{fmt} is binary; write it with -o FILE or redirect stdout")
+        sys.stdout.buffer.write(result)
+        sys.stdout.flush()
+    else:
+        click.echo(result, nl=False)
 
 
 def _check_command(name: str) -> click.Command:

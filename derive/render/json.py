@@ -5,34 +5,38 @@ from __future__ import annotations
 import json
 
 from derive.numbers import to_exact, to_float
-from derive.render import terminal
-from derive.render._blocks import kind
+from derive.render.base import Renderer, register
+from derive.render.terminal import WIDTH, TerminalRenderer
 
 
-def as_dict(derivation, precision: int = 4) -> dict:
-    return {
-        "topic": derivation.topic,
-        "title": derivation.title,
-        "params": dict(derivation.params),
-        "result": derivation.result,
-        "answers": {
-            name: {"value": to_float(value), "exact": to_exact(value)}
-            for name, value in derivation.answers.items()
-        },
-        "steps": [
-            {
-                "name": step.name,
-                "title": step.title,
-                "text": "\n\n".join(
-                    terminal.block_text(b, precision, terminal.WIDTH)
-                    for b in step.blocks
-                    if kind(b) != "figure"
-                ),
-            }
-            for step in derivation.steps
-        ],
-    }
+class _StepText(TerminalRenderer):
+    """A step's text as the terminal shows it, without figures (they are drawn in files)."""
+
+    def visit_Figure(self, block) -> None:
+        return None
 
 
-def render(derivation, precision: int = 4) -> str:
-    return json.dumps(as_dict(derivation, precision), indent=2, ensure_ascii=False) + "\n"
+@register
+class JsonRenderer(Renderer):
+    name = "json"
+    extensions = (".json",)
+
+    def as_dict(self, derivation) -> dict:
+        text = _StepText(precision=self.precision, width=WIDTH, exact=self.settings["exact"])
+        return {
+            "topic": derivation.topic,
+            "title": derivation.title,
+            "params": dict(derivation.params),
+            "result": derivation.result,
+            "answers": {
+                name: {"value": to_float(value), "exact": to_exact(value)}
+                for name, value in derivation.answers.items()
+            },
+            "steps": [
+                {"name": step.name, "title": step.title, "text": "\n\n".join(text.blocks(step.blocks))}
+                for step in derivation.steps
+            ],
+        }
+
+    def render(self, derivation) -> str:
+        return json.dumps(self.as_dict(derivation), indent=2, ensure_ascii=False) + "\n"

@@ -5,8 +5,7 @@ from __future__ import annotations
 from derive import printing
 from derive.numbers import approx
 from derive.render import escape
-from derive.render._blocks import fill, is_math, is_user_text, kind
-from derive.render._templates import render_template
+from derive.render.base import Renderer, fill, is_math, is_user_text, register
 
 
 def _inline(value) -> str:
@@ -35,32 +34,37 @@ def display_math(block, precision: int) -> str:
     return "\\begin{aligned}" + pieces[0] + " " + " \\\\ ".join(pieces[1:]) + "\\end{aligned}"
 
 
-def _block(block, precision: int, figures=None) -> str:
-    k = kind(block)
-    if k == "figure":
-        return f"![{escape.markdown_prose(block.title)}]({figures.save(block)})" if figures else ""
-    if k == "prose":
-        return fill(block, escape.markdown_prose, _inline)
-    if k == "equation":
-        return f"$$\n{display_math(block, precision)}\n$$"
-    header = "| " + " | ".join(_inline(c) for c in block.header) + " |"
-    rule = "|" + "---:|" * len(block.header)
-    rows = ["| " + " | ".join(_inline(c) for c in row) + " |" for row in block.rows]
-    return "\n".join([header, rule, *rows])
-
-
-def render(derivation, precision: int = 4, figures=None) -> str:
+@register
+class MarkdownRenderer(Renderer):
     """``figures`` (a FigureSink) writes the pictures; without one they are left out."""
 
-    def blocks(items):
-        return [text for text in (_block(b, precision, figures) for b in items) if text]
+    name = "markdown"
+    extensions = (".md", ".markdown")
+    default_settings = {"figures": None}
 
-    return render_template(
-        "markdown",
-        "derivation.md.j2",
-        title=escape.markdown_prose(derivation.title),
-        intro=blocks(derivation.intro),
-        steps=[
-            {"title": escape.markdown_prose(s.title), "blocks": blocks(s.blocks)} for s in derivation.steps
-        ],
-    )
+    def visit_Figure(self, block) -> str:
+        figures = self.settings["figures"]
+        return f"![{escape.markdown_prose(block.title)}]({figures.save(block)})" if figures else ""
+
+    def visit_Prose(self, block) -> str:
+        return fill(block, escape.markdown_prose, _inline)
+
+    def visit_Equation(self, block) -> str:
+        return f"$$\n{display_math(block, self.precision)}\n$$"
+
+    def visit_Table(self, block) -> str:
+        header = "| " + " | ".join(_inline(c) for c in block.header) + " |"
+        rule = "|" + "---:|" * len(block.header)
+        rows = ["| " + " | ".join(_inline(c) for c in row) + " |" for row in block.rows]
+        return "\n".join([header, rule, *rows])
+
+    def render(self, derivation) -> str:
+        return self.template(
+            "derivation.md.j2",
+            title=escape.markdown_prose(derivation.title),
+            intro=self.blocks(derivation.intro),
+            steps=[
+                {"title": escape.markdown_prose(s.title), "blocks": self.blocks(s.blocks)}
+                for s in derivation.steps
+            ],
+        )

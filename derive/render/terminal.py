@@ -10,7 +10,7 @@ from sympy.printing.pretty.stringpict import prettyForm
 
 from derive import printing
 from derive.numbers import approx
-from derive.render._blocks import fill, is_math, is_user_text, kind
+from derive.render.base import Renderer, fill, is_math, is_user_text, register
 
 WIDTH = 100
 
@@ -107,36 +107,48 @@ def _figure_text(block) -> str:
     return "\n".join(lines)
 
 
-def block_text(block, precision: int, width: int) -> str:
-    k = kind(block)
-    if k == "figure":
+@register
+class TerminalRenderer(Renderer):
+    """Plain text for a terminal; ``color`` (or a terminal on stdout) adds rich headings in ``echo``."""
+
+    name = "terminal"
+    extensions = (".txt",)
+    default_settings = {"color": None}
+
+    @property
+    def width(self) -> int:
+        return self.settings["width"] or min(shutil.get_terminal_size((WIDTH, 24)).columns, WIDTH)
+
+    def visit_Figure(self, block) -> str:
         return _indent(_figure_text(block))
-    if k == "prose":
+
+    def visit_Prose(self, block) -> str:
         import textwrap
 
-        filled = fill(block, lambda s: s, lambda v: _inline(v, precision))
-        return textwrap.fill(filled, width=width, break_on_hyphens=False)
-    if k == "equation":
-        return _indent(_equation_text(block, precision, width - 4))
-    return _indent(_table_text(block, precision))
+        filled = fill(block, lambda s: s, lambda v: _inline(v, self.precision))
+        return textwrap.fill(filled, width=self.width, break_on_hyphens=False)
+
+    def visit_Equation(self, block) -> str:
+        return _indent(_equation_text(block, self.precision, self.width - 4))
+
+    def visit_Table(self, block) -> str:
+        return _indent(_table_text(block, self.precision))
+
+    def render(self, derivation) -> str:
+        width = self.width
+        out = [derivation.title, "═" * min(len(derivation.title), width), ""]
+        for text in self.blocks(derivation.intro):
+            out += [text, ""]
+        for number, step in enumerate(derivation.steps, 1):
+            heading = f"Step {number}. {step.title}"
+            out += [heading, "─" * min(len(heading), width)]
+            for text in self.blocks(step.blocks):
+                out += [text, ""]
+        return "\n".join(out).rstrip() + "\n"
 
 
 def _indent(text: str) -> str:
     return "\n".join("    " + line if line else line for line in text.split("\n"))
-
-
-def render(derivation, precision: int = 4, color: bool | None = None, width: int | None = None) -> str:
-    """Plain text; ``color`` (or a terminal on stdout) adds rich headings when printed."""
-    width = width or min(shutil.get_terminal_size((WIDTH, 24)).columns, WIDTH)
-    out = [derivation.title, "═" * min(len(derivation.title), width), ""]
-    for block in derivation.intro:
-        out += [block_text(block, precision, width), ""]
-    for number, step in enumerate(derivation.steps, 1):
-        heading = f"Step {number}. {step.title}"
-        out += [heading, "─" * min(len(heading), width)]
-        for block in step.blocks:
-            out += [block_text(block, precision, width), ""]
-    return "\n".join(out).rstrip() + "\n"
 
 
 def wants_color(stream=None) -> bool:

@@ -1,0 +1,129 @@
+"""The renderer base class: visits blocks the way SymPy printers visit expressions.
+
+A renderer turns a Derivation into one format. ``visit(block)`` first readies the block for
+printing (``prepare``, the single place where the shared size policy applies), then calls the
+``visit_<Class>`` method of the first class in the block's MRO that has one, and fails loudly
+when none does. Settings are declared per class in ``default_settings`` and merged through
+the MRO, so a renderer accepts exactly the settings it and its bases declare.
+
+A format registers itself with ``@register`` (see ``derive/render/__init__.py``).
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import sympy as sp
+
+from derive.errors import InputError
+from derive.model import Prose, Text
+from derive.render.templates import render_template
+
+EXACT_CHOICES = ("auto", "always", "never")
+MAX_PRECISION = 12
+
+_REGISTERED: dict[str, type[Renderer]] = {}
+_FORMATTER = string.Formatter()
+
+
+class Renderer:
+    """Base of every format; subclasses set ``name``, ``extensions`` and ``binary`` and visit blocks."""
+
+    name: ClassVar[str] = ""
+    extensions: ClassVar[tuple[str, ...]] = ()
+    binary: ClassVar[bool] = False
+    template_syntax: ClassVar[tuple[tuple[str, str], ...]] = ()  # Jinja2 delimiter overrides
+    default_settings: ClassVar[dict[str, Any]] = {
+        "precision": 4,  # decimals shown for every rounded number
+        "width": None,  # terminal columns; None means the current terminal's
+        "exact": "auto",  # exact forms: auto (the size policy decides), always or never
+    }
+
+    def __init__(self, **settings: Any):
+        declared = self.declared_settings()
+        unknown = sorted(set(settings) - set(declared))
+        if unknown:
+            raise TypeError(f"{type(self).__name__} takes no setting {unknown[0]!r}")
+        self.settings = {**declared, **settings}
+        _check_settings(self.settings)
+
+    @classmethod
+    def declared_settings(cls) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for klass in reversed(cls.__mro__):
+            merged.update(getattr(klass, "default_settings", {}))
+        return merged
+
+    @property
+    def precision(self) -> int:
+        return self.settings["precision"]
+
+    def render(self, derivation) -> str | bytes:
+        """The whole document: ``str`` for text formats, ``bytes`` when ``binary``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement render()")
+
+    def prepare(self, block):
+        """The one hook where a block is readied before printing; returns it unchanged for now."""
+        return block
+
+    def visit(self, block) -> str | None:
+        """The printed block, or None (or "") when this format shows nothing for it."""
+        block = self.prepare(block)
+        for klass in type(block).__mro__:
+            method = getattr(self, f"visit_{klass.__name__}", None)
+            if method is not None:
+                return method(block)
+        raise TypeError(f"{type(self).__name__} cannot render a {type(block).__name__} block")
+
+    def blocks(self, items) -> list[str]:
+        """The printed blocks that show something, in order."""
+        return [text for text in (self.visit(block) for block in items) if text]
+
+    def template(self, name: str, **context) -> str:
+        """Lay out printed strings with ``templates/<format name>/<name>``."""
+        return render_template(self.name, name, self.template_syntax, **context)
+
+
+def fill(prose: Prose, literal: Callable[[str], str], inline: Callable[[object], str]) -> str:
+    """Escape the trusted literal parts of a paragraph and print each field inline."""
+    out = []
+    for text, name, _, _ in _FORMATTER.parse(prose.template):
+        out.append(literal(text))
+        if name is not None:
+            out.append(inline(prose.fields[name]))
+    return "".join(out)
+
+
+def is_math(value) -> bool:
+    return isinstance(value, (sp.Basic, sp.MatrixBase))
+
+
+def is_user_text(value) -> bool:
+    return isinstance(value, Text)
+
+
+def _check_settings(settings: dict[str, Any]) -> None:
+    precision = settings["precision"]
+    if isinstance(precision, bool) or not isinstance(precision, int) or not 0 <= precision <= MAX_PRECISION:
+        raise InputError("precision", f"expected a whole number from 0 to {MAX_PRECISION}")
+    width = settings["width"]
+    if width is not None and (isinstance(width, bool) or not isinstance(width, int) or width < 20):
+        raise InputError("width", "expected a whole number of columns, at least 20")
+    if settings["exact"] not in EXACT_CHOICES:
+        raise InputError("exact", f"expected one of {', '.join(EXACT_CHOICES)}")
+
+
+def register(cls: type[Renderer]) -> type[Renderer]:
+    """Class decorator: list a renderer under its ``name`` (a name may be registered once)."""
+    if not cls.name or not cls.extensions:
+        raise TypeError(f"{cls.__name__} must declare a name and its file extensions")
+    if cls.name in _REGISTERED and _REGISTERED[cls.name] is not cls:
+        raise TypeError(f"format {cls.name!r} is registered twice")
+    _REGISTERED[cls.name] = cls
+    return cls
+
+
+def registered() -> dict[str, type[Renderer]]:
+    return dict(_REGISTERED)

@@ -5,13 +5,14 @@ by hand with the model's own numbers (query, scores, scaled scores, weights), an
 grades those. Without ``--explain-token`` those four answers are empty (no numbers to check).
 
 Toy models give their answers as SymPy Float matrices (hand-sized); a real checkpoint gives NumPy
-arrays. The stages compute in NumPy either way (see _forward_steps) and read every earlier stage
-from the values they are given, so the checker can follow a student's own numbers through.
+arrays. The stages (stages.py) and most explanations (explain.py) need NumPy, so they are imported
+on first use; what needs no NumPy (the inputs, the introduction, the tokens) is here.
 """
 
 from __future__ import annotations
 
 from functools import partial
+from importlib import import_module
 
 import sympy as sp
 
@@ -29,17 +30,11 @@ MAX_ROWS = 16  # tokens listed one per row; more go four to a row
 C_, d_k = sp.Symbol("d_model"), sp.Symbol("d_k")
 
 
-def _steps():
-    from derive.topics import _forward_steps
-
-    return _forward_steps
-
-
-def _lazy(name: str):
-    """A stage function from _forward_steps, imported on first use (it needs NumPy)."""
+def _lazy(module: str, name: str):
+    """A function of this package's ``stages`` or ``explain``, imported on first use (they need NumPy)."""
 
     def call(v):
-        return getattr(_steps(), name)(v)
+        return getattr(import_module(f"{__name__}.{module}"), name)(v)
 
     call.__name__ = name
     return call
@@ -275,7 +270,7 @@ def _explained(name: str, first: bool = False):
 
     def explain(v):
         if v.focus is not None:
-            return getattr(_steps(), name)(v)
+            return _lazy("explain", name)(v)
         if not first:
             return (prose("Skipped: no --explain-token was given."),)
         return (
@@ -323,39 +318,51 @@ TOPIC = Topic(
         Stage(
             "layers",
             "Embeddings, then layer by layer",
-            _lazy("run_layers"),
-            _lazy("explain_layers"),
+            _lazy("stages", "run_layers"),
+            _lazy("explain", "explain_layers"),
             answer=False,
         ),
         Stage(
-            "attention", "Attention patterns", _lazy("attention"), _lazy("explain_attention"), answer=False
+            "attention",
+            "Attention patterns",
+            _lazy("stages", "attention"),
+            _lazy("explain", "explain_attention"),
+            answer=False,
         ),
         Stage(
-            "query", "One token by hand: its query", _lazy("query"), _explained("explain_query", first=True)
+            "query",
+            "One token by hand: its query",
+            _lazy("stages", "query"),
+            _explained("explain_query", first=True),
         ),
-        Stage("scores", "Its scores against every key", _lazy("scores"), _explained("explain_scores")),
+        Stage(
+            "scores", "Its scores against every key", _lazy("stages", "scores"), _explained("explain_scores")
+        ),
         Stage(
             "scaled",
             "Scale by the square root of d_k",
-            _lazy("scaled"),
+            _lazy("stages", "scaled"),
             _explained("explain_scaled"),
             mistakes=(
-                Mistake("no-scaling", NO_SCALING, _lazy("unscaled")),
-                Mistake("scaled-by-dk", BY_DK, _lazy("scaled_by_dk")),
+                Mistake("no-scaling", NO_SCALING, _lazy("stages", "unscaled")),
+                Mistake("scaled-by-dk", BY_DK, _lazy("stages", "scaled_by_dk")),
             ),
         ),
         Stage(
             "weights",
             "Softmax: the attention weights",
-            _lazy("weights"),
+            _lazy("stages", "weights"),
             _explained("explain_weights"),
             mistakes=(
-                Mistake("no-scaling", NO_SCALING, _lazy("weights_unscaled")),
-                Mistake("scaled-by-dk", BY_DK, _lazy("weights_by_dk")),
+                Mistake("no-scaling", NO_SCALING, _lazy("stages", "weights_unscaled")),
+                Mistake("scaled-by-dk", BY_DK, _lazy("stages", "weights_by_dk")),
             ),
         ),
         Stage(
-            "last_hidden_state", "The last hidden state", _lazy("last_hidden_state"), _lazy("explain_hidden")
+            "last_hidden_state",
+            "The last hidden state",
+            _lazy("stages", "last_hidden_state"),
+            _lazy("explain", "explain_hidden"),
         ),
     ),
     result="last_hidden_state",

@@ -1,8 +1,5 @@
-"""The forward topic's stages: NumPy for the numbers, blocks for what a student reads.
-
-Answers are SymPy Float matrices when hand-sized (a toy model) and NumPy arrays for a real
-checkpoint; each compute reads the earlier answers from ``v`` and works in float64 NumPy.
-"""
+"""The forward topic's explanations, in NumPy: per-layer summaries, attention patterns, and one
+attention step worked with the model's own numbers (rounded to DECIMALS places for reading)."""
 
 from __future__ import annotations
 
@@ -11,15 +8,14 @@ import math
 import numpy as np
 import sympy as sp
 
-from derive import forward
 from derive.blocks import eq, heatmap, prose, same, table, unevaluated_dot, user
 from derive.numbers import Decimal, approx
+from derive.topics.forward.stages import as_vector, entropy, head_rows, mean_norm
 
 DECIMALS = 4
 MAX_ROWS = 16  # rows of a per-token table before it is cut short
 MAX_DRAWN = 24  # tokens a heatmap shows
 TOP_KEYS = 12  # keys listed when the text is long
-HAND_SIZED = 4096  # entries up to which a toy model's answer is a SymPy matrix
 GRID = 8  # vector entries per table row
 
 F = sp.Function
@@ -30,7 +26,7 @@ HEAD_COLUMNS = tuple("head|entropy|on [CLS]|on [SEP]|on itself|on the previous|q
 j_index = sp.Symbol("k", integer=True, positive=True)
 
 
-# --- numbers --------------------------------------------------------------------------------------
+# --- numbers shown --------------------------------------------------------------------------------------
 
 
 class _Shown(Decimal):
@@ -49,110 +45,22 @@ def _factor(x) -> _Shown:
     return _Shown(f"({text})" if text.startswith("-") else text)
 
 
-def _answer(v, array: np.ndarray):
-    array = np.asarray(array, dtype=np.float64)
-    if v.exact and array.size <= HAND_SIZED:
-        return sp.Matrix(array.shape[0], array.shape[1], [sp.Float(float(x)) for x in array.ravel()])
-    return array
-
-
-def _row(v, vector) -> object:
-    return _answer(v, np.asarray(vector, dtype=np.float64).reshape(1, -1))
-
-
-def _np(value) -> np.ndarray:
-    """Any answer value (SymPy matrix, array or list) as a flat float64 vector."""
-    if isinstance(value, sp.MatrixBase):
-        return np.array([float(e) for e in value], dtype=np.float64)
-    return np.asarray(value, dtype=np.float64).reshape(-1)
-
-
-def _head_rows(v, name: str) -> np.ndarray:
-    return v.layers[f"layer{v.layer}.attn.{name}"][0, v.explained_head].astype(np.float64)  # (T, d_k)
-
-
-def _mean_norm(x: np.ndarray) -> float:
-    return float(np.linalg.norm(x.reshape(-1, x.shape[-1]), axis=-1).mean())
-
-
-def _entropy(weights: np.ndarray) -> np.ndarray:
-    """Bits of each row of attention weights, 0·log 0 taken as 0."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(weights > 0, weights * np.log2(weights), 0.0)
-    return -terms.sum(axis=-1)
-
-
-# --- stages ---------------------------------------------------------------------------------------
-
-
-def run_layers(v):
-    """The whole forward pass, every intermediate tensor recorded under its dotted name."""
-    trace: dict = {}
-    v.model(np.asarray([v.input_ids]), trace=trace)  # (1, T, C)
-    return trace
-
-
-def attention(v):
-    return v.layers[f"layer{v.layer}.attn.weights"][0]  # (h, T, T)
-
-
-def _on_row(v, value, function):
-    vector = _np(value)
-    return _row(v, vector if vector.size == 0 else function(vector))
-
-
-def query(v):
-    return _row(v, [] if v.focus is None else _head_rows(v, "q")[v.focus])
-
-
-def scores(v):
-    return _row(v, [] if v.focus is None else _head_rows(v, "k") @ _np(v.query))
-
-
-def scaled(v):
-    return _on_row(v, v.scores, lambda s: s / math.sqrt(v.cfg.d_k))
-
-
-def weights(v):
-    return _on_row(v, v.scaled, forward.softmax)
-
-
-def unscaled(v):
-    return _on_row(v, v.scores, lambda s: s)
-
-
-def scaled_by_dk(v):
-    return _on_row(v, v.scores, lambda s: s / v.cfg.d_k)
-
-
-def weights_unscaled(v):
-    return _on_row(v, v.scores, forward.softmax)
-
-
-def weights_by_dk(v):
-    return _on_row(v, v.scores, lambda s: forward.softmax(s / v.cfg.d_k))
-
-
-def last_hidden_state(v):
-    return _answer(v, v.layers["hidden"][0])  # (T, C)
-
-
 # --- explanations ---------------------------------------------------------------------------------
 
 
 def explain_layers(v):
     cfg, trace, n = v.cfg, v.layers, len(v.tokens)
     X, A, Y = sp.Symbol("X"), sp.Symbol("A"), sp.Symbol("Y")
-    rows = [("embeddings", "", "", "", _d(_mean_norm(trace["embed.out"])), "")]
+    rows = [("embeddings", "", "", "", _d(mean_norm(trace["embed.out"])), "")]
     for i in range(cfg.n_layers):
         rows.append(
             (
                 f"layer {i}",
-                _d(_mean_norm(trace[f"layer{i}.attn.out"])),
-                _d(_mean_norm(trace[f"layer{i}.norm1.out"])),
-                _d(_mean_norm(trace[f"layer{i}.ffn.out"])),
-                _d(_mean_norm(trace[f"layer{i}.out"])),
-                _d(_entropy(trace[f"layer{i}.attn.weights"][0]).mean()),
+                _d(mean_norm(trace[f"layer{i}.attn.out"])),
+                _d(mean_norm(trace[f"layer{i}.norm1.out"])),
+                _d(mean_norm(trace[f"layer{i}.ffn.out"])),
+                _d(mean_norm(trace[f"layer{i}.out"])),
+                _d(entropy(trace[f"layer{i}.attn.weights"][0]).mean()),
             )
         )
     return (
@@ -197,7 +105,7 @@ def _head_row(h, w, tokens):
     n = len(tokens)
     i, j = np.unravel_index(np.argmax(w), w.shape)
     previous = np.diagonal(w, offset=-1).mean() if n > 1 else 0.0
-    cells = (_entropy(w).mean(), w[:, 0].mean(), w[:, -1].mean(), np.diagonal(w).mean(), previous)
+    cells = (entropy(w).mean(), w[:, 0].mean(), w[:, -1].mean(), np.diagonal(w).mean(), previous)
     return (h, *(_d(c) for c in cells), user(tokens[i]), user(tokens[j]), _d(w[i, j]))
 
 
@@ -262,13 +170,13 @@ def explain_query(v):
             "Here {x} is " + source + f", {cfg.d_model} numbers. The {cfg.d_k} entries of the query:",
             **SYMBOLS,
         ),
-        _grid(_np(v.query)),
+        _grid(as_vector(v.query)),
     )
 
 
 def _model_weights(v) -> np.ndarray:
     """The explained token's row of weights as the model computed it (picks the keys to show)."""
-    return _head_rows(v, "weights")[v.focus]  # (T,)
+    return head_rows(v, "weights")[v.focus]  # (T,)
 
 
 def _keys_shown(v) -> list[int]:
@@ -300,7 +208,7 @@ def _rest(v, values) -> tuple:
 
 
 def explain_scores(v):
-    q, s, K = _np(v.query), _np(v.scores), _head_rows(v, "k")
+    q, s, K = as_vector(v.query), as_vector(v.scores), head_rows(v, "k")
     top = int(np.argmax(_model_weights(v)))
     lhs = sp.Mul(sp.Symbol("q"), sp.Symbol(f"k_{top}"), evaluate=False)
     blocks = [
@@ -342,7 +250,7 @@ def _root(n: int):
 
 
 def explain_scaled(v):
-    s, z, top = _np(v.scores), _np(v.scaled), int(np.argmax(_model_weights(v)))
+    s, z, top = as_vector(v.scores), as_vector(v.scaled), int(np.argmax(_model_weights(v)))
     root = sp.Pow(sp.sqrt(v.cfg.d_k, evaluate=False), -1, evaluate=False)
     written = sp.Mul(_d(s[top]), root, evaluate=False)
     about = "" if sp.sqrt(v.cfg.d_k).is_Integer else " ≈ " + _d(math.sqrt(v.cfg.d_k)).text
@@ -358,7 +266,7 @@ def explain_scaled(v):
 
 
 def explain_weights(v):
-    z, w, own = _np(v.scaled), _np(v.weights), v.focus
+    z, w, own = as_vector(v.scaled), as_vector(v.weights), v.focus
     top, exps = int(np.argmax(w)), np.exp(z)
     formula = sp.exp(z_j) / sp.Sum(sp.exp(sp.Symbol("z_k")), (j_index, 1, len(z)))
     written = sp.Mul(

@@ -14,7 +14,7 @@ from derive import check, derive, registry
 from derive import wordpiece as wp
 from derive.api import parse_options
 from derive.model import run
-from derive.topics.vectorize import kept_lengths, toy_embedding_row
+from derive.topics.vectorize.stages import kept_lengths, toy_embedding_row
 
 TOPIC = registry.get("vectorize")
 CASES = [

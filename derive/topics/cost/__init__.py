@@ -16,11 +16,11 @@ import re
 from fractions import Fraction
 
 from derive import inputs
-from derive.costmodel import checkpoint_count, columns, configure, presets
+from derive.costmodel import checkpoint_count, configure, presets
 from derive.costmodel import report as rep
-from derive.costmodel.mistakes import MISTAKES
 from derive.errors import InputError
-from derive.model import Givens, Option, Stage, Topic
+from derive.model import Givens, Option, Topic
+from derive.topics.cost.stages import STAGES
 
 MAX_TRAINING_TOKENS = 10**16
 _COUNT = re.compile(r"^\s*(\d+(?:\.\d+)?)(?:\s*[eE]\s*\+?(\d{1,2}))?\s*$")
@@ -63,34 +63,6 @@ def _prepare(options) -> Givens:
     if checkpoint is not None and len(models) > 1:
         raise InputError("--model", "compares a checkpoint with one configuration; give a single preset")
     return rep.givens(models, checkpoint)
-
-
-STAGES = tuple(
-    Stage(name, title, columns.compute(name), rep.explainer(name), MISTAKES.get(name, ()))
-    for name, title in (
-        ("embeddings", "Embeddings"),
-        ("attention_per_layer", "Attention parameters in one layer"),
-        ("ffn_per_layer", "Feed-forward parameters in one layer"),
-        ("layernorms_per_layer", "LayerNorm parameters in one layer"),
-        ("per_layer", "One layer"),
-        ("all_layers", "All layers"),
-        ("final_norm", "The final LayerNorm"),
-        ("pooler", "The pooler"),
-        ("lm_head", "The output layer"),
-        ("parameters", "The total"),
-        ("matmul_parameters", "Parameters in matrix multiplications"),
-        ("flops_per_token", "Forward FLOPs per token"),
-        ("attention_share", "How much of it is attention"),
-        ("training_flops", "Training FLOPs"),
-        ("weights_bytes", "Memory for the weights"),
-        ("training_state_bytes", "Memory for training state"),
-        ("activations_per_layer", "Activation memory of one layer"),
-        ("activations", "Activation memory of all layers"),
-        ("activations_recompute", "Activations with full recomputation"),
-        ("training_bytes", "Training memory"),
-        ("kv_cache_bytes", "The KV cache"),
-    )
-) + (Stage("summary", "Summary", lambda v: v.parameters, rep.summary, answer=False),)
 
 
 def _sample(rng):

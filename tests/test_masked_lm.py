@@ -12,6 +12,7 @@ from derive import wordpiece as wp
 from derive.api import prepare
 from derive.model import Values
 from derive.topics import masked_lm
+from derive.topics.masked_lm import stages as masked_lm_stages
 
 TOPIC = registry.get("masked-lm")
 BASIC = "the man went to the store and bought a gallon of milk"
@@ -57,9 +58,9 @@ def test_chosen_and_corrupted_follow_the_documented_draws(seed):
 
 def test_fifteen_percent_rounded_and_at_least_one():
     expected = {1: 1, 3: 1, 4: 1, 6: 1, 7: 1, 10: 2, 12: 2, 14: 2, 30: 5, 100: 15}
-    assert {n: masked_lm.chosen_count(n) for n in expected} == expected
+    assert {n: masked_lm_stages.chosen_count(n) for n in expected} == expected
     for candidates in range(20, 2000, 37):
-        assert abs(masked_lm.chosen_count(candidates) / candidates - 0.15) <= 0.5 / candidates + 1e-12
+        assert abs(masked_lm_stages.chosen_count(candidates) / candidates - 0.15) <= 0.5 / candidates + 1e-12
 
 
 def test_80_10_10_split_and_uniform_choices_over_many_seeds():
@@ -67,8 +68,8 @@ def test_80_10_10_split_and_uniform_choices_over_many_seeds():
     vocab = wp.tiny_vocab()
     outcomes, random_ids, picks = {"mask": 0, "random": 0, "keep": 0}, [], np.zeros(1000)
     for seed in range(20):
-        u, decisions = masked_lm.draws(seed, 1000, vocab)
-        picks[np.argsort(np.array(u, dtype=float))[: masked_lm.chosen_count(1000)]] += 1
+        u, decisions = masked_lm_stages.draws(seed, 1000, vocab)
+        picks[np.argsort(np.array(u, dtype=float))[: masked_lm_stages.chosen_count(1000)]] += 1
         for _, outcome, token in decisions:
             outcomes[outcome] += 1
             if outcome == "random":

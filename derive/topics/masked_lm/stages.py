@@ -1,0 +1,132 @@
+"""The masked-LM stages: which positions, how corrupted, the head's logits, softmax and the loss.
+
+The random draws are made once in ``prepare`` (numpy.random.default_rng(seed)); the stages apply
+them to ``v.chosen`` and so on, so a student's own chosen positions carry through to the rest.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from derive import wordpiece as wp
+from derive.exact.softmax import stable_softmax
+from derive.model import Mistake
+
+RATE, MASK_SHARE, RANDOM_SHARE = sp.Rational(15, 100), sp.Rational(8, 10), sp.Rational(1, 10)
+
+
+# The draws.
+
+
+def chosen_count(candidates: int) -> int:
+    """15% of the candidates, rounded half up, and at least one."""
+    return max(1, int(sp.floor(RATE * candidates + sp.Rational(1, 2))))
+
+
+def shown_exact(x) -> sp.Rational:
+    """A float as the shortest decimal that prints it, kept exact so comparisons match what is shown."""
+    return sp.Rational(repr(float(x)))
+
+
+def draws(seed: int, candidates: int, ids: dict) -> tuple[list, list]:
+    """u for every candidate, then per chosen position r (and a vocabulary index when r says random)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    by_id = sorted(ids, key=ids.get)
+    u = [shown_exact(x) for x in rng.random(candidates)]
+    decisions = []
+    for _ in range(candidates):
+        r = shown_exact(rng.random())
+        if r < MASK_SHARE:
+            decisions.append((r, "mask", wp.MASK))
+        elif r < MASK_SHARE + RANDOM_SHARE:
+            decisions.append((r, "random", by_id[int(rng.integers(len(by_id)))]))
+        else:
+            decisions.append((r, "keep", None))
+    return u, decisions
+
+
+# Stages.
+
+
+def chosen(v):
+    ranked = sorted(zip(v.u, v.candidates))
+    return sorted(int(position) for _, position in ranked[: v.count])
+
+
+def _apply(v, mask_all: bool = False):
+    corrupted = list(v.tokens)
+    for (_, outcome, token), position in zip(v.decisions, sorted(v.chosen)):
+        if mask_all or outcome == "mask":
+            corrupted[position] = wp.MASK
+        elif outcome == "random":
+            corrupted[position] = token
+    return corrupted
+
+
+def corrupted(v):
+    return _apply(v)
+
+
+def _all_masked(v):
+    return _apply(v, mask_all=True)
+
+
+def head(v, positions):
+    """Logits h_i Eᵀ + b for the hidden states at ``positions``."""
+    hidden = sp.Matrix.vstack(*(v.H.row(position) for position in positions))
+    return hidden * v.E.T + sp.Matrix.vstack(*([v.b] * hidden.rows))
+
+
+def logits(v):
+    return head(v, sorted(v.chosen))
+
+
+def probabilities(v):
+    return stable_softmax(v.logits)
+
+
+def minus_log(q):
+    return -sp.expand_log(sp.log(q), force=True)
+
+
+def losses(probs, positions, labels):
+    return [minus_log(probs[row, labels[position]]) for row, position in enumerate(positions)]
+
+
+def loss(v):
+    terms = losses(v.probabilities, sorted(v.chosen), v.labels)
+    return sp.Add(*terms) / len(terms)
+
+
+def _sum_not_mean(v):
+    return sp.Add(*losses(v.probabilities, sorted(v.chosen), v.labels))
+
+
+def _all_positions(v):
+    terms = losses(stable_softmax(head(v, v.candidates)), v.candidates, v.labels)
+    return sp.Add(*terms) / len(terms)
+
+
+# Misconceptions.
+
+
+ALL_MASKED = Mistake(
+    "all-masked",
+    "Only 80% of the chosen tokens become [MASK]: draw r; 0.8 ≤ r < 0.9 gives a random token and r ≥ 0.9 "
+    "keeps the token.",
+    _all_masked,
+)
+
+
+ALL_POSITIONS = Mistake(
+    "loss-over-all-positions",
+    "Average −log p over the chosen positions only: the others carry no label.",
+    _all_positions,
+)
+
+
+SUM_NOT_MEAN = Mistake(
+    "sum-not-mean", "Divide the sum of −log p by the number of chosen positions.", _sum_not_mean
+)

@@ -10,8 +10,9 @@ import sympy as sp
 
 from derive import check, derive, registry
 from derive.api import parse_options
+from derive.exact import positional
 from derive.model import run
-from derive.topics import _rope_steps, rope
+from derive.topics.rope import relative
 
 TOPIC = registry.get("rope")
 
@@ -62,12 +63,12 @@ def test_exact_values_equal_numpy_reference(seed):
 
 
 def test_relative_identity_is_proved_symbolically():
-    product, target, difference = _rope_steps.relative_identity()
+    product, target, difference = relative.relative_identity()
     assert difference == sp.zeros(2, 2)
     assert sp.simplify(product - target) == sp.zeros(2, 2)
     # and it is a real identity, not a coincidence of the printed form: compare at random angles
     for a, b in [(0.3, 1.7), (-2.0, 5.5)]:
-        values = {_rope_steps.ALPHA: a, _rope_steps.BETA: b}
+        values = {relative.ALPHA: a, relative.BETA: b}
         assert np.allclose(
             np.array(product.subs(values).evalf(), dtype=float),
             np.array(target.subs(values).evalf(), dtype=float),
@@ -77,8 +78,8 @@ def test_relative_identity_is_proved_symbolically():
 def test_block_diagonal_rotations_compose_to_the_difference():
     m, n = sp.symbols("m n", integer=True)
     angles = [sp.Integer(1), sp.Rational(1, 100)]
-    composed = rope.rotation(angles, m).T * rope.rotation(angles, n)
-    assert sp.trigsimp(composed - rope.rotation(angles, n - m)) == sp.zeros(4, 4)
+    composed = positional.rope_rotation(angles, m).T * positional.rope_rotation(angles, n)
+    assert sp.trigsimp(composed - positional.rope_rotation(angles, n - m)) == sp.zeros(4, 4)
 
 
 @pytest.mark.parametrize("shift", [0, 1, 7, 100])

@@ -8,13 +8,10 @@ that R_mᵀ R_n = R_{n−m}, so the score q_m·k_n depends on the positions only
 
 from __future__ import annotations
 
-import sympy as sp
-
 from derive import inputs
 from derive.errors import InputError
-from derive.model import Givens, Mistake, Option, Stage, Topic
-from derive.topics import _rope_steps as steps
-from derive.topics._rope_steps import rotation
+from derive.model import Givens, Option, Stage, Topic
+from derive.topics.rope import explain, stages
 
 MAX_D = 8  # the d×d rotation matrices must still fit a page
 
@@ -32,13 +29,6 @@ def _even_vector(value, option):
 
 def _position(value, option):
     return inputs.integer(value, option, 0, 10**6)
-
-
-def _base(value, option):
-    number = inputs.scalar(value, option)
-    if not number > 1:
-        raise InputError(option, "expected a number greater than 1, such as 10000")
-    return number
 
 
 def _prepare(options) -> Givens:
@@ -60,57 +50,7 @@ def _prepare(options) -> Givens:
     }
     values = {"q": q, "k": k, "m": pos_m, "n": pos_n, "base": base, "d": d, "v": v if v is not None else k}
     values["v_given"] = v is not None
-    return Givens("Rotary position embeddings (RoPE)", values, steps.intro(values), params)
-
-
-def _angles(v):
-    return sp.Matrix([[v.base ** sp.Rational(-2 * k, v.d) for k in range(v.d // 2)]])
-
-
-def _rotate(vector, angles, position):
-    return (rotation(list(angles), position) * vector.T).T
-
-
-def _q_rotated(v):
-    return _rotate(v.q, v.angles, v.m)
-
-
-def _k_rotated(v):
-    return _rotate(v.k, v.angles, v.n)
-
-
-def _score(v):
-    raw = steps.dot(v.q_rotated, v.k_rotated)
-    tidy = sp.Add(*steps.relative_terms(v.q, v.k, list(v.angles), v.n - v.m))
-    return tidy if steps.same_value(raw, tidy) else raw  # equal by the identity proved in the next step
-
-
-def _relative(v):
-    return rotation(list(v.angles), v.n - v.m)
-
-
-def _v_out(v):
-    return v.v
-
-
-def _rotated_values(v):
-    return _rotate(v.v, v.angles, v.n)
-
-
-def _alibi(v):
-    return steps.dot(v.q, v.k) - steps.ALIBI_SLOPE * abs(v.n - v.m)
-
-
-def _positive_exponent(v):
-    return sp.Matrix([[v.base ** sp.Rational(2 * k, v.d) for k in range(v.d // 2)]])
-
-
-def _clockwise(vector, angles, position):
-    return _rotate(vector, angles, -position)
-
-
-def _unrotated(v):
-    return steps.dot(v.q, v.k)
+    return Givens("Rotary position embeddings (RoPE)", values, explain.intro(values), params)
 
 
 def _sample(rng):
@@ -150,11 +90,6 @@ def _reference(options):
     return {"angles": theta, "q_rotated": q_m, "k_rotated": k_n, "score": float(q_m @ k_n), "v_out": v}
 
 
-CLOCKWISE_HINT = (
-    "R_m turns each pair counter-clockwise: the new first entry is x·cos(mθ_i) − y·sin(mθ_i), "
-    "the new second entry x·sin(mθ_i) + y·cos(mθ_i)."
-)
-
 TOPIC = Topic(
     name="rope",
     summary="Rotary position embeddings: rotate q and k by their positions; the score depends on n - m only",
@@ -168,7 +103,7 @@ TOPIC = Topic(
         Option("k", "the key vector, as long as --q", inputs.vector, required=True),
         Option("m", "the query's position (0, 1, 2, ...)", _position, required=True),
         Option("n", "the key's position (0, 1, 2, ...)", _position, required=True),
-        Option("base", "the base of the frequencies, greater than 1", _base, default="10000"),
+        Option("base", "the base of the frequencies, greater than 1", inputs.base, default="10000"),
         Option("v", "the value vector of the key's token, as long as --q (default: k)", inputs.vector),
     ),
     prepare=_prepare,
@@ -176,58 +111,40 @@ TOPIC = Topic(
         Stage(
             "angles",
             "The frequency of each pair",
-            _angles,
-            steps.explain_angles,
-            mistakes=(
-                Mistake(
-                    "positive-exponent",
-                    "θ_i = base^(−2i/d): the exponent is negative, so later pairs turn more slowly.",
-                    _positive_exponent,
-                ),
-            ),
+            stages.angles,
+            explain.explain_angles,
+            mistakes=(stages.POSITIVE_EXPONENT,),
         ),
         Stage(
             "q_rotated",
             "Rotate the query by its position m",
-            _q_rotated,
-            lambda v: steps.explain_rotated(v, "q"),
-            mistakes=(Mistake("clockwise", CLOCKWISE_HINT, lambda v: _clockwise(v.q, v.angles, v.m)),),
+            stages.q_rotated,
+            explain.explain_q_rotated,
+            mistakes=(stages.Q_CLOCKWISE,),
         ),
         Stage(
             "k_rotated",
             "Rotate the key by its position n",
-            _k_rotated,
-            lambda v: steps.explain_rotated(v, "k"),
-            mistakes=(Mistake("clockwise", CLOCKWISE_HINT, lambda v: _clockwise(v.k, v.angles, v.n)),),
+            stages.k_rotated,
+            explain.explain_k_rotated,
+            mistakes=(stages.K_CLOCKWISE,),
         ),
         Stage(
             "score",
             "The score of the rotated vectors",
-            _score,
-            steps.explain_score,
-            mistakes=(
-                Mistake(
-                    "unrotated",
-                    "Rotate q by its position m and k by its position n before taking the dot product.",
-                    _unrotated,
-                ),
-            ),
+            stages.score,
+            explain.explain_score,
+            mistakes=(stages.UNROTATED,),
         ),
-        Stage("relative", "Only n - m matters", _relative, steps.explain_relative, answer=False),
+        Stage("relative", "Only n - m matters", stages.relative, explain.explain_relative, answer=False),
         Stage(
             "v_out",
             "The value is not rotated",
-            _v_out,
-            steps.explain_v_out,
-            mistakes=(
-                Mistake(
-                    "rotated-values",
-                    "RoPE rotates only queries and keys; the value vector passes through unchanged.",
-                    _rotated_values,
-                ),
-            ),
+            stages.v_out,
+            explain.explain_v_out,
+            mistakes=(stages.ROTATED_VALUES,),
         ),
-        Stage("alibi", "Contrast: ALiBi's linear bias", _alibi, steps.explain_alibi, answer=False),
+        Stage("alibi", "Contrast: ALiBi's linear bias", stages.alibi, explain.explain_alibi, answer=False),
     ),
     result="score",
     examples={

@@ -1,22 +1,20 @@
-"""The rope topic's rotations, the proof that only n − m matters, and what each stage shows a student.
-
-The exact rotation helpers live here rather than in ``rope`` because both the stages' values and
-their explanations use them; ``rope`` holds the options, the values and the misconceptions.
-"""
+"""What each rope stage shows a student: the frequencies, each pair's rotation written out, the
+score multiplied out, the proof that only n − m matters, the unrotated value, and ALiBi."""
 
 from __future__ import annotations
 
 import sympy as sp
 
 from derive import printing
-from derive.blocks import eq, needs_approx, prose, same, unevaluated_dot
+from derive.blocks import eq, needs_approx, prose, same, unevaluated_dot, unevaluated_power
+from derive.exact import positional
+from derive.topics.rope.relative import ALPHA, BETA, relative_identity, relative_terms, same_value
+from derive.topics.rope.stages import ALIBI_SLOPE, dot
 
 m, n, i, d_sym, base_sym = sp.symbols("m n i d base")
 THETA_I = sp.Symbol("theta_i")
-ALIBI_SLOPE = sp.Rational(1, 2)  # the first head of eight in ALiBi: slopes 1/2, 1/4, ..., 1/256
 FULL_MATRIX_D = 4  # above this, R_m is shown block by block
 LINE = 90  # characters of plain math per displayed line
-WORK_DPS = 50
 
 
 def _col(name: str, d: int) -> sp.MatrixSymbol:
@@ -26,15 +24,6 @@ def _col(name: str, d: int) -> sp.MatrixSymbol:
 def _transposed(name: str, d: int):
     """``qᵀ``: the column vector written as a row."""
     return sp.Transpose(_col(name, d))
-
-
-def _rotation_block(angle) -> sp.Matrix:
-    return sp.Matrix([[sp.cos(angle), -sp.sin(angle)], [sp.sin(angle), sp.cos(angle)]])
-
-
-def rotation(angles, position) -> sp.Matrix:
-    """The block-diagonal R_position: pair i turns by position·θ_i."""
-    return sp.diag(*[_rotation_block(position * theta) for theta in angles])
 
 
 def intro(values) -> tuple:
@@ -71,11 +60,6 @@ def intro(values) -> tuple:
     return tuple(blocks)
 
 
-def _written_theta(base, k, d):
-    with sp.evaluate(False):
-        return sp.Pow(base, sp.Mul(sp.Integer(-2 * k), sp.Pow(sp.Integer(d), -1)))
-
-
 def explain_angles(v):
     blocks = [
         prose(
@@ -85,7 +69,7 @@ def explain_angles(v):
     ]
     for k in range(v.d // 2):
         value = v.angles[0, k]
-        parts = [sp.Symbol(f"theta_{k}"), _written_theta(v.base, k, v.d)]
+        parts = [sp.Symbol(f"theta_{k}"), unevaluated_power(v.base, -2 * k, v.d)]
         if str(value) != str(parts[-1]):
             parts.append(value)
         blocks.append(eq(*parts, approx=value if needs_approx(value) else None))
@@ -118,7 +102,7 @@ def _pair_blocks(name, vector, angles, position, pos_symbol):
         c, s = sp.cos(angle), sp.sin(angle)
         with sp.evaluate(False):
             written = sp.Matrix([[sp.Add(sp.Mul(x, c), sp.Mul(-y, s))], [sp.Add(sp.Mul(x, s), sp.Mul(y, c))]])
-            product = sp.MatMul(sp.ImmutableMatrix(_rotation_block(angle)), sp.ImmutableMatrix([x, y]))
+            product = sp.MatMul(sp.ImmutableMatrix(positional.rotation(angle)), sp.ImmutableMatrix([x, y]))
             turn = sp.Mul(pos_symbol, sp.Symbol(f"theta_{k}"))
         result = sp.Matrix(_rotated_pair(x, y, angle))
         lhs = sp.Matrix([sp.Symbol(f"{name}'_{2 * k}"), sp.Symbol(f"{name}'_{2 * k + 1}")])
@@ -130,7 +114,15 @@ def _pair_blocks(name, vector, angles, position, pos_symbol):
     return blocks
 
 
-def explain_rotated(v, which):
+def explain_q_rotated(v):
+    return _explain_rotated(v, "q")
+
+
+def explain_k_rotated(v):
+    return _explain_rotated(v, "k")
+
+
+def _explain_rotated(v, which):
     vector, position, pos_symbol = (v.q, v.m, m) if which == "q" else (v.k, v.n, n)
     result = v.q_rotated if which == "q" else v.k_rotated
     R = sp.Symbol(f"R_{pos_symbol}")
@@ -146,7 +138,7 @@ def explain_rotated(v, which):
         )
     ]
     if v.d <= FULL_MATRIX_D:
-        blocks.append(eq(R, rotation(angles, position)))
+        blocks.append(eq(R, positional.rope_rotation(angles, position)))
     else:
         blocks.append(prose("It is too wide to print whole; its diagonal blocks are the rotations below."))
     blocks.append(
@@ -167,27 +159,6 @@ def explain_rotated(v, which):
     if position == 0:
         blocks.append(prose("Position 0 turns nothing: every angle is 0, so {R} is the identity.", R=R))
     return tuple(blocks)
-
-
-def _numeric(value):
-    return sp.N(value, WORK_DPS)
-
-
-def same_value(a, b) -> bool:
-    return a == b or abs(_numeric(a - b)) < sp.Float(10) ** (-(WORK_DPS - 10))
-
-
-def relative_terms(q, k, angles, delta):
-    """qᵀ R_Δ k pair by pair: (q·k of the pair)·cos(Δθ_i) + (q_{2i+1}k_{2i} - q_{2i}k_{2i+1})·sin(Δθ_i)."""
-    terms = []
-    for p, theta in enumerate(angles):
-        q0, q1, k0, k1 = q[2 * p], q[2 * p + 1], k[2 * p], k[2 * p + 1]
-        terms += [(q0 * k0 + q1 * k1) * sp.cos(delta * theta), (q1 * k0 - q0 * k1) * sp.sin(delta * theta)]
-    return terms
-
-
-def dot(a, b):
-    return sp.expand(sum((x * y for x, y in zip(a, b)), sp.Integer(0)))
 
 
 def _dot_symbol(a, b):
@@ -267,23 +238,13 @@ def explain_score(v):
     return tuple(blocks)
 
 
-ALPHA, BETA = sp.symbols("alpha beta", real=True)
-
-
-def relative_identity() -> tuple[sp.Matrix, sp.Matrix, sp.Matrix]:
-    """R(α)ᵀ R(β), R(β - α), and SymPy's trigsimp of their difference (the zero matrix)."""
-    product = _rotation_block(ALPHA).T * _rotation_block(BETA)
-    target = _rotation_block(BETA - ALPHA)
-    return product, target, sp.trigsimp(product - target)
-
-
 def explain_relative(v):
     theta = THETA_I
     a, b = sp.symbols("a b")
     product, target, difference = relative_identity()
     with sp.evaluate(False):
         gap = n - m
-        shown_target = _rotation_block(BETA - ALPHA)
+        shown_target = positional.rotation(BETA - ALPHA)
         turn = sp.Mul(gap, theta)
     qs, ks = _col("q", v.d), _col("k", v.d)
     Rm, Rn, Rd = (sp.MatrixSymbol(name, v.d, v.d) for name in ("R_m", "R_n", "R_n-m"))
@@ -293,8 +254,8 @@ def explain_relative(v):
             sp.MatMul(sp.Transpose(qs), sp.Transpose(Rm), Rn, ks),
         ]
         blocks_product = sp.MatMul(
-            sp.Transpose(sp.ImmutableMatrix(_rotation_block(ALPHA))),
-            sp.ImmutableMatrix(_rotation_block(BETA)),
+            sp.Transpose(sp.ImmutableMatrix(positional.rotation(ALPHA))),
+            sp.ImmutableMatrix(positional.rotation(BETA)),
         )
         claim = sp.MatAdd(blocks_product, sp.MatMul(-1, sp.ImmutableMatrix(shown_target)))
         cos_rule = same(sp.cos(a) * sp.cos(b) + sp.sin(a) * sp.sin(b), sp.cos(b - a))

@@ -10,6 +10,7 @@ from conftest import require
 from derive import check, derive, forward, registry
 from derive import wordpiece as wp
 from derive.api import prepare
+from derive.errors import InputError
 from derive.model import Values
 from derive.topics import masked_lm
 from derive.topics.masked_lm import stages as masked_lm_stages
@@ -32,7 +33,7 @@ def _recipe(seed: int, tokens: list[str], vocab: dict):
     """An independent transcription of the documented draws, straight from the Generator."""
     rng = np.random.default_rng(seed)
     inner = np.arange(1, len(tokens) - 1)
-    count = max(1, int(np.floor(0.15 * len(inner) + 0.5 + 1e-12)))
+    count = min(20, max(1, int(round(len(tokens) * 0.15))))  # create_pretraining_data.py's num_to_predict
     u = rng.random(len(inner))
     chosen = sorted(int(x) for x in inner[np.argsort(u)[:count]])
     corrupted = list(tokens)
@@ -56,11 +57,38 @@ def test_chosen_and_corrupted_follow_the_documented_draws(seed):
     assert 0 not in chosen and len(tokens) - 1 not in chosen
 
 
-def test_fifteen_percent_rounded_and_at_least_one():
-    expected = {1: 1, 3: 1, 4: 1, 6: 1, 7: 1, 10: 2, 12: 2, 14: 2, 30: 5, 100: 15}
-    assert {n: masked_lm_stages.chosen_count(n) for n in expected} == expected
-    for candidates in range(20, 2000, 37):
-        assert abs(masked_lm_stages.chosen_count(candidates) / candidates - 0.15) <= 0.5 / candidates + 1e-12
+def _bert_num_to_predict(tokens, masked_lm_prob=0.15, max_predictions_per_seq=20):
+    """Transcribed from BERT's create_pretraining_data.py (create_masked_lm_predictions)."""
+    return min(max_predictions_per_seq, max(1, int(round(len(tokens) * masked_lm_prob))))
+
+
+@pytest.mark.parametrize("words", range(1, 15))
+def test_count_is_berts_num_to_predict_over_all_tokens(words):
+    text = " ".join(["the"] * words)
+    tokens = wp.tokenize(text, wp.tiny_vocab())
+    for cap in (20, 1):
+        chosen = derive("masked-lm", text=text, max_predictions=cap).answers["chosen"]
+        assert len(chosen) == _bert_num_to_predict(tokens, max_predictions_per_seq=cap)
+
+
+def test_eight_word_pieces_give_two_predictions_and_the_candidates_only_count_is_named():
+    text = "the man went to the store and bought"  # 8 WordPieces, 10 tokens with [CLS] and [SEP]
+    derivation = derive("masked-lm", text=text)
+    assert len(derivation.answers["chosen"]) == 2
+    assert "n = 10 counts every token" in str(derivation)
+    values = prepare(TOPIC, {"text": text}).values
+    u = np.array(values["u"], dtype=float)
+    one = [int(np.argmin(u)) + 1]  # 15% of the 8 candidates alone, rounded: 1
+    report = check.check(TOPIC, {"text": text}, ["chosen=" + " ".join(map(str, one))])
+    assert report.item("chosen").mistake == "fifteen-percent-of-candidates"
+
+
+def test_exact_count_agrees_with_berts_float_arithmetic_at_every_length():
+    for n in range(1, 5000):
+        cap = 10**6
+        assert masked_lm_stages.chosen_count(n, cap) == _bert_num_to_predict(
+            [0] * n, max_predictions_per_seq=cap
+        )
 
 
 def test_80_10_10_split_and_uniform_choices_over_many_seeds():
@@ -69,7 +97,7 @@ def test_80_10_10_split_and_uniform_choices_over_many_seeds():
     outcomes, random_ids, picks = {"mask": 0, "random": 0, "keep": 0}, [], np.zeros(1000)
     for seed in range(20):
         u, decisions = masked_lm_stages.draws(seed, 1000, vocab)
-        picks[np.argsort(np.array(u, dtype=float))[: masked_lm_stages.chosen_count(1000)]] += 1
+        picks[np.argsort(np.array(u, dtype=float))[: masked_lm_stages.chosen_count(1002, 1000)]] += 1
         for _, outcome, token in decisions:
             outcomes[outcome] += 1
             if outcome == "random":
@@ -214,6 +242,66 @@ def test_vocab_file_gives_the_same_tokens(tmp_path):
     assert ours["corrupted"] == derive("masked-lm", text=BASIC).answers["corrupted"]
 
 
+def _hf_bernoulli_choice(torch, monkeypatch, text, u):
+    """The positions Hugging Face's DataCollatorForLanguageModeling chooses when its first Bernoulli
+    draw is decided by our uniform numbers u (one per candidate): chosen where u < its probability."""
+    transformers = require("transformers")
+    tokenizer = transformers.BertTokenizerFast(vocab=wp.tiny_vocab(), do_lower_case=True)
+    collator = transformers.DataCollatorForLanguageModeling(tokenizer, mlm=True, mlm_probability=0.15)
+    real, calls, seen = torch.bernoulli, [], []
+
+    def first_draw_from_u(probabilities, *args, **kwargs):
+        calls.append(1)
+        if len(calls) > 1:
+            return real(probabilities, *args, **kwargs)
+        seen.append(probabilities.clone())
+        draws = torch.tensor([[2.0, *u, 2.0]], dtype=probabilities.dtype)  # specials: never below p
+        return (draws < probabilities).to(probabilities.dtype)
+
+    monkeypatch.setattr(torch, "bernoulli", first_draw_from_u)
+    encoded = tokenizer(text)
+    assert encoded["input_ids"] == wp.encode(text, wp.tiny_vocab())[1]
+    batch = collator([encoded])
+    labels = batch["labels"][0]
+    return [int(i) for i in torch.nonzero(labels != -100).flatten()], seen[0][0]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_bernoulli_rule_is_hugging_faces_collator(monkeypatch, seed):
+    torch = require("torch")
+    candidates = len(wp.tokenize(BASIC, wp.tiny_vocab())) - 2
+    u = np.random.default_rng(seed).random(candidates)  # the documented draws, one per candidate
+    independent = [p for p, x in enumerate(u, 1) if x < 0.15]
+    if not independent:  # nothing to predict: refused, as HF would give a loss over no label
+        with pytest.raises(InputError, match="chooses none"):
+            derive("masked-lm", text=BASIC, seed=seed, rule="bernoulli")
+        return
+    answers = derive("masked-lm", text=BASIC, seed=seed, rule="bernoulli").answers
+    theirs, probabilities = _hf_bernoulli_choice(torch, monkeypatch, BASIC, [float(x) for x in u])
+    assert answers["chosen"] == independent == theirs
+    np.testing.assert_allclose(probabilities.numpy(), [0, *[0.15] * candidates, 0], rtol=1e-6)
+
+
+def test_bernoulli_count_varies_and_a_fixed_count_is_a_named_mistake():
+    counts = {
+        len(derive("masked-lm", text=BASIC, seed=s, rule="bernoulli").answers["chosen"]) for s in (3, 4, 5, 7)
+    }
+    assert len(counts) > 1
+    options = {"text": BASIC, "seed": 3, "rule": "bernoulli"}
+    values = prepare(TOPIC, options).values
+    u = np.array(values["u"], dtype=float)
+    fixed = sorted(int(i) + 1 for i in np.argsort(u)[:2])  # BERT's count, 2 of 14 tokens
+    assert fixed != derive("masked-lm", **options).answers["chosen"]
+    report = check.check(TOPIC, options, ["chosen=" + " ".join(map(str, fixed))])
+    assert report.item("chosen").mistake == "fixed-count"
+
+
+def test_bernoulli_seed_that_chooses_nothing_is_refused(cli):
+    seeds = [s for s in range(50) if all(x >= 0.15 for x in np.random.default_rng(s).random(1))]
+    code, out, err = cli("masked-lm", "--text", "the", "--rule", "bernoulli", "--seed", str(seeds[0]))
+    assert code == 2 and out == "" and "--seed" in err and len(err.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize(
     "args,option",
     [
@@ -228,6 +316,8 @@ def test_vocab_file_gives_the_same_tokens(tmp_path):
         (["--text", "the man", "--bias", "1 2 3"], "--bias"),
         (["--text", "the man", "--seed", "-3"], "--seed"),
         (["--text", "the man", "--vocab", "/nonexistent/vocab.txt"], "--vocab"),
+        (["--text", "the man", "--rule", "random"], "--rule"),
+        (["--text", "the man", "--max-predictions", "0"], "--max-predictions"),
     ],
 )
 def test_bad_input_is_one_line_naming_the_option(cli, args, option):

@@ -20,6 +20,10 @@ def _vocab(value, option: str) -> vocabulary.Vocabulary:
     return vocabulary.parse_vocab(value, option, required=(*wp.REQUIRED_TOKENS, wp.MASK))
 
 
+def _max_predictions(value, option):
+    return inputs.integer(value, option, 1, 10**6)
+
+
 def _seed(value, option):
     return inputs.integer(value, option, 0, 2**32 - 1)
 
@@ -83,7 +87,16 @@ def _prepare(options) -> Givens:
         raise InputError("--bias", f"expected {len(words)} numbers, one per word of the head's vocabulary")
     candidates = list(range(1, len(tokens) - 1))
     u, decisions = stages.draws(options["seed"], len(candidates), ids)
-    values = dict(tokens=tokens, candidates=candidates, count=stages.chosen_count(len(candidates)), u=u)
+    rule, max_predictions = options["rule"], options["max_predictions"]
+    if rule == stages.BERNOULLI and not stages.below_rate(u, candidates):
+        raise InputError(
+            "--seed",
+            f"with --rule bernoulli, seed {options['seed']} chooses none of the {len(candidates)} candidates "
+            "(each is chosen with probability 0.15); try another seed",
+        )
+    count = stages.chosen_count(len(tokens), max_predictions)
+    values = dict(tokens=tokens, candidates=candidates, count=count, u=u, rule=rule)
+    values.update(max_predictions=max_predictions)
     values.update(
         decisions=decisions, words=words, labels=[words.index(t) if t in words else None for t in tokens]
     )
@@ -108,6 +121,8 @@ def _prepare(options) -> Givens:
     params = {
         "text": options["text"],
         "seed": options["seed"],
+        "rule": rule,
+        "max_predictions": max_predictions,
         "vocab": vocab_name,
         "builtin": values["builtin"],
     }
@@ -150,9 +165,12 @@ def _reference(options):
     givens = TOPIC.prepare(options)
     tokens, words = givens.values["tokens"], givens.values["words"]
     inner = np.arange(1, len(tokens) - 1)
-    count = max(1, int(np.floor(0.15 * len(inner) + 0.5 + 1e-9)))
     u = np.random.default_rng(options["seed"]).random(len(inner))
-    chosen = np.sort(inner[np.argsort(u, kind="stable")[:count]])
+    if options["rule"] == "bernoulli":  # DataCollatorForLanguageModeling: each independently, p = 0.15
+        chosen = inner[u < 0.15]
+    else:  # create_pretraining_data.py: num_to_predict, counting [CLS] and [SEP]
+        count = min(options["max_predictions"], max(1, int(round(len(tokens) * 0.15))))
+        chosen = np.sort(inner[np.argsort(u, kind="stable")[:count]])
     H, E, bias = (np.array(givens.values[k].tolist(), dtype=float) for k in ("H", "E", "b"))
     logits = H[chosen] @ E.T + bias
     probs = forward.softmax(logits)
@@ -168,6 +186,19 @@ TOPIC = Topic(
         Option(
             "seed", "numpy.random.default_rng seed: which positions, and how corrupted", _seed, default="0"
         ),
+        Option(
+            "rule",
+            "how positions are chosen: bert (BERT's create_pretraining_data.py: round(15% of all the tokens)) "
+            "or bernoulli (Hugging Face's DataCollatorForLanguageModeling: each candidate with p = 0.15)",
+            inputs.choice(stages.BERT, stages.BERNOULLI),
+            default=stages.BERT,
+        ),
+        Option(
+            "max_predictions",
+            "the cap on chosen positions, BERT's max_predictions_per_seq (--rule bert)",
+            _max_predictions,
+            default=str(stages.MAX_PREDICTIONS),
+        ),
         Option("vocab", "a BERT vocab.txt for tokenizing [default: a small built-in vocabulary]", _vocab),
         Option("hidden", "final hidden states, a row per token [default: built in]", inputs.matrix),
         Option("embedding", "the head's V × d embedding, a row per distinct token", inputs.matrix),
@@ -175,7 +206,13 @@ TOPIC = Topic(
     ),
     prepare=_prepare,
     stages=(
-        Stage("chosen", "Choose 15% of the positions", stages.chosen, explain.chosen),
+        Stage(
+            "chosen",
+            "Choose 15% of the positions",
+            stages.chosen,
+            explain.chosen,
+            (stages.CANDIDATES_ONLY, stages.FIXED_COUNT),
+        ),
         Stage(
             "corrupted",
             "Corrupt them: 80% [MASK], 10% random, 10% kept",

@@ -22,24 +22,91 @@ OUTCOMES = {
 }
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _share(n: int):
+    """0.15 · n = its decimal, as a prose field."""
+    return same(sp.Mul(sp.Float("0.15", 2), n, evaluate=False), Decimal(str(float(stages.RATE * n))))
+
+
+def _bert_count(v) -> list:
+    n, c = len(v.tokens), len(v.candidates)
+    rounded = round(stages.RATE * n)
+    predicted = f"{_plural(v.count, 'position')} {'is' if v.count == 1 else 'are'} predicted"
+    limit = (
+        f"raised to the minimum of 1: {predicted}"
+        if rounded < 1
+        else f"above the cap: {predicted}"
+        if rounded > v.max_predictions
+        else f"so {predicted}"
+    )
+    blocks = [
+        prose(
+            "How many: BERT's create_pretraining_data.py predicts num_to_predict = min(max_predictions_per_seq, "
+            "max(1, round(0.15 · n))) positions, where n = {n} counts every token, [CLS] and [SEP] included, "
+            "and max_predictions_per_seq = {cap}. Here {share}, which rounds to {r}, " + limit + ".",
+            n=n,
+            cap=v.max_predictions,
+            share=_share(n),
+            r=rounded,
+        )
+    ]
+    alone = stages.candidates_count(c)
+    if min(alone, v.max_predictions) != v.count:
+        blocks.append(
+            prose(
+                "Taking 15% of the {c} candidates alone ({share}) would give {k}: the special tokens count.",
+                c=c,
+                share=_share(c),
+                k=alone,
+            )
+        )
+    blocks.append(
+        prose(
+            "Which ones: draw one uniform number per candidate with numpy.random.default_rng({s}).random({c}) "
+            "and choose the {k} smallest, so every candidate has the same chance (BERT's code shuffles the "
+            "candidates and takes the first {k}, which is the same rule). Hugging Face's data collator chooses "
+            "differently (--rule bernoulli).",
+            s=v.seed,
+            c=c,
+            k=v.count,
+        )
+    )
+    return blocks
+
+
+def _bernoulli_count(v) -> list:
+    c = len(v.candidates)
+    return [
+        prose(
+            "Hugging Face's DataCollatorForLanguageModeling (mlm_probability = 0.15) chooses every candidate "
+            "on its own with probability 0.15 (torch.bernoulli, special tokens at probability 0), so the number "
+            "chosen varies from sequence to sequence, {share} on average here. One uniform number per candidate "
+            "from numpy.random.default_rng({s}).random({c}) stands in for torch's generator: a candidate is "
+            "chosen when its u is below 0.15, which gives {k}. (BERT's own code fixes the count instead: "
+            "--rule bert.)",
+            share=_share(c),
+            s=v.seed,
+            c=c,
+            k=_plural(len(v.chosen), "position"),
+        )
+    ]
+
+
 def chosen(v):
     rows = [
         (position, user(v.tokens[position]), Decimal(str(float(x))), "chosen" if position in v.chosen else "")
         for x, position in zip(v.u, v.candidates)
     ]
-    share = sp.Mul(sp.Float("0.15", 2), len(v.candidates), evaluate=False)
+    rule = _bernoulli_count(v) if v.rule == stages.BERNOULLI else _bert_count(v)
     return (
         prose(
-            "[CLS] and [SEP] are never chosen, which leaves {candidates}. BERT predicts 15% of "
-            "them, rounded, and at least one: {share}, so {n} here. To pick them, draw one uniform number "
-            "per candidate with numpy.random.default_rng({s}).random({c}) and choose the {n} smallest: every "
-            "candidate has the same chance.",
-            c=len(v.candidates),
-            candidates=f"{len(v.candidates)} candidate position" + ("" if len(v.candidates) == 1 else "s"),
-            share=same(share, Decimal(str(float(stages.RATE * len(v.candidates))))),
-            n=v.count,
-            s=v.seed,
+            "[CLS] and [SEP] are never chosen, which leaves {candidates}.",
+            candidates=_plural(len(v.candidates), "candidate position"),
         ),
+        *rule,
         table(("position", "token", "u", ""), rows),
         prose("Chosen positions: {m}", m=", ".join(str(x) for x in v.chosen)),
     )

@@ -6,6 +6,8 @@ them to ``v.chosen`` and so on, so a student's own chosen positions carry throug
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import sympy as sp
 
 from derive import wordpiece as wp
@@ -13,13 +15,24 @@ from derive.exact.softmax import stable_softmax
 from derive.model import Mistake
 
 RATE, MASK_SHARE, RANDOM_SHARE = sp.Rational(15, 100), sp.Rational(8, 10), sp.Rational(1, 10)
+BERT, BERNOULLI = "bert", "bernoulli"
+MAX_PREDICTIONS = 20  # max_predictions_per_seq, the default of BERT's create_pretraining_data.py
 
 
 # The draws.
 
 
-def chosen_count(candidates: int) -> int:
-    """15% of the candidates, rounded half up, and at least one."""
+def chosen_count(n_tokens: int, max_predictions: int = MAX_PREDICTIONS) -> int:
+    """BERT's count: 15% of all the tokens, [CLS] and [SEP] included, rounded; at least 1, at most the cap.
+
+    ``round`` of the exact product rounds a half to even, as Python 3's ``round`` does on BERT's float
+    ``len(tokens) * masked_lm_prob`` (the two agree at every length below 5000).
+    """
+    return min(max_predictions, max(1, round(Fraction(15, 100) * n_tokens)))
+
+
+def candidates_count(candidates: int) -> int:
+    """15% of the candidates only (without [CLS] and [SEP]), rounded half up: the misconception."""
     return max(1, int(sp.floor(RATE * candidates + sp.Rational(1, 2))))
 
 
@@ -50,9 +63,33 @@ def draws(seed: int, candidates: int, ids: dict) -> tuple[list, list]:
 # Stages.
 
 
+def smallest(u, candidates, count: int) -> list[int]:
+    """The ``count`` candidates with the smallest draws, in position order."""
+    ranked = sorted(zip(u, candidates))
+    return sorted(int(position) for _, position in ranked[:count])
+
+
+def below_rate(u, candidates) -> list[int]:
+    """Every candidate whose draw is below 0.15: each one chosen independently, with probability 0.15."""
+    return [int(position) for x, position in zip(u, candidates) if x < RATE]
+
+
 def chosen(v):
-    ranked = sorted(zip(v.u, v.candidates))
-    return sorted(int(position) for _, position in ranked[: v.count])
+    if v.rule == BERNOULLI:
+        return below_rate(v.u, v.candidates)
+    return smallest(v.u, v.candidates, v.count)
+
+
+def _candidates_only(v):
+    if v.rule != BERT:
+        return None
+    return smallest(v.u, v.candidates, min(v.max_predictions, candidates_count(len(v.candidates))))
+
+
+def _fixed_count(v):
+    if v.rule != BERNOULLI:
+        return None
+    return smallest(v.u, v.candidates, chosen_count(len(v.tokens), v.max_predictions))
 
 
 def _apply(v, mask_all: bool = False):
@@ -110,6 +147,20 @@ def _all_positions(v):
 
 
 # Misconceptions.
+
+
+CANDIDATES_ONLY = Mistake(
+    "fifteen-percent-of-candidates",
+    "BERT's count is round(0.15 × the number of all tokens), [CLS] and [SEP] included, and at least 1; "
+    "not 15% of the candidates only.",
+    _candidates_only,
+)
+FIXED_COUNT = Mistake(
+    "fixed-count",
+    "With --rule bernoulli every candidate is chosen on its own, when its u is below 0.15: the number "
+    "chosen is not fixed in advance.",
+    _fixed_count,
+)
 
 
 ALL_MASKED = Mistake(

@@ -1,9 +1,5 @@
-"""The embeddings topic's explanations, and the exact vector math they share with the stages.
-
-The cosines, rankings and the analogy's excluded words are needed both to compute the answers
-and to narrate them (the candidates table, the dot-product contrast), so they live here and
-``embeddings`` imports them; ``embeddings`` holds the options, the stages and the misconceptions.
-"""
+"""What each embeddings stage shows a student: the lengths, the Gram matrix, the cosines, the
+distances, the candidates table of the neighbours, and the analogy's arithmetic."""
 
 from __future__ import annotations
 
@@ -19,73 +15,31 @@ from derive.blocks import (
     unevaluated_dot,
     unevaluated_sum,
     user,
-    vectors,
 )
-from derive.data.word_vectors import DIMENSIONS, VECTORS
+from derive.exact import vectors as exact_vectors
+from derive.topics.embeddings.figures import word_plot
+from derive.topics.embeddings.stages import (
+    analogy_inputs,
+    analogy_text,
+    cosine,
+    nearest_by_dot,
+    numeric,
+    ranked,
+    vector_of,
+    word_rows,
+)
 
-WORK_DPS = 30
 a_sym, b_sym = sp.symbols("a b")
-
-
-# --- the exact vector math, shared with the stages ------------------------------------------------
-
-
-def vector_of(word: str) -> sp.Matrix:
-    return sp.Matrix([VECTORS[word]])
-
-
-def word_rows(v):
-    return [v.W.row(j) for j in range(v.W.rows)]
-
-
-def norm(vector):
-    return sp.sqrt(sum((e**2 for e in vector), sp.Integer(0)))
-
-
-def numeric(value):
-    return sp.N(value, WORK_DPS)
-
-
-def cosine(a, b):
-    return sp.radsimp((a * b.T)[0, 0] / (norm(a) * norm(b)))
-
-
-def dot_score(a, b):
-    return (a * b.T)[0, 0]
-
-
-def ranked(vector, exclude=(), score=None):
-    """Vocabulary words by decreasing score (cosine unless given), ties in table order."""
-    score = score or cosine
-    order = list(VECTORS)
-    candidates = [w for w in order if w not in exclude]
-    return sorted(candidates, key=lambda w: (-numeric(score(vector, vector_of(w))), order.index(w)))
-
-
-def analogy_text(terms) -> str:
-    text = ("-" if terms[0][0] < 0 else "") + terms[0][1]
-    return text + "".join(f" {'-' if s < 0 else '+'} {w}" for s, w in terms[1:])
-
-
-def analogy_inputs(v):
-    return {w for _, w in v.terms}
-
-
-def nearest_by_dot(v):
-    return [ranked(vector_of(w), exclude=(w,), score=dot_score)[0] for w in v.words]
-
-
-# --- explanations ---------------------------------------------------------------------------------
 
 
 def _label(j: int) -> sp.Symbol:
     return sp.Symbol(f"w_{j + 1}")
 
 
-def intro(words) -> tuple:
+def intro(words, vocabulary, dimensions) -> tuple:
     """The toy vocabulary, and which word is w_1, w_2, ...: the rows and columns of every matrix."""
-    header = ["word", *DIMENSIONS]
-    vocabulary = table(header, [[user(w), *map(sp.Integer, vec)] for w, vec in VECTORS.items()])
+    header = ["word", *dimensions]
+    listing = table(header, [[user(w), *map(sp.Integer, vec)] for w, vec in vocabulary.items()])
     names = ", ".join(f"{{s{j}}} = {{u{j}}}" for j in range(len(words)))
     fields = {f"s{j}": _label(j) for j in range(len(words))} | {f"u{j}": user(w) for j, w in enumerate(words)}
     return (
@@ -94,7 +48,7 @@ def intro(words) -> tuple:
             "learn hundreds of dimensions; this toy table has four, chosen by hand to mean roughly "
             "royalty, gender (+1 male, -1 female), person and food:"
         ),
-        vocabulary,
+        listing,
         prose(f"The words compared are {names}, in this order (the rows and columns below).", **fields),
     )
 
@@ -130,12 +84,12 @@ def explain_dots(v):
             "length.",
             G=sp.Symbol("G"),
         ),
-        eq(sp.Symbol("G"), _gram_symbol(v.W.rows), v.dots),
+        eq(sp.Symbol("G"), _gram_symbol(v.W.rows, v.W.cols), v.dots),
     )
 
 
-def _gram_symbol(n):
-    W = sp.MatrixSymbol("W", n, len(DIMENSIONS))
+def _gram_symbol(n, cols):
+    W = sp.MatrixSymbol("W", n, cols)
     return sp.MatMul(W, W.T, evaluate=False)
 
 
@@ -180,25 +134,9 @@ def explain_similarity(v):
             c=v.similarity[i, j],
         ),
         heatmap("embeddings-cosine", "Cosine similarity", v.similarity, v.words, v.words),
-        _plot(v.words),
+        word_plot(v.vocabulary, v.words),
     ]
     return tuple(blocks)
-
-
-def _plot(words):
-    """The words' vectors, centred and projected onto their two principal directions (signs fixed)."""
-    import numpy as np
-
-    table = np.array([[float(x) for x in VECTORS[w]] for w in words])
-    table -= table.mean(axis=0)
-    _, _, axes = np.linalg.svd(table, full_matrices=False)
-    axes = axes[:2] * np.sign(axes[:2, [int(np.argmax(np.abs(row))) for row in axes[:2]]].diagonal())[:, None]
-    points = table @ axes.T
-    return vectors(
-        "embeddings-plot",
-        "Word vectors (centred) on their two main directions",
-        {w: (round(float(x), 6), round(float(y), 6)) for w, (x, y) in zip(words, points)},
-    )
 
 
 def _about(value) -> str:
@@ -254,10 +192,14 @@ def _decimal(value) -> str:
 def explain_nearest(v):
     header = ["candidate", *[user(w) for w in v.words]]
     rows = []
-    for candidate in VECTORS:
+    for candidate in v.vocabulary:
         cells = [user(candidate)]
         for w in v.words:
-            cells.append("itself" if w == candidate else _decimal(cosine(vector_of(w), vector_of(candidate))))
+            cells.append(
+                "itself"
+                if w == candidate
+                else _decimal(cosine(vector_of(v.vocabulary, w), vector_of(v.vocabulary, candidate)))
+            )
         rows.append(cells)
     blocks = [
         prose(
@@ -267,7 +209,7 @@ def explain_nearest(v):
         table(header, rows),
     ]
     for w, best in zip(v.words, v.nearest):
-        value = cosine(vector_of(w), vector_of(best))
+        value = cosine(vector_of(v.vocabulary, w), vector_of(v.vocabulary, best))
         blocks.append(
             prose(
                 "The nearest neighbour of {w} is {best}, with cosine {c}" + _about(value) + ".",
@@ -292,7 +234,7 @@ def explain_nearest(v):
 
 
 def explain_analogy_vector(v):
-    vectors = [sp.ImmutableMatrix(vector_of(w)) for _, w in v.terms]
+    vectors = [sp.ImmutableMatrix(vector_of(v.vocabulary, w)) for _, w in v.terms]
     with sp.evaluate(False):
         signed = [
             vector if sign > 0 else sp.MatMul(-1, vector) for (sign, _), vector in zip(v.terms, vectors)
@@ -316,12 +258,13 @@ def explain_analogy(v):
     x = v.analogy_vector
     excluded = analogy_inputs(v)
     rows = []
-    for word in ranked(x):
-        value = cosine(x, vector_of(word))
+    for word in ranked(v.vocabulary, x):
+        value = cosine(x, vector_of(v.vocabulary, word))
         rows.append([user(word), _decimal(value), "input word: not a candidate" if word in excluded else ""])
     best = v.analogy[0]
-    value = cosine(x, vector_of(best))
-    dot, lengths = (x * vector_of(best).T)[0, 0], (norm(x), norm(vector_of(best)))
+    best_vector = vector_of(v.vocabulary, best)
+    value = cosine(x, best_vector)
+    dot, lengths = exact_vectors.dot(x, best_vector), (exact_vectors.norm(x), exact_vectors.norm(best_vector))
     with sp.evaluate(False):
         written = sp.Mul(dot, sp.Pow(sp.Mul(*lengths), -1))
 
@@ -341,7 +284,7 @@ def explain_analogy(v):
             approx=value if needs_approx(value) else None,
         ),
     ]
-    top = ranked(x)[0]
+    top = ranked(v.vocabulary, x)[0]
     if top in excluded:
         blocks.append(
             prose(

@@ -15,18 +15,8 @@ import sympy as sp
 from derive import inputs
 from derive.data.word_vectors import DIMENSIONS, VECTORS
 from derive.errors import InputError
-from derive.model import Givens, Mistake, Option, Stage, Topic
-from derive.topics import _embeddings_steps as steps
-from derive.topics._embeddings_steps import (
-    analogy_inputs,
-    analogy_text,
-    dot_score,
-    nearest_by_dot,
-    norm,
-    ranked,
-    vector_of,
-    word_rows,
-)
+from derive.model import Givens, Option, Stage, Topic
+from derive.topics.embeddings import explain, stages
 
 MAX_WORDS = 6  # the n×n matrices must fit a page
 
@@ -81,66 +71,20 @@ def _analogy(value, option):
 
 def _prepare(options) -> Givens:
     words, terms = options["words"], options["analogy"]
-    total = sp.zeros(1, len(DIMENSIONS))
-    for sign, word in terms:
-        total += sign * vector_of(word)
-    if all(e == 0 for e in total):
-        raise InputError("--analogy", f"{analogy_text(terms)} is the zero vector, so it has no direction")
-    params = {"words": list(words), "analogy": analogy_text(terms)}
-    values = {"words": words, "W": sp.Matrix([list(VECTORS[w]) for w in words]), "terms": terms}
-    return Givens("Word embeddings: similarity, neighbours and analogies", values, steps.intro(words), params)
-
-
-def _norms(v):
-    return sp.Matrix([[norm(row) for row in word_rows(v)]])
-
-
-def _dots(v):
-    return v.W * v.W.T
-
-
-def _cosine_matrix(dots, norms):
-    n = dots.rows
-    return sp.Matrix(n, n, lambda i, j: sp.radsimp(dots[i, j] / (norms[0, i] * norms[0, j])))
-
-
-def _similarity(v):
-    return _cosine_matrix(v.dots, v.norms)
-
-
-def _distance(v):
-    rows = word_rows(v)
-    n = len(rows)
-    return sp.Matrix(n, n, lambda i, j: norm(rows[i] - rows[j]))
-
-
-def _squared_distance(v):
-    rows = word_rows(v)
-    n = len(rows)
-    return sp.Matrix(n, n, lambda i, j: sum((e**2 for e in rows[i] - rows[j]), sp.Integer(0)))
-
-
-def _nearest(v):
-    return [ranked(vector_of(w), exclude=(w,))[0] for w in v.words]
-
-
-def _analogy_vector(v):
-    total = sp.zeros(1, len(DIMENSIONS))
-    for sign, word in v.terms:
-        total += sign * vector_of(word)
-    return total
-
-
-def _analogy_word(v):
-    return ranked(v.analogy_vector, exclude=analogy_inputs(v))[:1]
-
-
-def _analogy_by_dot(v):
-    return ranked(v.analogy_vector, exclude=analogy_inputs(v), score=dot_score)[:1]
-
-
-def _analogy_with_inputs(v):
-    return ranked(v.analogy_vector)[:1]
+    vocabulary = VECTORS
+    if all(e == 0 for e in stages.analogy_vector_of(vocabulary, terms)):
+        raise InputError(
+            "--analogy", f"{stages.analogy_text(terms)} is the zero vector, so it has no direction"
+        )
+    params = {"words": list(words), "analogy": stages.analogy_text(terms)}
+    values = {
+        "words": words,
+        "W": sp.Matrix([list(vocabulary[w]) for w in words]),
+        "terms": terms,
+        "vocabulary": vocabulary,
+    }
+    intro = explain.intro(words, vocabulary, DIMENSIONS)
+    return Givens("Word embeddings: similarity, neighbours and analogies", values, intro, params)
 
 
 def _sample(rng):
@@ -169,10 +113,6 @@ def _reference(options):
     }
 
 
-DOT_HINT = (
-    "Cosine similarity divides the dot product by both lengths; the raw dot product also rewards length."
-)
-
 TOPIC = Topic(
     name="embeddings",
     summary="Word vectors: cosine similarity, distance, nearest neighbours and king - man + woman ≈ queen",
@@ -192,49 +132,36 @@ TOPIC = Topic(
     ),
     prepare=_prepare,
     stages=(
-        Stage("norms", "The length of each vector", _norms, steps.explain_norms),
-        Stage("dots", "Dot products", _dots, steps.explain_dots),
+        Stage("norms", "The length of each vector", stages.norms, explain.explain_norms),
+        Stage("dots", "Dot products", stages.dots, explain.explain_dots),
         Stage(
             "similarity",
             "Cosine similarity",
-            _similarity,
-            steps.explain_similarity,
-            mistakes=(Mistake("dot-for-cosine", DOT_HINT, lambda v: v.dots),),
+            stages.similarity,
+            explain.explain_similarity,
+            mistakes=(stages.DOT_FOR_COSINE,),
         ),
         Stage(
             "distance",
             "Euclidean distance",
-            _distance,
-            steps.explain_distance,
-            mistakes=(
-                Mistake(
-                    "squared-distance",
-                    "The distance is the square root of the sum of squared differences.",
-                    _squared_distance,
-                ),
-            ),
+            stages.distance,
+            explain.explain_distance,
+            mistakes=(stages.SQUARED_DISTANCE,),
         ),
         Stage(
             "nearest",
             "Nearest neighbours",
-            _nearest,
-            steps.explain_nearest,
-            mistakes=(Mistake("dot-for-cosine", DOT_HINT, nearest_by_dot),),
+            stages.nearest,
+            explain.explain_nearest,
+            mistakes=(stages.NEAREST_BY_DOT,),
         ),
-        Stage("analogy_vector", "Analogy arithmetic", _analogy_vector, steps.explain_analogy_vector),
+        Stage("analogy_vector", "Analogy arithmetic", stages.analogy_vector, explain.explain_analogy_vector),
         Stage(
             "analogy",
             "The answer to the analogy",
-            _analogy_word,
-            steps.explain_analogy,
-            mistakes=(
-                Mistake("dot-for-cosine", DOT_HINT, _analogy_by_dot),
-                Mistake(
-                    "kept-inputs",
-                    "The words of the analogy itself are not candidates for its answer.",
-                    _analogy_with_inputs,
-                ),
-            ),
+            stages.analogy,
+            explain.explain_analogy,
+            mistakes=(stages.ANALOGY_BY_DOT, stages.KEPT_INPUTS),
         ),
     ),
     result="analogy",

@@ -13,6 +13,7 @@ from derive import check, derive, registry
 from derive.api import parse_options
 from derive.model import run
 from derive.topics import patches
+from derive.topics.patches import stages
 
 TOPIC = registry.get("patches")
 
@@ -52,7 +53,7 @@ def test_exact_values_equal_numpy_on_random_images(seed):
     W_E = _matrix(options["projection"]) if options["projection"] is not None else None
     if W_E is None:
         W_E = _matrix(
-            patches.seeded_projection(P * P, options["d_model"] or patches.DEFAULT_D, options["seed"])
+            stages.seeded_projection(P * P, options["d_model"] or patches.DEFAULT_D, options["seed"])
         )
     Z = X @ W_E
     np.testing.assert_allclose(_matrix(answers["projected"]), Z)
@@ -95,10 +96,10 @@ def test_sinusoidal_positions_are_exact():
 
 
 def test_seeded_projection_is_deterministic_and_small():
-    first = patches.seeded_projection(4, 3, 7)
-    assert first == patches.seeded_projection(4, 3, 7)
+    first = stages.seeded_projection(4, 3, 7)
+    assert first == stages.seeded_projection(4, 3, 7)
     assert set(first) <= {-1, 0, 1}
-    assert first != patches.seeded_projection(4, 3, 8)
+    assert first != stages.seeded_projection(4, 3, 8)
 
 
 def test_non_square_image():

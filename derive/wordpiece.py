@@ -348,11 +348,15 @@ class Trace:
     ids: tuple[int, ...]
 
 
-def trace(text: str, vocab: Mapping[str, int], lowercase: bool = True) -> Trace:
+def trace(
+    text: str, vocab: Mapping[str, int], lowercase: bool = True, strip_accents: bool | None = None
+) -> Trace:
     _require(vocab)
     parts = list(segments(text, specials_in(vocab)))
     cleaned = [(p if special else _clean(p), special) for p, special in parts]
-    normalized = [(p if special else _normalize(p, lowercase), special) for p, special in cleaned]
+    normalized = [
+        (p if special else _normalize(p, lowercase, strip_accents), special) for p, special in cleaned
+    ]
     words: list[tuple[str, bool]] = []
     for piece, special in normalized:
         words.extend([(piece, True)] if special else [(w, False) for w in _split(piece)])
@@ -371,23 +375,27 @@ def trace(text: str, vocab: Mapping[str, int], lowercase: bool = True) -> Trace:
     )
 
 
-def tokenize(text: str, vocab: Mapping[str, int], lowercase: bool = True) -> list[str]:
-    """The tokens, with [CLS] first and [SEP] last."""
+def tokenize(
+    text: str, vocab: Mapping[str, int], lowercase: bool = True, strip_accents: bool | None = None
+) -> list[str]:
+    """The tokens, with [CLS] first and [SEP] last; ``strip_accents`` None follows ``lowercase``."""
     _require(vocab)
     tokens = [CLS]
     for part, special in segments(text, specials_in(vocab)):
         if special:
             tokens.append(part)
             continue
-        for word in _split(_normalize(_clean(part), lowercase)):
+        for word in _split(_normalize(_clean(part), lowercase, strip_accents)):
             tokens.extend(wordpiece(word, vocab))
     tokens.append(SEP)
     return tokens
 
 
-def encode(text: str, vocab: Mapping[str, int], lowercase: bool = True) -> tuple[list[str], list[int]]:
-    """``(tokens, ids)`` exactly as ``BertWordPieceTokenizer(vocab, lowercase=lowercase)`` gives them."""
-    tokens = tokenize(text, vocab, lowercase)
+def encode(
+    text: str, vocab: Mapping[str, int], lowercase: bool = True, strip_accents: bool | None = None
+) -> tuple[list[str], list[int]]:
+    """``(tokens, ids)`` exactly as ``BertWordPieceTokenizer(vocab, lowercase=..., strip_accents=...)``."""
+    tokens = tokenize(text, vocab, lowercase, strip_accents)
     return tokens, ids_of(tokens, vocab)
 
 

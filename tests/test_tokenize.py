@@ -78,6 +78,70 @@ def test_real_vocabulary_matches_hugging_face(text):
     assert (answers["tokens"], answers["input_ids"]) == (expected.tokens, expected.ids)
 
 
+ACCENT_TEXTS = ["Café au lait, naïve Ångström!", "ÉCOLE Ünïcödé Straße ΆΘΉΝΑ", "He remained unaffable."]
+ACCENTS = [(True, None), (True, True), (True, False), (False, None), (False, True), (False, False)]
+
+
+def _accent_options(lowercase, strip_accents):
+    options = {"no_lowercase": not lowercase}
+    if strip_accents is not None:
+        options["strip_accents" if strip_accents else "no_strip_accents"] = True
+    return options
+
+
+@pytest.mark.parametrize("lowercase,strip_accents", ACCENTS)
+@pytest.mark.parametrize("text", ACCENT_TEXTS)
+def test_strip_accents_is_independent_of_case_as_in_bert_normalizer(text, lowercase, strip_accents):
+    normalizers = require("tokenizers.normalizers")
+    implementations = require("tokenizers.implementations")
+    answers = _answers(text=text, **_accent_options(lowercase, strip_accents))
+    library = normalizers.BertNormalizer(
+        clean_text=True, handle_chinese_chars=False, strip_accents=strip_accents, lowercase=lowercase
+    )
+    assert answers["normalized"] == library.normalize_str(text)
+    path = minilm_dir() / "vocab.txt"
+    tokenizer = implementations.BertWordPieceTokenizer(
+        str(path), lowercase=lowercase, strip_accents=strip_accents
+    )
+    expected = tokenizer.encode(text)
+    ours = _answers(text=text, vocab=str(path), **_accent_options(lowercase, strip_accents))
+    assert (ours["tokens"], ours["input_ids"]) == (expected.tokens, expected.ids)
+
+
+@pytest.mark.parametrize("lowercase,strip_accents", ACCENTS)
+def test_strip_accents_against_an_independent_transcription(lowercase, strip_accents):
+    import unicodedata
+
+    text = "Café NAÏVE Ångström"
+    strip = lowercase if strip_accents is None else strip_accents
+    expected = text
+    if strip:
+        expected = "".join(
+            c for c in unicodedata.normalize("NFD", expected) if unicodedata.category(c) != "Mn"
+        )
+    if lowercase:
+        expected = expected.lower()
+    derivation = derive("tokenize", text=text, **_accent_options(lowercase, strip_accents))
+    assert derivation.answers["normalized"] == expected
+    assert derivation.params["strip_accents"] is strip
+    if strip_accents is not None:
+        assert "Hugging Face's BertNormalizer" in " ".join(str(derivation).split())
+
+
+def test_kept_accents_is_not_offered_when_accents_are_kept():
+    options = {"text": "Café naïve", "no_strip_accents": True}
+    kept = derive("tokenize", **options).answers["normalized"]
+    assert kept == "café naïve"
+    stripped = "cafe naive"
+    report = check.check(TOPIC, options, ["normalized=" + stripped])
+    assert report.item("normalized").verdict == "wrong" and report.item("normalized").mistake is None
+
+
+def test_contradicting_accent_flags_are_refused(cli):
+    code, out, err = cli("tokenize", "--text", "Café", "--strip-accents", "--no-strip-accents")
+    assert code == 2 and out == "" and "--no-strip-accents" in err and len(err.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize("seed", range(20))
 def test_sampled_texts_match_the_library(seed):
     raw = TOPIC.sample(np.random.default_rng(seed))

@@ -28,13 +28,28 @@ def _flag(value, option: str) -> bool:
     raise InputError(option, f"expected true or false, got {str(value)[:40]!r}")
 
 
+def _optional_flag(value, option: str) -> bool | None:
+    return None if value is None else _flag(value, option)
+
+
+def _accents(options) -> bool | None:
+    """--strip-accents / --no-strip-accents; None (neither) lets the accents follow --no-lowercase."""
+    strip, keep = options["strip_accents"], options["no_strip_accents"]
+    if strip and keep:
+        raise InputError("--no-strip-accents", "contradicts --strip-accents; give one of them")
+    return False if keep else strip
+
+
 def _prepare(options) -> Givens:
     text = options["text"]
     vocab = options["vocab"] or vocabulary.builtin()
     lowercase = not options["no_lowercase"]
+    asked = _accents(options)
+    strip_accents = lowercase if asked is None else asked
     specials = wp.specials_in(vocab.ids)
     found = list(dict.fromkeys(s for s, special in wp.segments(text, specials) if special))
-    if wp.encode(text, vocab.ids, lowercase)[0] != stages.by_strings(text, vocab.ids, lowercase, specials):
+    encoded = wp.encode(text, vocab.ids, lowercase, strip_accents)[0]
+    if encoded != stages.by_strings(text, vocab.ids, lowercase, specials, strip_accents):
         raise InputError(
             "--text", "a special token such as [MASK] is split by a control character; remove it"
         )
@@ -60,10 +75,13 @@ def _prepare(options) -> Givens:
                 s=user(" ".join(found)),
             )
         )
-    if not lowercase:
+    if asked is None and not lowercase:
         intro.append(prose("With --no-lowercase, case and accents are kept, as a cased vocabulary needs."))
-    params = {"text": text, "vocab": vocab.name, "lowercase": lowercase}
+    elif asked is not None:
+        intro.append(prose(explain.accents_convention(lowercase, strip_accents)))
+    params = {"text": text, "vocab": vocab.name, "lowercase": lowercase, "strip_accents": strip_accents}
     values = {"text": text, "vocab": vocab.ids, "specials": specials, "lowercase": lowercase}
+    values["strip_accents"] = strip_accents
     return Givens("WordPiece tokenization (BERT)", values, tuple(intro), params)
 
 
@@ -98,6 +116,19 @@ TOPIC = Topic(
         Option(
             "no_lowercase",
             "keep case and accents, for a cased vocabulary",
+            _flag,
+            default=False,
+            flag_value=True,
+        ),
+        Option(
+            "strip_accents",
+            "strip accents (NFD, drop the marks) whatever the case [default: only when lowercasing]",
+            _optional_flag,
+            flag_value=True,
+        ),
+        Option(
+            "no_strip_accents",
+            "keep accents whatever the case (Hugging Face's BertNormalizer strip_accents=False)",
             _flag,
             default=False,
             flag_value=True,

@@ -53,26 +53,64 @@ def _decomposed(ch: str) -> str:
     return " + ".join(f"U+{ord(p):04X}" if unicodedata.combining(p) or wp.is_accent(p) else p for p in parts)
 
 
+def accents_convention(lowercase: bool, strip_accents: bool) -> str:
+    """The intro's sentence when --strip-accents or --no-strip-accents is given."""
+    case = "lowercased" if lowercase else "kept as it is (--no-lowercase)"
+    accents = "stripped (--strip-accents)" if strip_accents else "kept (--no-strip-accents)"
+    return (
+        f"Accents are {accents} and case is {case}. Google's BERT ties the two together (an uncased model "
+        "strips accents, a cased one keeps them); Hugging Face's BertNormalizer and BertTokenizer take "
+        "strip_accents and lowercase as separate switches, as here."
+    )
+
+
+SKIPPED = {
+    (
+        True,
+        False,
+    ): "Lowercase only (--no-strip-accents): accents stay, and nothing is decomposed, so é stays é.",
+    (False, True): (
+        "Decompose every character into a base character and combining marks (Unicode NFD) and drop the "
+        "nonspacing marks (the accents); case is kept (--no-lowercase). For example é is e followed by a "
+        "combining acute accent U+0301, so it becomes e."
+    ),
+}
+
+
+def _normalize_one(v, ch: str) -> str:
+    return wp.normalize(ch, v.lowercase, strip_accents=v.strip_accents)
+
+
 def normalized(v):
-    if not v.lowercase:
+    if not v.lowercase and not v.strip_accents:
         return (
             prose("Skipped (--no-lowercase): case and accents stay as they are."),
             prose("Text: {t}", t=quoted(v.normalized)),
         )
-    blocks = [
-        prose(
-            "Decompose every character into a base character and combining marks (Unicode NFD), drop the "
-            "nonspacing marks (the accents), then lowercase. For example é is e followed by a combining "
-            "acute accent U+0301, so it becomes e."
-        )
-    ]
+    if (v.lowercase, v.strip_accents) in SKIPPED:
+        blocks = [prose(SKIPPED[v.lowercase, v.strip_accents])]
+    else:
+        blocks = [
+            prose(
+                "Decompose every character into a base character and combining marks (Unicode NFD), drop "
+                "the nonspacing marks (the accents), then lowercase. For example é is e followed by a "
+                "combining acute accent U+0301, so it becomes e."
+            )
+        ]
     plain = "".join(p for p, special in wp.segments(v.cleaned, v.specials) if not special)
-    changed = sorted({ch for ch in plain if wp.normalize(ch) != ch}, key=plain.index)
+    changed = sorted({ch for ch in plain if _normalize_one(v, ch) != ch}, key=plain.index)
     if not changed:
         blocks.append(prose("Here no character changes."))
+    elif not v.strip_accents:
+        rows = [(user(ch), quoted(_normalize_one(v, ch))) for ch in changed]
+        blocks += _first_rows(("character", "becomes"), rows)
     else:
         rows = [
-            (user(ch), user(_decomposed(ch)) if wp.decompose(ch) != ch else "", quoted(wp.normalize(ch)))
+            (
+                user(ch),
+                user(_decomposed(ch)) if wp.decompose(ch) != ch else "",
+                quoted(_normalize_one(v, ch)),
+            )
             for ch in changed
         ]
         blocks += _first_rows(("character", "decomposed", "becomes"), rows)

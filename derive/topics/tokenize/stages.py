@@ -15,9 +15,10 @@ def pieces_of(words, vocab, specials, longest=True):
     return [p for w in words for p in ([w] if w in specials else wp.wordpiece(w, vocab, longest))]
 
 
-def by_strings(text, vocab, lowercase, specials):
+def by_strings(text, vocab, lowercase, specials, strip_accents):
     """The stages below chained on plain strings; special tokens are found again at each one."""
-    words = wp.split(wp.normalize(wp.clean(text, specials), lowercase, specials), specials)
+    normalized = wp.normalize(wp.clean(text, specials), lowercase, specials, strip_accents)
+    words = wp.split(normalized, specials)
     return wp.add_special(pieces_of(words, vocab, specials))
 
 
@@ -26,7 +27,7 @@ def cleaned(v):
 
 
 def normalized(v):
-    return wp.normalize(v.cleaned, v.lowercase, v.specials)
+    return wp.normalize(v.cleaned, v.lowercase, v.specials, v.strip_accents)
 
 
 def words(v):
@@ -49,15 +50,20 @@ def ids(v):
 
 
 def _kept_accents_normalized(v):
+    """Only a misconception when the accents are to be stripped (None: not offered)."""
+    if not v.strip_accents:
+        return None
     return wp.normalize(v.cleaned, v.lowercase, v.specials, strip_accents=False)
 
 
 def _kept_accents_words(v):
-    return wp.split(_kept_accents_normalized(v), v.specials)
+    kept = _kept_accents_normalized(v)
+    return None if kept is None else wp.split(kept, v.specials)
 
 
 def _kept_accents_tokens(v):
-    return wp.add_special(pieces_of(_kept_accents_words(v), v.vocab, v.specials))
+    kept = _kept_accents_words(v)
+    return None if kept is None else wp.add_special(pieces_of(kept, v.vocab, v.specials))
 
 
 def _shortest_tokens(v):
@@ -82,11 +88,15 @@ def _mistakes(kept_accents, shortest=None):
 
 
 def _drop_special(tokens):
-    return tokens[1:-1]
+    return None if tokens is None else tokens[1:-1]
 
 
 def _ids_from(tokens_of):
-    return lambda v: wp.ids_of(tokens_of(v), v.vocab)
+    def ids_of(v):
+        tokens = tokens_of(v)
+        return None if tokens is None else wp.ids_of(tokens, v.vocab)
+
+    return ids_of
 
 
 NORMALIZED_MISTAKES = _mistakes(_kept_accents_normalized)

@@ -1,0 +1,52 @@
+"""Blank answer files (answers/<id>.toml) in the format ``derive check`` reads.
+
+Each lists the student's problems with their inputs (``given``, as typed on the command line)
+and one empty string per asked answer, with a comment giving the shape expected.
+"""
+
+from __future__ import annotations
+
+from derive.worksheet.classroom import Sheet
+from derive.worksheet.spec import Spec
+
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def toml_string(text: str) -> str:
+    """A TOML basic string: quotes, backslashes and control characters escaped."""
+    out = []
+    for char in text:
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04X}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def shape_note(value) -> str:
+    rows, cols = getattr(value, "shape", (1, 1))
+    if rows == 1 and cols == 1:
+        return "one number"
+    if rows == 1:
+        return f"{cols} numbers separated by spaces"
+    return f"a {rows}×{cols} matrix, row by row, rows separated by ';'"
+
+
+def render(spec: Spec, sheet: Sheet) -> str:
+    lines = [
+        f"# {spec.title} · sheet {sheet.sheet_id}",
+        f"# Write each answer between the quotes, to {spec.decimals} decimals.",
+        '# A vector is "1 2 3"; a matrix goes row by row, "1 2; 3 4". Keep the given inputs as they are.',
+        f"student = {toml_string(sheet.student.id)}",
+    ]
+    for number, item in enumerate(sheet.assignments, start=1):
+        lines += ["", f"# Problem {number}", "[[problem]]", f"topic = {toml_string(item.problem.topic)}", ""]
+        lines.append("[problem.given]")
+        lines += [f"{name} = {toml_string(value)}" for name, value in item.variant.given.items()]
+        lines += ["", "[problem.answers]"]
+        for name in item.problem.ask:
+            lines.append(f"# {name}: {shape_note(item.derivation.answers[name])}")
+            lines.append(f'{name} = ""')
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,118 @@
+"""Is a variant fit for a class? Every named misconception must give a visibly different answer.
+
+The values come from the topic's own stages (``Stage.compute`` and ``Mistake.compute``), so the
+check is the grader's view: a misconception whose answer rounds to the right one at the sheet's
+decimals could not be told apart, and the variant is drawn again.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import sympy as sp
+
+from derive.api import prepare
+from derive.model import Topic, Values
+
+WORK_DIGITS = 20
+MARGIN_UNITS = 2
+
+
+def stage_values(topic: Topic, raw: Mapping[str, str]) -> Values:
+    """The givens and every stage's exact value, without building explanations (fast)."""
+    values = Values(prepare(topic, raw).values)
+    for stage in topic.stages:
+        values = values.updated(**{stage.name: stage.compute(values)})
+    return values
+
+
+_FUNCTIONS = {
+    sp.exp: math.exp,
+    sp.sin: math.sin,
+    sp.cos: math.cos,
+    sp.acos: math.acos,
+    sp.erf: math.erf,
+    sp.tanh: math.tanh,
+}
+
+
+def to_float(expr: Any) -> float:
+    """A double-precision value of an exact number, walking the tree (much faster than evalf).
+
+    Double precision is ample here: answers are compared at a few decimals.
+    """
+    if isinstance(expr, (int, float)):
+        return float(expr)
+    if expr.is_Rational or expr.is_Float:
+        return float(expr)
+    if expr.is_Add:
+        return math.fsum(to_float(a) for a in expr.args)
+    if expr.is_Mul:
+        return math.prod(to_float(a) for a in expr.args)
+    if expr.is_Pow:
+        return to_float(expr.base) ** to_float(expr.exp)
+    function = _FUNCTIONS.get(type(expr))
+    if function is not None:
+        return function(to_float(expr.args[0]))
+    return float(sp.N(expr, WORK_DIGITS))
+
+
+def floats(value: Any) -> list[float] | None:
+    """The entries as floats, or None when a value is not a finite number."""
+    entries = list(value) if isinstance(value, (sp.MatrixBase, list, tuple)) else [value]
+    out = []
+    for entry in entries:
+        try:
+            number = to_float(sp.sympify(entry))
+        except (TypeError, ValueError, OverflowError, ZeroDivisionError, AttributeError):
+            return None
+        if isinstance(number, complex) or not math.isfinite(number):
+            return None
+        out.append(number)
+    return out
+
+
+def shape(value: Any) -> tuple[int, int]:
+    if isinstance(value, sp.MatrixBase):
+        return value.shape
+    if isinstance(value, (list, tuple)):
+        return (1, len(value))
+    return (1, 1)
+
+
+def apart(truth: Any, other: Any, decimals: int) -> bool:
+    """True when ``other`` cannot pass for ``truth`` at this many decimals (or is not comparable)."""
+    if other is None or shape(truth) != shape(other):
+        return True
+    expected, candidate = floats(truth), floats(other)
+    if expected is None or candidate is None:
+        return True
+    unit = 10.0**-decimals
+    return max(abs(a - b) for a, b in zip(expected, candidate)) > MARGIN_UNITS * unit
+
+
+def confusions(topic: Topic, values: Values, decimals: int, moot: Iterable[str] = ()) -> list[str]:
+    """``stage:mistake`` for every misconception whose answer would pass for the right one."""
+    ignored = set(moot)
+    found = []
+    for stage in topic.stages:
+        if not stage.answer:
+            continue
+        truth = values[stage.name]
+        for mistake in stage.mistakes:
+            if mistake.id in ignored:
+                continue
+            try:
+                candidate = mistake.compute(values)
+            except (TypeError, ValueError, ArithmeticError, IndexError, KeyError, AttributeError):
+                continue
+            if not apart(truth, candidate, decimals):
+                found.append(f"{stage.name}:{mistake.id}")
+    return found
+
+
+def finite(topic: Topic, values: Values) -> bool:
+    """Every answer is a finite number (no division by zero, no overflow)."""
+    return all(floats(values[s.name]) is not None for s in topic.stages if s.answer)

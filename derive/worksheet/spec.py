@@ -1,0 +1,237 @@
+"""Read and validate a worksheet spec (SPEC.toml) and a class roster (CSV) before anything is written.
+
+Every error is one line naming the file and the line, so a lecturer can fix it at once.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from derive import registry
+from derive.errors import InputError
+from derive.worksheet import variants
+
+MAX_PROBLEMS = 12
+MAX_STUDENTS = 500
+MAX_DECIMALS = 6
+MAX_TITLE = 200
+MAX_NAME = 120
+SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+_PROBLEM_HEADER = re.compile(r"^\s*\[\[\s*problem\s*\]\]")
+_TOML_LINE = re.compile(r"at line (\d+)")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+@dataclass(frozen=True)
+class Problem:
+    topic: str
+    ask: tuple[str, ...]
+    level: int
+
+
+@dataclass(frozen=True)
+class Spec:
+    title: str
+    seed: int
+    decimals: int
+    problems: tuple[Problem, ...]
+
+    def as_dict(self) -> dict:
+        """A canonical form: the sheet id hashes this, so comments and spacing do not change it."""
+        return {
+            "title": self.title,
+            "seed": self.seed,
+            "decimals": self.decimals,
+            "problems": [{"topic": p.topic, "ask": list(p.ask), "level": p.level} for p in self.problems],
+        }
+
+
+@dataclass(frozen=True)
+class Student:
+    id: str
+    name: str
+
+
+class _Lines:
+    """Where keys sit in the spec's text (tomllib keeps no positions), for errors that name a line."""
+
+    def __init__(self, text: str):
+        self.lines = text.splitlines()
+        self.problem_starts = [i + 1 for i, line in enumerate(self.lines) if _PROBLEM_HEADER.match(line)]
+
+    def span(self, problem: int | None) -> range:
+        if problem is None:
+            end = self.problem_starts[0] if self.problem_starts else len(self.lines) + 1
+            return range(1, end)
+        start = self.problem_starts[problem] if problem < len(self.problem_starts) else 1
+        later = [s for s in self.problem_starts if s > start]
+        return range(start, later[0] if later else len(self.lines) + 1)
+
+    def of_key(self, key: str, problem: int | None = None) -> int:
+        pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        for number in self.span(problem):
+            if pattern.match(self.lines[number - 1]):
+                return number
+        return self.span(problem).start
+
+    def of_text(self, text: str, problem: int, key: str) -> int:
+        """The line of a value inside a (possibly multi-line) array, else the key's line."""
+        quoted = re.compile(rf"[\"']{re.escape(text)}[\"']")
+        start = self.of_key(key, problem)
+        for number in range(start, self.span(problem).stop):
+            if quoted.search(self.lines[number - 1]):
+                return number
+        return start
+
+
+def load_spec(path: str | Path) -> Spec:
+    """The spec, fully validated: every topic has a variant generator and every answer id exists."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("SPEC", f"{path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError("SPEC", f"could not read {path}: {error}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        found = _TOML_LINE.search(str(error))
+        where = f"{path}:{found.group(1)}" if found else str(path)
+        raise InputError(where, f"not valid TOML ({str(error).split(' (at')[0]})") from None
+    lines = _Lines(text)
+
+    def fail(line: int, message: str):
+        raise InputError(f"{path}:{line}", message)
+
+    known = {"title", "seed", "decimals", "problem"}
+    for key in data:
+        if key not in known:
+            fail(lines.of_key(key), f"unknown key {key!r}; expected one of {', '.join(sorted(known))}")
+    title = data.get("title", "Worksheet")
+    if not isinstance(title, str) or not title.strip() or len(title) > MAX_TITLE or _CONTROL.search(title):
+        fail(lines.of_key("title"), f"title must be one line of text, at most {MAX_TITLE} characters")
+    seed = data.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
+        fail(lines.of_key("seed"), "seed must be a whole number from 0 to 2^63 - 1")
+    decimals = data.get("decimals", 2)
+    if not isinstance(decimals, int) or isinstance(decimals, bool) or not 0 <= decimals <= MAX_DECIMALS:
+        fail(lines.of_key("decimals"), f"decimals must be a whole number from 0 to {MAX_DECIMALS}")
+    raw_problems = data.get("problem")
+    if not isinstance(raw_problems, list) or not raw_problems:
+        fail(len(lines.lines) or 1, "no problems: add at least one [[problem]] table with a topic")
+    if len(raw_problems) > MAX_PROBLEMS:
+        fail(lines.problem_starts[MAX_PROBLEMS], f"at most {MAX_PROBLEMS} problems on one sheet")
+    problems = tuple(_problem(raw, index, lines, fail) for index, raw in enumerate(raw_problems))
+    return Spec(title.strip(), seed, decimals, problems)
+
+
+def _problem(raw: dict, index: int, lines: _Lines, fail) -> Problem:
+    start = lines.span(index).start
+    known = {"topic", "ask", "level"}
+    for key in raw:
+        if key not in known:
+            fail(lines.of_key(key, index), f"unknown key {key!r} in [[problem]]; expected topic, ask, level")
+    name = raw.get("topic")
+    if not isinstance(name, str):
+        fail(start, "this [[problem]] needs topic = \"NAME\" (see 'derive topics')")
+    topic_line = lines.of_key("topic", index)
+    if name not in registry.names():
+        fail(topic_line, f"unknown topic {name[:40]!r}; try one of: {', '.join(registry.names())}")
+    level = raw.get("level", 1)
+    if not isinstance(level, int) or isinstance(level, bool):
+        fail(lines.of_key("level", index), "level must be 1, 2 or 3")
+    offered = variants.levels(name)
+    if not offered:
+        fail(
+            topic_line,
+            f"no worksheet variants for topic {name!r} yet; topics with variants: "
+            f"{', '.join(variants.topics())}",
+        )
+    if level not in offered:
+        fail(
+            lines.of_key("level", index),
+            f"no level {level} variants for {name}; levels: {', '.join(map(str, offered))}",
+        )
+    topic = registry.get(name)
+    ask = raw.get("ask", [topic.result])
+    if isinstance(ask, str):
+        ask = [ask]
+    if not isinstance(ask, list) or not ask or not all(isinstance(a, str) for a in ask):
+        fail(lines.of_key("ask", index), 'ask must be a list of answer ids, such as ask = ["scores"]')
+    for answer in ask:
+        if answer not in topic.answer_ids:
+            fail(
+                lines.of_text(answer, index, "ask"),
+                f"{name} has no answer {answer[:40]!r}; answer ids: {', '.join(topic.answer_ids)}",
+            )
+    if len(set(ask)) != len(ask):
+        fail(lines.of_key("ask", index), "an answer id is asked twice")
+    ordered = tuple(a for a in topic.answer_ids if a in ask)
+    return Problem(name, ordered, level)
+
+
+def numbered(count: int) -> tuple[Student, ...]:
+    """``--students N``: ids s01 … sNN, names left for the students to write."""
+    if not 1 <= count <= MAX_STUDENTS:
+        raise InputError("--students", f"expected a number of students from 1 to {MAX_STUDENTS}")
+    width = max(2, len(str(count)))
+    return tuple(Student(f"s{i:0{width}d}", "") for i in range(1, count + 1))
+
+
+def load_roster(path: str | Path) -> tuple[Student, ...]:
+    """A CSV with the columns id,name; names are any Unicode text, ids become file names."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError("--roster", f"{path} does not exist") from None
+    except UnicodeDecodeError:
+        raise InputError("--roster", f"{path} is not UTF-8 text") from None
+    except OSError as error:
+        raise InputError("--roster", f"could not read {path}: {error.strerror}") from None
+    reader = csv.reader(text.splitlines())
+
+    def fail(line: int, message: str):
+        raise InputError(f"{path}:{line}", message)
+
+    try:
+        header = [cell.strip().lower() for cell in next(reader)]
+    except StopIteration:
+        fail(1, "the roster is empty; expected a header line id,name")
+    except csv.Error as error:
+        fail(1, f"not valid CSV ({error})")
+    if header[:2] != ["id", "name"]:
+        fail(1, "the first line must be the header id,name")
+    students, seen = [], set()
+    try:
+        for row in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                fail(line, f"expected {len(header)} columns (id,name), found {len(row)}")
+            ident, name = row[0].strip(), row[1].strip()
+            if not SAFE_ID.match(ident):
+                fail(
+                    line,
+                    f"id {ident[:40]!r} must be 1-40 letters, digits, '.', '_' or '-', "
+                    "starting with a letter or digit (it names files)",
+                )
+            if ident.lower() in seen:
+                fail(line, f"id {ident!r} appears twice")
+            if len(name) > MAX_NAME or _CONTROL.search(name):
+                fail(line, f"the name must be one line of at most {MAX_NAME} characters")
+            seen.add(ident.lower())
+            students.append(Student(ident, name))
+    except csv.Error as error:
+        fail(reader.line_num, f"not valid CSV ({error})")
+    if not students:
+        fail(1, "the roster lists no students")
+    if len(students) > MAX_STUDENTS:
+        fail(1, f"at most {MAX_STUDENTS} students")
+    return tuple(students)

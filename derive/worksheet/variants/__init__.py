@@ -1,0 +1,99 @@
+"""Hand-friendly variant generators: one module per topic, one function per level.
+
+A module here is named after its topic (``dot_product.py`` for ``dot-product``) and defines
+``LEVELS = {1: level_1, ...}``: each function takes a ``random.Random`` and returns the topic's
+options as command-line strings. It may define ``moot(given)``, the misconceptions that cannot
+change the answer for these inputs (no temperature at T = 1), and ``suitable(values, level)``
+for what a generic screen cannot know (no all-equal weights).
+:func:`generate` draws until a variant passes the screen (every other misconception visibly
+different at the sheet's decimals) and differs from the ones already handed out.
+
+Levels: 1 = by hand with a basic calculator, 2 = harder, 3 = calculator work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pkgutil
+import random
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import import_module
+
+from derive.errors import DeriveError
+
+MAX_DRAWS = 3000
+DRAWS_AFTER_REPEAT = 200
+
+
+@dataclass(frozen=True)
+class Variant:
+    topic: str
+    level: int
+    given: Mapping[str, str]
+
+    @property
+    def key(self) -> tuple:
+        return tuple(sorted(self.given.items()))
+
+
+def topics() -> list[str]:
+    found = pkgutil.iter_modules(__path__)
+    return sorted(m.name.replace("_", "-") for m in found if not m.name.startswith("_"))
+
+
+def _module(topic: str):
+    return import_module(f"{__name__}.{topic.replace('-', '_')}")
+
+
+def levels(topic: str) -> tuple[int, ...]:
+    """The levels that have a generator; empty for a topic without one."""
+    if topic not in topics():
+        return ()
+    return tuple(sorted(_module(topic).LEVELS))
+
+
+def rng_for(*parts: object) -> random.Random:
+    """A generator seeded from text, identical on every platform and Python version."""
+    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8")).digest()
+    return random.Random(int.from_bytes(digest[:16], "big"))
+
+
+@lru_cache(maxsize=4096)
+def passes(topic: str, level: int, key: tuple, decimals: int) -> bool:
+    """The screen (see the module docstring); small topics redraw the same inputs, hence the cache."""
+    from derive import registry
+    from derive.worksheet import screen
+
+    module, chosen, given = _module(topic), registry.get(topic), dict(key)
+    values = screen.stage_values(chosen, given)
+    moot = getattr(module, "moot", lambda given: ())(given)
+    if not screen.finite(chosen, values) or screen.confusions(chosen, values, decimals, moot):
+        return False
+    suitable = getattr(module, "suitable", None)
+    return suitable is None or suitable(values, level)
+
+
+def generate(
+    topic: str, level: int, rng: random.Random, decimals: int, taken: Collection[tuple] = ()
+) -> Variant:
+    """The first draw that passes the screen and is not in ``taken`` (a repeat only if none is new)."""
+    draw = _module(topic).LEVELS[level]
+    repeat, since_repeat = None, 0
+    for _ in range(MAX_DRAWS):
+        variant = Variant(topic, level, draw(rng))
+        if repeat is not None:
+            since_repeat += 1
+            if since_repeat > DRAWS_AFTER_REPEAT:
+                break
+            if variant.key in taken:
+                continue
+        if not passes(topic, level, variant.key, decimals):
+            continue
+        if variant.key not in taken:
+            return variant
+        repeat = variant
+    if repeat is not None:
+        return repeat
+    raise DeriveError(f"could not draw a level {level} {topic} problem that works at {decimals} decimals")

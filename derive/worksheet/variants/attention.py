@@ -1,0 +1,75 @@
+"""Attention: level 1 given Q, K, V with d_k = 4, so √d_k = 2 and every scaled score is an integer
+in [-4, 4]; level 2 projects X through W_Q, W_K, W_V, sometimes under a causal mask; level 3 has
+decimal Q, K, V with d_k = 2 or 3 (calculator work)."""
+
+from __future__ import annotations
+
+from derive.worksheet import draw
+
+D_K = 4
+MAX_SCALED = 4
+
+
+def _even_keys(rng, queries, low, high):
+    """Key rows whose dot product with every query is even and at most 2·MAX_SCALED in size."""
+    while True:
+        row = draw.nonzero_row(rng, len(queries[0]), low, high)
+        scores = [draw.dot(q, row) for q in queries]
+        if all(s % 2 == 0 and abs(s) <= 2 * MAX_SCALED for s in scores):
+            return row
+
+
+def level_1(rng):
+    n = rng.choice([2, 3])
+    queries = draw.int_matrix(rng, n, D_K, -1, 2)
+    keys = [_even_keys(rng, queries, -1, 2) for _ in range(n)]
+    values = draw.int_matrix(rng, n, 2, -2, 3)
+    return {"q": draw.matrix_text(queries), "k": draw.matrix_text(keys), "v": draw.matrix_text(values)}
+
+
+def _product(a, b):
+    return [[draw.dot(row, col) for col in zip(*b)] for row in a]
+
+
+def level_2(rng):
+    while True:
+        x = draw.int_matrix(rng, 3, 2, -1, 2)
+        wq = draw.int_matrix(rng, 2, D_K, -1, 1)
+        wk = [[2 * e for e in row] for row in draw.int_matrix(rng, 2, D_K, -1, 1)]
+        scores = _product(_product(x, wq), [list(c) for c in zip(*_product(x, wk))])
+        if all(abs(s) <= 2 * MAX_SCALED for row in scores for s in row):
+            break
+    return {
+        "x": draw.matrix_text(x),
+        "wq": draw.matrix_text(wq),
+        "wk": draw.matrix_text(wk),
+        "wv": draw.matrix_text(draw.int_matrix(rng, 2, 2, -1, 2)),
+        "mask": rng.choice(["none", "causal"]),
+    }
+
+
+def level_3(rng):
+    n, d_k = rng.choice([2, 3]), rng.choice([2, 3])
+    return {
+        "q": draw.matrix_text(draw.tenths_matrix(rng, n, d_k, -15, 15)),
+        "k": draw.matrix_text(draw.tenths_matrix(rng, n, d_k, -15, 15)),
+        "v": draw.matrix_text(draw.tenths_matrix(rng, n, 2, -20, 20)),
+        "mask": rng.choice(["none", "causal"]),
+    }
+
+
+def suitable(values, level):
+    """No row of visible scaled scores all equal (its weights would be uniform whatever the method),
+    and no row or column of V all zero (a value that adds nothing, an output column always 0)."""
+    v = values.V
+    if any(not any(v.col(c)) for c in range(v.cols)) or any(not any(v.row(r)) for r in range(v.rows)):
+        return False
+    scaled = values.scaled
+    for i in range(scaled.rows):
+        visible = [scaled[i, j] for j in range(scaled.cols) if not (values.causal and j > i)]
+        if len(visible) > 1 and len(set(visible)) == 1:
+            return False
+    return True
+
+
+LEVELS = {1: level_1, 2: level_2, 3: level_3}

@@ -1,0 +1,45 @@
+"""Position-wise feed-forward network: level 1 one token through ReLU with small integer weights,
+level 2 two tokens and d_ff = 4, level 3 decimals through GELU (tanh form, calculator work)."""
+
+from __future__ import annotations
+
+from derive.worksheet import draw
+
+
+def _network(rng, tokens, d_model, d_ff, low, high):
+    return {
+        "x": draw.matrix_text(draw.int_matrix(rng, tokens, d_model, -2, 2)),
+        "w1": draw.matrix_text(draw.int_matrix(rng, d_model, d_ff, low, high)),
+        "b1": draw.vector_text(draw.nonzero_row(rng, d_ff, -1, 1)),
+        "w2": draw.matrix_text(draw.int_matrix(rng, d_ff, d_model, low, high)),
+        "b2": draw.vector_text(draw.nonzero_row(rng, d_model, -1, 1)),
+        "activation": "relu",
+    }
+
+
+def level_1(rng):
+    return _network(rng, 1, 2, 3, -1, 2)
+
+
+def level_2(rng):
+    return _network(rng, 2, 2, 4, -2, 2)
+
+
+def level_3(rng):
+    return {
+        "x": draw.vector_text(draw.tenths(rng, 2, -20, 20)),
+        "w1": draw.matrix_text(draw.tenths_matrix(rng, 2, 3, -15, 15)),
+        "b1": draw.vector_text(draw.tenths(rng, 3, -5, 5)),
+        "w2": draw.matrix_text(draw.tenths_matrix(rng, 3, 2, -15, 15)),
+        "b2": draw.vector_text(draw.tenths(rng, 2, -5, 5)),
+        "activation": "gelu-tanh",
+    }
+
+
+def suitable(values, level):
+    """Some hidden units negative and some positive, so the activation matters and passes something."""
+    hidden = list(values.hidden)
+    return any(h < 0 for h in hidden) and any(h > 0 for h in hidden) and any(values.output)
+
+
+LEVELS = {1: level_1, 2: level_2, 3: level_3}

@@ -1,0 +1,85 @@
+"""Manifest and blank answer files: the formats the grading issue reads, checked against NumPy."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from derive import forward
+from derive.worksheet import answers, classroom, manifest, spec
+
+SPEC = spec.Spec(
+    "Week 3: attention by hand",
+    2026,
+    2,
+    (spec.Problem("softmax", ("softmax",), 1), spec.Problem("attention", ("scores", "weights"), 1)),
+)
+STUDENTS = (spec.Student("a1", "O'Brien & <b>Ünal</b> $x_1$ 100% {#}"), spec.Student("b2", "李"))
+
+
+@pytest.fixture(scope="module")
+def sheets():
+    return classroom.build(SPEC, STUDENTS)
+
+
+def numbers(text):
+    return np.array([[float(Fraction(e)) for e in row.split()] for row in text.split(";")])
+
+
+def test_manifest_has_the_issue_shape_and_every_answer(sheets):
+    data = json.loads(manifest.render(SPEC, sheets))
+    assert [data[k] for k in ("title", "seed", "decimals")] == ["Week 3: attention by hand", 2026, 2]
+    assert [s["id"] for s in data["students"]] == ["a1", "b2"]
+    assert data["students"][0]["name"] == STUDENTS[0].name
+    for student in data["students"]:
+        first, second = student["problems"]
+        assert first["topic"] == "softmax" and first["ask"] == ["softmax"]
+        assert set(first["answers"]) == {"z", "exp", "sum", "softmax"}
+        assert set(second["answers"]) == {"Q", "K", "V", "scores", "scaled", "weights", "output"}
+        for problem in student["problems"]:
+            assert all(set(a) == {"value", "exact"} for a in problem["answers"].values())
+            assert all(isinstance(v, str) for v in problem["given"].values())
+
+
+def test_manifest_values_agree_with_numpy(sheets):
+    data = json.loads(manifest.render(SPEC, sheets))
+    for student in data["students"]:
+        soft, att = student["problems"]
+        x = numbers(soft["given"]["x"])
+        np.testing.assert_allclose(soft["answers"]["softmax"]["value"], forward.softmax(x))
+        q, k, v = (numbers(att["given"][n]) for n in ("q", "k", "v"))
+        out, weights = forward.scaled_dot_product_attention(q, k, v, None)
+        np.testing.assert_allclose(att["answers"]["weights"]["value"], weights)
+        np.testing.assert_allclose(att["answers"]["output"]["value"], out)
+
+
+def test_students_get_different_numbers_and_the_same_again_on_a_rerun(sheets):
+    again = classroom.build(SPEC, STUDENTS)
+    assert manifest.render(SPEC, sheets) == manifest.render(SPEC, again)
+    a, b = sheets
+    assert a.assignments[1].variant.given != b.assignments[1].variant.given
+    assert a.sheet_id != b.sheet_id and len(a.sheet_id) == 9
+
+
+def test_a_student_keeps_their_numbers_when_the_roster_grows(sheets):
+    bigger = classroom.build(SPEC, (STUDENTS[0], spec.Student("c3", "Cy"), STUDENTS[1]))
+    assert bigger[0].assignments == sheets[0].assignments
+
+
+def test_blank_answer_file_parses_into_the_issue_format(sheets):
+    for sheet in sheets:
+        data = tomllib.loads(answers.render(SPEC, sheet))
+        assert data["student"] == sheet.student.id
+        assert [p["topic"] for p in data["problem"]] == ["softmax", "attention"]
+        for problem, item in zip(data["problem"], sheet.assignments):
+            assert problem["given"] == dict(item.variant.given)
+            assert problem["answers"] == dict.fromkeys(item.problem.ask, "")
+
+
+def test_toml_strings_survive_quotes_backslashes_and_control_characters():
+    text = 'a "b" \\ c\n\t\x01 Ü'
+    assert tomllib.loads(f"v = {answers.toml_string(text)}")["v"] == text

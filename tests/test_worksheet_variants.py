@@ -1,0 +1,262 @@
+"""Variant generators, property-tested over many seeds per topic and level, without rendering.
+
+Each variant is checked with NumPy, independently of derive's SymPy stages: the level's promise
+(small integers, d_k a perfect square, integer scaled scores, ...), no degenerate inputs, and no
+misconception (the topic's named ones and the common ones of the grading issue) whose answer
+rounds to the right one at the sheet's decimals. Classes of 30 get 30 different variants.
+DERIVE_VARIANT_SEEDS sets the number of seeds (1,000 in CI).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from conftest import in_ci
+
+from derive import registry
+from derive.api import prepare
+from derive.forward import softmax
+from derive.model import Values
+from derive.worksheet import variants
+
+SEEDS = int(os.environ.get("DERIVE_VARIANT_SEEDS", "1000" if in_ci() else "120"))
+CLASS = 30
+DECIMALS = 2
+UNIT = 10.0**-DECIMALS
+CASES = [(topic, level) for topic in variants.topics() for level in variants.levels(topic)]
+FEW_INPUTS = {"positional-encoding": 20}  # the topic has few inputs: at least this many distinct per class
+
+
+def numbers(text: str) -> np.ndarray:
+    """'1 -2; 0.5 3/2' as a 2-D float array (an independent reader of the generated strings)."""
+    return np.array([[float(Fraction(e)) for e in row.split()] for row in text.split(";")])
+
+
+def visibly_different(a, b) -> bool:
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return a.shape != b.shape or not np.all(np.isfinite(b)) or np.max(np.abs(a - b)) > UNIT
+
+
+def is_whole(values) -> bool:
+    return bool(np.all(np.abs(np.asarray(values) - np.round(values)) < 1e-9))
+
+
+def no_zero_rows(m) -> bool:
+    return bool(np.all(np.any(m != 0, axis=1)))
+
+
+def check_softmax(given, level):
+    x = numbers(given["x"])
+    t = float(Fraction(given.get("temperature", "1")))
+    assert all(len(set(row)) == len(row) for row in x.tolist())
+    if level == 1:
+        assert x.shape == (1, 3) and is_whole(x) and np.all((-2 <= x) & (x <= 3))
+    p = softmax(x / t)
+    hard_max = (x == x.max(axis=1, keepdims=True)).astype(float)
+    not_normalised = np.exp(x / t)
+    no_exp = (x / t) / (x / t).sum(axis=1, keepdims=True) if np.all((x / t).sum(axis=1)) else None
+    for wrong in (hard_max, not_normalised, softmax(x)) if t != 1 else (hard_max, not_normalised):
+        assert visibly_different(p, wrong)
+    if no_exp is not None:
+        assert visibly_different(p, no_exp)
+
+
+def _attention_parts(given):
+    if "x" in given:
+        x = numbers(given["x"])
+        return x @ numbers(given["wq"]), x @ numbers(given["wk"]), x @ numbers(given["wv"])
+    return numbers(given["q"]), numbers(given["k"]), numbers(given["v"])
+
+
+def _masked_softmax(z, causal, axis=1):
+    if causal:
+        z = np.where(np.triu(np.ones(z.shape, bool), 1), -np.inf, z)
+    z = z - np.max(z, axis=axis, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def check_attention(given, level):
+    q, k, v = _attention_parts(given)
+    causal = given.get("mask") == "causal"
+    d_k = q.shape[1]
+    scores = q @ k.T
+    scaled = scores / math.sqrt(d_k)
+    if level in (1, 2):
+        assert math.isqrt(d_k) ** 2 == d_k and d_k > 1
+        assert is_whole(scaled) and np.all(np.abs(scaled) <= 4)
+        for name in ("q", "k", "v", "x", "wq", "wk", "wv"):
+            if name in given:
+                assert is_whole(numbers(given[name])) and np.all(np.abs(numbers(given[name])) <= 3)
+    else:
+        assert d_k in (2, 3)
+    assert no_zero_rows(v) and no_zero_rows(v.T)
+    weights = _masked_softmax(scaled, causal)
+    for i, row in enumerate(scaled):
+        visible = row[: i + 1] if causal else row
+        assert len(visible) == 1 or len(set(visible.tolist())) > 1
+    assert visibly_different(weights, _masked_softmax(scores, causal))  # no scaling
+    assert visibly_different(weights, _masked_softmax(scores / d_k, causal))  # divided by d_k
+    if not causal:
+        assert visibly_different(weights, _masked_softmax(scaled, False, axis=0))  # wrong axis
+    else:
+        assert visibly_different(weights, _masked_softmax(scaled, False))  # mask forgotten
+
+
+def check_dot_product(given, level):
+    a, b = numbers(given["a"])[0], numbers(given["b"])[0]
+    assert np.any(a) and np.any(b)
+    norm_a, norm_b = np.linalg.norm(a), np.linalg.norm(b)
+    if level == 1:
+        assert is_whole([norm_a, norm_b])
+    cosine = a @ b / (norm_a * norm_b)
+    assert a @ b != 0 and abs(abs(cosine) - 1) > 1e-12
+    assert visibly_different(cosine, a @ b)
+    assert visibly_different(np.degrees(np.arccos(cosine)), np.arccos(cosine))
+
+
+def check_positional_encoding(given, level):
+    positions, d_model, base = int(given["positions"]), int(given["d_model"]), int(given["base"])
+    pos = np.arange(positions)[:, None]
+    divisors = float(base) ** (np.arange(0, d_model, 2) / d_model)
+    if level < 3:
+        assert is_whole(divisors)
+    angles = pos / divisors
+    pe = np.zeros((positions, d_model))
+    pe[:, 0::2], pe[:, 1::2] = np.sin(angles), np.cos(angles)
+    in_degrees = np.zeros_like(pe)
+    in_degrees[:, 0::2], in_degrees[:, 1::2] = np.sin(np.radians(angles)), np.cos(np.radians(angles))
+    assert visibly_different(pe, in_degrees)
+    swapped = np.zeros_like(pe)
+    swapped[:, 0::2], swapped[:, 1::2] = np.cos(angles), np.sin(angles)
+    assert visibly_different(pe, swapped)
+
+
+def check_layer_norm(given, level):
+    x = numbers(given["x"])
+    mean, variance = x.mean(axis=1, keepdims=True), x.var(axis=1, keepdims=True)
+    assert np.all(variance > 0) and np.all(mean != 0)
+    if level == 1:
+        assert given["eps"] == "0" and is_whole(x) and is_whole(np.sqrt(variance)) and np.all(variance > 1)
+    eps = float(given.get("eps", "1e-5"))
+    normalized = (x - mean) / np.sqrt(variance + eps)
+    assert visibly_different(normalized, (x - mean) / np.sqrt(x.var(axis=1, ddof=1, keepdims=True) + eps))
+    assert visibly_different(normalized, x / np.sqrt((x**2).mean(axis=1, keepdims=True) + eps))  # RMSNorm
+    assert visibly_different(normalized, (x - mean) / (variance + eps))  # no square root
+
+
+def check_feed_forward(given, level):
+    x, w1, w2 = (numbers(given[n]) for n in ("x", "w1", "w2"))
+    b1, b2 = numbers(given["b1"])[0], numbers(given["b2"])[0]
+    assert no_zero_rows(x) and np.any(b1) and np.any(b2)
+    hidden = x @ w1 + b1
+    assert np.any(hidden < 0) and np.any(hidden > 0)
+    if given["activation"] == "relu":
+        assert is_whole(hidden)
+        output = np.maximum(hidden, 0) @ w2 + b2
+        assert visibly_different(output, hidden @ w2 + b2)  # the activation matters
+        assert np.any(output)
+
+
+def check_residual(given, level):
+    x = numbers(given["x"])
+    sublayer = numbers(given["sublayer_output"]) if "sublayer_output" in given else None
+    if sublayer is None:
+        sublayer = x @ numbers(given["w"]) + numbers(given["b"])[0]
+    assert no_zero_rows(x) and no_zero_rows(sublayer)
+    assert visibly_different(x + sublayer, sublayer)
+
+
+def check_multi_head(given, level):
+    x = numbers(given["x"])
+    heads, d_model = int(given["heads"]), x.shape[1]
+    assert d_model % heads == 0 and no_zero_rows(x)
+    if level == 1:
+        assert d_model // heads == 1 and is_whole(x)
+    q, k = x @ numbers(given["wq"]), x @ numbers(given["wk"])
+    d_k = d_model // heads
+    for h in range(heads):
+        part = slice(h * d_k, (h + 1) * d_k)
+        scaled = q[:, part] @ k[:, part].T / math.sqrt(d_k)
+        assert all(len(set(row.tolist())) > 1 for row in scaled)
+
+
+CHECKS = {
+    "softmax": check_softmax,
+    "attention": check_attention,
+    "dot-product": check_dot_product,
+    "positional-encoding": check_positional_encoding,
+    "layer-norm": check_layer_norm,
+    "feed-forward": check_feed_forward,
+    "residual": check_residual,
+    "multi-head": check_multi_head,
+}
+
+
+def as_floats(value) -> np.ndarray:
+    import sympy as sp
+
+    try:
+        if isinstance(value, sp.MatrixBase):
+            return np.array(value.evalf(15).tolist(), dtype=float)
+        return np.array([[float(sp.N(value, 15))]])
+    except TypeError:  # not a real number (a division by zero): it cannot pass for the answer
+        return np.array([[np.nan]])
+
+
+def named_mistakes_are_visible(topic, given, decimals):
+    """Every named misconception of the topic (its Stage.mistakes) rounds differently from the truth."""
+    values = Values(prepare(topic, given).values)
+    for stage in topic.stages:
+        values = values.updated(**{stage.name: stage.compute(values)})
+    allowed = {("softmax", "no-temperature"), ("positional-encoding", "index-doubled")}
+    for stage in topic.stages:
+        if not stage.answer:
+            continue
+        truth = as_floats(values[stage.name])
+        for mistake in stage.mistakes:
+            wrong = mistake.compute(values)
+            if wrong is None:
+                continue
+            wrong = as_floats(wrong)
+            if not visibly_different(truth, wrong):
+                assert (topic.name, mistake.id) in allowed, (stage.name, mistake.id, given)
+                assert given.get("temperature", "1") == "1" or given.get("d_model") == "2"
+
+
+def test_every_topic_the_issue_names_has_three_levels():
+    for name in CHECKS:
+        assert variants.levels(name) == (1, 2, 3)
+    assert set(variants.topics()) == set(CHECKS)
+
+
+@pytest.mark.parametrize(("name", "level"), CASES)
+def test_variants_are_hand_friendly_distinct_and_never_degenerate(name, level):
+    topic = registry.get(name)
+    distinct_needed = min(CLASS, FEW_INPUTS.get(name, CLASS))
+    taken: set = set()
+    for seed in range(SEEDS):
+        if seed % CLASS == 0:
+            if taken:
+                assert len(taken) >= distinct_needed, (name, level, len(taken))
+            taken = set()
+        variant = variants.generate(name, level, variants.rng_for("property", seed), DECIMALS, taken)
+        taken.add(variant.key)
+        CHECKS[name](dict(variant.given), level)
+        if seed % 10 == 0:
+            named_mistakes_are_visible(topic, dict(variant.given), DECIMALS)
+
+
+def test_a_topic_without_a_generator_offers_no_levels():
+    assert variants.levels("tokenize") == () and variants.levels("no-such-topic") == ()
+
+
+def test_the_same_seed_gives_the_same_variant():
+    first = variants.generate("attention", 1, variants.rng_for(7), DECIMALS)
+    again = variants.generate("attention", 1, variants.rng_for(7), DECIMALS)
+    assert first == again
+    assert first != variants.generate("attention", 1, variants.rng_for(8), DECIMALS)

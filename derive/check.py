@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+import sys
+import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -310,3 +312,15 @@ def render_report(report: Report, fmt: str) -> str:
     from derive import report_format
 
     return report_format.render(report, fmt)
+
+
+class _CallableModule(types.ModuleType):
+    """``derive.check`` is this module and also, called, ``derive.api.check`` (answers by id)."""
+
+    def __call__(self, topic: str, answers, **inputs) -> Report:
+        from derive.api import check as check_answers
+
+        return check_answers(topic, answers, **inputs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -122,6 +122,8 @@ class Option:
     required: bool = False
     flag_value: Any = None
     choices: tuple[str, ...] = ()
+    # The answers' rows are this input's rows: given as a vector, a 1-row answer is a vector.
+    sets_answer_shape: bool = False
 
     @property
     def flag(self) -> str:
@@ -163,6 +165,7 @@ class Givens:
     values: Mapping[str, Any]
     intro: tuple[Block, ...]
     params: Mapping[str, Any]
+    vector_input: bool = False  # set by derive.api from the raw options, not by topics
 
 
 @dataclass(frozen=True)
@@ -184,25 +187,49 @@ class Derivation:
     intro: tuple[Block, ...]
     steps: tuple[Step, ...]
     result: str
+    vector_input: bool = False
+    settings: Mapping[str, Any] = field(default_factory=dict)  # display settings, e.g. precision
 
     @property
     def answers(self) -> Mapping[str, Any]:
+        """The exact values (SymPy) by answer id, as the stages computed them."""
         return MappingProxyType({s.name: s.value for s in self.steps if s.answer})
+
+    @property
+    def shaped_answers(self) -> Mapping[str, Any]:
+        """The exact answers in the input's shape: from a vector input, a 1-row matrix is a list."""
+        if not self.vector_input:
+            return self.answers
+        return MappingProxyType({name: _as_vector(value) for name, value in self.answers.items()})
+
+    @property
+    def values(self) -> Mapping[str, Any]:
+        """The answers as floats in the input's shape, exactly as JSON gives them (None: no float64)."""
+        from derive.numbers import to_float
+
+        return MappingProxyType({name: to_float(value) for name, value in self.shaped_answers.items()})
 
     def _repr_markdown_(self) -> str:
         from derive.render import render
 
-        return render(self, "markdown")
+        return render(self, "markdown", **self.settings)
 
     def _repr_latex_(self) -> str:
         from derive.render import render
 
-        return render(self, "latex", fragment=True)
+        return render(self, "latex", fragment=True, **self.settings)
 
     def __str__(self) -> str:
         from derive.render import render
 
-        return render(self, "terminal", color=False)
+        return render(self, "terminal", color=False, **self.settings)
+
+
+def _as_vector(value: Any) -> Any:
+    """A 1×n matrix without its row dimension (a list of n entries, as NumPy keeps a 1-D shape)."""
+    if isinstance(value, sp.MatrixBase) and value.rows == 1:
+        return list(value)
+    return value
 
 
 def run(topic: Topic, givens: Givens) -> Derivation:
@@ -213,4 +240,12 @@ def run(topic: Topic, givens: Givens) -> Derivation:
         value = stage.compute(values)
         values = values.updated(**{stage.name: value})
         steps.append(Step(stage.name, stage.title, tuple(stage.explain(values)), value, stage.answer))
-    return Derivation(topic.name, givens.title, dict(givens.params), givens.intro, tuple(steps), topic.result)
+    return Derivation(
+        topic.name,
+        givens.title,
+        dict(givens.params),
+        givens.intro,
+        tuple(steps),
+        topic.result,
+        givens.vector_input,
+    )

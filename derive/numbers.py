@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import sys
 from decimal import Decimal as PyDecimal
 from typing import Any
 
@@ -70,9 +72,13 @@ def is_array(value: Any) -> bool:
 
 
 def to_float(value: Any) -> Any:
-    """Floats (nested lists for matrices), as promised by the JSON contract."""
+    """Floats (nested lists for matrices) as the JSON contract promises: strict RFC 8259.
+
+    An entry no float64 can hold (beyond about 1.8e308, or not a real number) is None, so
+    JSON never carries Infinity or NaN; ``float_gaps`` says why.
+    """
     if is_array(value):
-        return value.tolist()
+        return to_float(value.tolist())
     if isinstance(value, sp.MatrixBase):
         return [[_float(e) for e in row] for row in value.tolist()]
     if isinstance(value, (list, tuple)):
@@ -81,13 +87,57 @@ def to_float(value: Any) -> Any:
 
 
 def _float(entry: Any) -> Any:
-    if isinstance(entry, (int, str)):
+    if entry is None or isinstance(entry, (str, bool)):
         return entry
+    if isinstance(entry, int):
+        return entry if abs(entry) <= sys.float_info.max else None
+    if isinstance(entry, float):
+        return entry if math.isfinite(entry) else None
     entry = sp.sympify(entry)
     if entry.is_Integer:
-        return int(entry)
-    number = float(sp.N(entry, 20))
-    return number
+        return _float(int(entry))
+    if not entry.is_number:
+        return None
+    try:
+        number = float(sp.N(entry, 20))
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _entries(value: Any):
+    if is_array(value):
+        value = value.tolist()
+    if isinstance(value, (sp.MatrixBase, list, tuple)):
+        for entry in value:
+            yield from _entries(entry)
+    else:
+        yield value
+
+
+def _gap(entry: Any) -> str:
+    if isinstance(entry, float) and math.isnan(entry):
+        return "not a number (NaN)"
+    if isinstance(entry, (int, float)):
+        return "beyond the float64 range (about ±1.8e308)"
+    entry = sp.sympify(entry)
+    if not entry.is_number:
+        return "symbolic"
+    if entry.is_extended_real is False or entry is sp.nan:
+        return "not a real number"
+    return "beyond the float64 range (about ±1.8e308)"
+
+
+def float_gaps(value: Any) -> str | None:
+    """Why ``to_float`` left some entry of ``value`` null, or None when every entry is a float."""
+    reasons = []
+    for entry in _entries(value):
+        if entry is None or _float(entry) is not None:
+            continue
+        reason = _gap(entry)
+        if reason not in reasons:
+            reasons.append(reason)
+    return None if not reasons else "null where the value is " + " or ".join(reasons) + "; see exact"
 
 
 def to_exact(value: Any) -> Any:

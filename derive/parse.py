@@ -117,9 +117,14 @@ def _row(text: str, option: str) -> list[sp.Expr]:
     return [parse_scalar(p, option) for p in parts]
 
 
+def looks_like_matrix(text: str) -> bool:
+    """A matrix is written with ';' between rows or as '[[...]]'; anything else is a vector."""
+    return ";" in text or text.strip().startswith("[[")
+
+
 def parse_vector(text: str, option: str) -> list[sp.Expr]:
     """``"1 2 3"``, ``"1, 2, 3"`` or ``"[1, 2, 3]"``."""
-    if ";" in text or text.strip().startswith("[["):
+    if looks_like_matrix(text):
         raise InputError(option, "expected a vector such as '1 2 3', not a matrix")
     return _row(text, option)
 
@@ -158,7 +163,7 @@ def parse_matrix(text: str, option: str) -> sp.Matrix:
 
 def parse_vector_or_matrix(text: str, option: str) -> sp.Matrix:
     """A vector becomes a 1×n matrix so that row-wise topics treat both alike."""
-    if ";" in text or text.strip().startswith("[["):
+    if looks_like_matrix(text):
         return parse_matrix(text, option)
     return sp.Matrix([parse_vector(text, option)])
 

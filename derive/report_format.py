@@ -74,7 +74,7 @@ def as_dict(report) -> dict:
 
 def render(report, fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(as_dict(report), indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(as_dict(report), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     if fmt == "terminal":
         return _terminal(report)
     raise ValueError(f"unknown report format {fmt!r}")

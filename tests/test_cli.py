@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 
@@ -24,7 +25,7 @@ def test_softmax_overflow_example_from_the_issue(cli):
     code, out, _ = cli("softmax", "--x", "1000 1001 1002", "-f", "json")
     assert code == 0
     values = json.loads(out)["answers"]["softmax"]["value"]
-    assert [round(v, 4) for v in values[0]] == [0.0900, 0.2447, 0.6652]
+    assert [round(v, 4) for v in values] == [0.0900, 0.2447, 0.6652]
 
 
 def test_output_file_is_written_and_not_overwritten_without_force(cli, tmp_path):
@@ -56,7 +57,10 @@ def test_a_failed_run_overwrites_nothing(cli, tmp_path):
         (["softmax"], "--x"),
         (["softmax", "--x", " ".join(["1"] * 17)], "--x"),
         (["softmax", "--example", "nope"], "--example"),
-        (["softmax", "--x", "1 2", "-f", "pdf"], "--format"),
+        (["softmax", "--x", "1 2", "-f", "docx"], "--format"),
+        (["softmax", "--x", "1 2", "-o", "notes.docx"], "--output"),
+        (["softmax", "--x", "1 2", "-o", "notes"], "--output"),
+        (["softmax", "--x", "1 2", "-f", "latex", "-o", "notes.md"], "--format"),
         (["softmax", "--x", "1 2", "--precision", "99"], "--precision"),
         (["softmax", "--x", "1 2", "-f", "markdown", "--fragment"], "--fragment"),
         (["check", "softmax", "--x", "1 2", "--answer", "bogus=1"], "--answer"),
@@ -101,3 +105,59 @@ def test_python_api_and_jupyter_reprs():
     assert d._repr_markdown_().startswith("# Softmax")
     assert "\\documentclass" not in d._repr_latex_() and "bmatrix" in d._repr_latex_()
     assert "0.6652" in str(d)
+
+
+@pytest.mark.parametrize(
+    "name,starts",
+    [
+        ("s.md", "# Softmax"),
+        ("s.tex", "\\documentclass"),
+        ("S.MARKDOWN", "# Softmax"),
+        ("s.txt", "Softmax\n═══"),
+    ],
+)
+def test_output_extension_picks_the_format(cli, tmp_path, name, starts):
+    target = tmp_path / name
+    code, out, err = cli("softmax", "--x", "1 2 3", "-o", str(target))
+    assert code == 0, err
+    assert out == "" and target.read_text(encoding="utf-8").startswith(starts)
+    assert "\x1b[" not in target.read_text(encoding="utf-8")
+
+
+def test_output_json_by_extension_is_strict_json(cli, tmp_path):
+    target = tmp_path / "s.json"
+    assert cli("softmax", "--x", "1000 1001 1002", "-o", str(target))[0] == 0
+    data = json.loads(target.read_text(encoding="utf-8"), parse_constant=_refuse)
+    assert data["answers"]["exp"]["value"] == [None, None, None]
+
+
+def _refuse(token):
+    raise ValueError(f"not strict JSON: {token}")
+
+
+def test_an_explicit_format_agreeing_with_the_extension_or_an_unknown_one_is_kept(cli, tmp_path):
+    assert cli("softmax", "--x", "1 2 3", "-f", "markdown", "-o", str(tmp_path / "a.md"))[0] == 0
+    assert cli("softmax", "--x", "1 2 3", "-f", "json", "-o", str(tmp_path / "a.data"))[0] == 0
+    json.loads((tmp_path / "a.data").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("args", [["-o", "a.docx"], ["-o", "a"], ["-f", "latex", "-o", "a.md"]])
+def test_a_refused_output_writes_nothing(cli, tmp_path, args):
+    args = [a if not a.startswith("a") else str(tmp_path / a) for a in args]
+    code, _, err = cli("softmax", "--x", "1 2 3", *args)
+    assert code == 2 and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_vector_input_gives_vector_answers_and_matrix_input_matrix_answers(cli):
+    vector = json.loads(cli("softmax", "--x", "1 2 3", "-f", "json")[1])["answers"]
+    assert np.shape(vector["softmax"]["value"]) == (3,) and np.shape(vector["softmax"]["exact"]) == (3,)
+    assert np.shape(vector["sum"]["value"]) == (1,), "one row sum, without the row dimension"
+    one_row = json.loads(cli("softmax", "--x", "[[1, 2, 3]]", "-f", "json")[1])["answers"]
+    assert np.shape(one_row["softmax"]["value"]) == (1, 3), "a matrix written with one row stays a matrix"
+    matrix = json.loads(cli("softmax", "--x", "1 2 3; 3 2 1", "-f", "json")[1])["answers"]
+    assert np.shape(matrix["softmax"]["value"]) == (2, 3) and np.shape(matrix["sum"]["value"]) == (2, 1)
+    scalar = json.loads(cli("dot-product", "--a", "1 2", "--b", "3 4", "-f", "json")[1])["answers"]
+    assert scalar["dot"]["value"] == 11
+    expected = np.exp([1, 2, 3]) / np.exp([1, 2, 3]).sum()
+    np.testing.assert_allclose(vector["softmax"]["value"], expected, rtol=1e-12)

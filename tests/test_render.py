@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
 import sympy as sp
 
-from derive import render
+import derive
+from derive import registry, render
 from derive.errors import InputError
 from derive.model import Derivation, Equation, Prose, Step
 from derive.render.base import Renderer
@@ -110,3 +113,57 @@ def test_precision_reaches_every_rounded_number():
         assert "0.33333" in render.render(derivation, fmt, precision=5)
         assert "0.333333" not in render.render(derivation, fmt, precision=5)
         assert "0.33" in render.render(derivation, fmt, precision=2)
+
+
+def _refuse(token):
+    raise ValueError(f"not strict RFC 8259 JSON: {token}")
+
+
+EXAMPLES = [(t, e) for t in registry.names() for e in registry.get(t).examples]
+
+
+@pytest.mark.parametrize("topic_name,example", EXAMPLES)
+def test_every_example_is_strict_json(topic_name, example):
+    text = render.render(derive.derive(topic_name, example=example), "json")
+    data = json.loads(text, parse_constant=_refuse)
+    for answer in data["answers"].values():
+        values = np.array(answer["value"], dtype=object).ravel().tolist()
+        if any(v is None for v in values) and answer["exact"] is not None:
+            assert answer["value_note"].startswith("null where"), answer
+
+
+def test_a_value_beyond_float64_is_null_with_its_exact_form_and_a_note():
+    text = render.render(derive.derive("softmax", example="overflow"), "json")
+    assert "Infinity" not in text and "NaN" not in text
+    exp = json.loads(text, parse_constant=_refuse)["answers"]["exp"]
+    assert exp["value"] == [None, None, None]
+    assert exp["exact"] == ["exp(1000)", "exp(1001)", "exp(1002)"]
+    assert "float64" in exp["value_note"]
+
+
+@pytest.mark.parametrize(
+    "value,expected,note",
+    [
+        (sp.exp(1000), None, "float64"),
+        (-(sp.Integer(10) ** 400), None, "float64"),
+        (sp.Integer(10) ** 300, 10**300, None),
+        (sp.Symbol("d_k"), None, "symbolic"),
+        (sp.Matrix([[1, sp.exp(800)]]), [[1, None]], "float64"),
+        (sp.Rational(1, 3), 1 / 3, None),
+    ],
+)
+def test_answer_entries_are_floats_or_null_with_a_reason(value, expected, note):
+    from derive.render.json import answer
+
+    entry = answer(value)
+    assert entry["value"] == expected
+    assert entry.get("value_note") is None if note is None else note in entry["value_note"]
+    json.dumps(entry, allow_nan=False)
+
+
+def test_numpy_values_with_nan_or_inf_become_null():
+    from derive.render.json import answer
+
+    entry = answer(np.array([1.5, np.inf, np.nan]))
+    assert entry["value"] == [1.5, None, None]
+    assert "float64" in entry["value_note"] and "NaN" in entry["value_note"]

@@ -12,11 +12,15 @@ Adding a format touches one module here plus its templates, nothing else:
 Every public module in this package is imported once when the registry is first read, so the
 decorator is all it takes: ``derive -f NAME``, ``-o FILE.EXT``, ``derive.render(d, NAME)`` and
 the parametrised tests pick the format up. Keep heavy imports (typst, jinja2) inside functions.
+
+The package is callable, so the public spelling ``derive.render(d, "latex")`` is this ``render``.
 """
 
 from __future__ import annotations
 
 import pkgutil
+import sys
+import types
 from functools import cache
 from importlib import import_module
 from pathlib import Path
@@ -68,5 +72,18 @@ def for_path(path: str | Path) -> str:
 
 
 def render(derivation, fmt: str, **settings) -> str | bytes:
-    """``render(d, "markdown", precision=3)``: text for text formats, bytes for binary ones."""
-    return get(fmt)(**settings).render(derivation)
+    """``render(d, "markdown", precision=3)``: text for text formats, bytes for binary ones.
+
+    Settings given here override those the derivation was made with (``derive(..., precision=3)``).
+    """
+    return get(fmt)(**{**derivation.settings, **settings}).render(derivation)
+
+
+class _CallablePackage(types.ModuleType):
+    """``derive.render`` is this package and also, when called, the function ``render`` above."""
+
+    def __call__(self, derivation, fmt: str, **settings) -> str | bytes:
+        return render(derivation, fmt, **settings)
+
+
+sys.modules[__name__].__class__ = _CallablePackage

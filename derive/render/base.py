@@ -11,8 +11,9 @@ A format registers itself with ``@register`` (see ``derive/render/__init__.py``)
 
 from __future__ import annotations
 
+import operator
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import sympy as sp
@@ -23,6 +24,7 @@ from derive.render.templates import render_template
 
 EXACT_CHOICES = ("auto", "always", "never")
 MAX_PRECISION = 12
+MIN_WIDTH = 20
 
 _REGISTERED: dict[str, type[Renderer]] = {}
 _FORMATTER = string.Formatter()
@@ -46,8 +48,7 @@ class Renderer:
         unknown = sorted(set(settings) - set(declared))
         if unknown:
             raise TypeError(f"{type(self).__name__} takes no setting {unknown[0]!r}")
-        self.settings = {**declared, **settings}
-        _check_settings(self.settings)
+        self.settings = check_settings({**declared, **settings})
 
     @classmethod
     def declared_settings(cls) -> dict[str, Any]:
@@ -104,15 +105,27 @@ def is_user_text(value) -> bool:
     return isinstance(value, Text)
 
 
-def _check_settings(settings: dict[str, Any]) -> None:
-    precision = settings["precision"]
-    if isinstance(precision, bool) or not isinstance(precision, int) or not 0 <= precision <= MAX_PRECISION:
-        raise InputError("precision", f"expected a whole number from 0 to {MAX_PRECISION}")
-    width = settings["width"]
-    if width is not None and (isinstance(width, bool) or not isinstance(width, int) or width < 20):
-        raise InputError("width", "expected a whole number of columns, at least 20")
-    if settings["exact"] not in EXACT_CHOICES:
-        raise InputError("exact", f"expected one of {', '.join(EXACT_CHOICES)}")
+def check_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The base settings given (precision, width, exact), checked; NumPy integers become ints."""
+    checked = dict(settings)
+    if "precision" in checked:
+        checked["precision"] = _whole(checked["precision"], "precision", 0, MAX_PRECISION)
+    if checked.get("width") is not None:
+        checked["width"] = _whole(checked["width"], "width", MIN_WIDTH, None)
+    if "exact" in checked and checked["exact"] not in EXACT_CHOICES:
+        raise InputError("exact", f"expected one of {', '.join(EXACT_CHOICES)}, got {checked['exact']!r}")
+    return checked
+
+
+def _whole(value: Any, name: str, low: int, high: int | None) -> int:
+    try:
+        number = operator.index(value)
+    except TypeError:
+        number = None
+    if number is None or isinstance(value, bool) or number < low or (high is not None and number > high):
+        bound = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise InputError(name, f"expected a whole number {bound}, got {value!r}")
+    return number
 
 
 def register(cls: type[Renderer]) -> type[Renderer]:

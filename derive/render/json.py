@@ -1,10 +1,16 @@
-"""JSON as DESIGN.md promises: answers as floats and exact strings, steps as plain text."""
+"""JSON as DESIGN.md promises: answers as floats and exact strings, steps as plain text.
+
+Strict RFC 8259: a value no float64 can hold is null, with its exact form in ``exact`` and the
+reason in ``value_note``; ``allow_nan=False`` makes any stray Infinity or NaN an error, never
+output. Answers take the input's shape (``Derivation.shaped_answers``): a vector input gives
+flat lists, a matrix nested lists, a scalar a number.
+"""
 
 from __future__ import annotations
 
 import json
 
-from derive.numbers import to_exact, to_float
+from derive.numbers import float_gaps, to_exact, to_float
 from derive.render.base import Renderer, register
 from derive.render.terminal import WIDTH, TerminalRenderer
 
@@ -28,10 +34,7 @@ class JsonRenderer(Renderer):
             "title": derivation.title,
             "params": dict(derivation.params),
             "result": derivation.result,
-            "answers": {
-                name: {"value": to_float(value), "exact": to_exact(value)}
-                for name, value in derivation.answers.items()
-            },
+            "answers": {name: answer(value) for name, value in derivation.shaped_answers.items()},
             "steps": [
                 {"name": step.name, "title": step.title, "text": "\n\n".join(text.blocks(step.blocks))}
                 for step in derivation.steps
@@ -39,4 +42,13 @@ class JsonRenderer(Renderer):
         }
 
     def render(self, derivation) -> str:
-        return json.dumps(self.as_dict(derivation), indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(self.as_dict(derivation), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def answer(value) -> dict:
+    """``{"value", "exact"}``, and ``"value_note"`` when some value is null though an exact form exists."""
+    entry = {"value": to_float(value), "exact": to_exact(value)}
+    note = float_gaps(value)
+    if note is not None:
+        entry["value_note"] = note
+    return entry

@@ -433,7 +433,11 @@ TOPIC = Topic(
     summary="Next-token prediction: tied-embedding logits, temperature, top-k / top-p, greedy or seeded sampling",
     options=(
         Option(
-            "hidden", "the last position's final hidden state h (d numbers)", inputs.vector, required=True
+            "hidden",
+            "the last position's final hidden state h (d numbers)",
+            inputs.vector,
+            required=True,
+            sets_answer_shape=True,
         ),
         Option("embedding", "the V × d token embedding E, tied to the output", inputs.matrix, required=True),
         Option("vocab", "the V words, one per row of E [default: 0 1 2 ...]", inputs.tokens),

@@ -182,7 +182,13 @@ TOPIC = Topic(
     name="softmax",
     summary="Softmax of a vector or of each matrix row, with temperature and the stable form",
     options=(
-        Option("x", "the logits: a vector '1 2 3' or a matrix '1 2; 3 4'", _check_x, required=True),
+        Option(
+            "x",
+            "the logits: a vector '1 2 3' or a matrix '1 2; 3 4'",
+            _check_x,
+            required=True,
+            sets_answer_shape=True,
+        ),
         Option("temperature", "divide the logits by T > 0 first", inputs.positive, default="1"),
     ),
     prepare=_prepare,

@@ -116,6 +116,7 @@ TOPIC = Topic(
             "the tokens as rows, d_model columns: '1 -1' or '1 0; 0 2'",
             inputs.vector_or_matrix,
             required=True,
+            sets_answer_shape=True,
         ),
         Option("w1", "W_1, d_model × d_ff (d_ff is 4·d_model in the original)", inputs.matrix, required=True),
         Option("b1", "b_1, d_ff entries (default: no bias)", inputs.vector),

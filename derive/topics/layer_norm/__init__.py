@@ -98,6 +98,7 @@ TOPIC = Topic(
             "the tokens as rows: a vector '1 2 3' or a matrix '1 2 3; 4 0 2'",
             inputs.vector_or_matrix,
             required=True,
+            sets_answer_shape=True,
         ),
         Option("gamma", "the learned scale, one per feature (default all 1)", inputs.vector),
         Option("beta", "the learned shift, one per feature (default all 0)", inputs.vector),

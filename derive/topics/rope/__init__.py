@@ -99,6 +99,7 @@ TOPIC = Topic(
             "the query vector (an even number of entries), such as '1 0 1 1'",
             _even_vector,
             required=True,
+            sets_answer_shape=True,
         ),
         Option("k", "the key vector, as long as --q", inputs.vector, required=True),
         Option("m", "the query's position (0, 1, 2, ...)", _position, required=True),

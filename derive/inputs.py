@@ -38,6 +38,14 @@ def positive(value: Any, option: str) -> sp.Expr:
     return number
 
 
+def non_negative(value: Any, option: str) -> sp.Expr:
+    """A number >= 0, such as LayerNorm's epsilon."""
+    number = scalar(value, option)
+    if not number >= 0:
+        raise InputError(option, "expected a number >= 0, such as 1e-5")
+    return number
+
+
 def integer(value: Any, option: str, low: int = 0, high: int = 10**6) -> int:
     try:
         number = int(str(value).strip()) if not isinstance(value, int) else value

@@ -87,13 +87,6 @@ def tokens(given, n: int, option: str, what: str, prefix: str = "t") -> list[str
     return given
 
 
-def _non_negative(value, option):
-    number = inputs.scalar(value, option)
-    if not number >= 0:
-        raise InputError(option, "expected a number >= 0, such as 1e-5")
-    return number
-
-
 def options(x_help: str, names, what: str, extra=()) -> tuple:
     return (
         Option("x", x_help, inputs.matrix, required=True),
@@ -115,7 +108,9 @@ def options(x_help: str, names, what: str, extra=()) -> tuple:
         ),
         Option("activation", "relu or gelu (exact, with erf)", inputs.choice("relu", "gelu"), default="relu"),
         Option("norm", "post (Vaswani, BERT) or pre (GPT-2)", inputs.choice("post", "pre"), default="post"),
-        Option("eps", "LayerNorm epsilon; 0 gives clean hand-worked forms", _non_negative, default="1e-5"),
+        Option(
+            "eps", "LayerNorm epsilon; 0 gives clean hand-worked forms", inputs.non_negative, default="1e-5"
+        ),
     )
 
 

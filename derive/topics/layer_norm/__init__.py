@@ -19,13 +19,6 @@ from derive.topics.layer_norm import explain, stages
 # --- inputs ---------------------------------------------------------------------------------------
 
 
-def _non_negative(value, option):
-    number = inputs.scalar(value, option)
-    if not number >= 0:
-        raise InputError(option, "expected a number >= 0, such as 1e-5")
-    return number
-
-
 def _per_feature(options, name, fill, d_model):
     given = options[name]
     if given is None:
@@ -105,7 +98,7 @@ TOPIC = Topic(
         Option(
             "eps",
             "epsilon added to the variance; 0 gives clean hand-worked forms",
-            _non_negative,
+            inputs.non_negative,
             default="1e-5",
         ),
     ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -64,7 +65,10 @@ def test_exact_values_equal_numpy_on_random_inputs(seed):
     options = parse_options(TOPIC, raw)
     answers = run(TOPIC, TOPIC.prepare(options)).answers
     positions, d_model, base = options["positions"], options["d_model"], float(options["base"])
-    expected = forward.sinusoidal_positional_encoding(positions, d_model, base)
+    if options["layout"] == "interleaved":
+        expected = forward.sinusoidal_positional_encoding(positions, d_model, base)
+    else:
+        expected = _tutorial_table(positions, d_model, base)
     np.testing.assert_allclose(_floats(answers["pe"]), expected, rtol=1e-12, atol=1e-12, err_msg=str(raw))
     angles = np.array(
         [[p / base ** (2 * k / d_model) for k in range(d_model // 2)] for p in range(positions)]
@@ -217,3 +221,65 @@ def test_the_examples_run_from_the_command_line(cli):
         code, out, err = cli("positional-encoding", "--example", example)
         assert code == 0, err
         assert "sin(1)" in out
+
+
+# --- the concatenated layout (--layout) ------------------------------------------------------------
+
+
+def _tutorial_table(length, depth, base=10000.0):
+    """TensorFlow's Transformer tutorial, written out in NumPy: all sines, then all cosines."""
+    half = depth / 2
+    positions = np.arange(length)[:, np.newaxis]  # (P, 1)
+    depths = np.arange(half)[np.newaxis, :] / half  # (1, d/2)
+    angle_rads = positions / base**depths  # (P, d/2)
+    return np.concatenate([np.sin(angle_rads), np.cos(angle_rads)], axis=-1)  # (P, d)
+
+
+@pytest.mark.parametrize(
+    "positions,d_model,base", [(4, 4, 10000), (5, 8, 10000), (3, 6, 100), (2, 10, 3 / 2)]
+)
+def test_concatenated_layout_matches_the_tutorial(positions, d_model, base):
+    pe = derive("positional-encoding", positions=positions, d_model=d_model, base=base, layout="concatenated")
+    np.testing.assert_allclose(
+        _floats(pe.answers["pe"]), _tutorial_table(positions, d_model, float(base)), rtol=1e-12, atol=1e-12
+    )
+    # The angles do not depend on the layout, only where their sines and cosines go.
+    interleaved = derive("positional-encoding", positions=positions, d_model=d_model, base=base)
+    assert pe.answers["angles"] == interleaved.answers["angles"]
+
+
+def test_the_output_names_the_layout_in_force(cli):
+    default = " ".join(str(derive("positional-encoding", example="small")).split())
+    assert "Layout: interleaved" in default and "Attention Is All You Need" in default
+    text = " ".join(str(derive("positional-encoding", example="tutorial")).split())
+    assert "Layout: concatenated" in text and "TensorFlow's Transformer tutorial" in text
+    assert "dim 1 (sin, i=1)" in text and "dim 2 (cos, i=0)" in text
+    code, out, err = cli("positional-encoding", "--example", "tutorial", "-f", "json")
+    assert code == 0, err
+    assert json.loads(out)["params"]["layout"] == "concatenated"
+
+
+TUTORIAL = {"positions": "4", "d_model": "4", "layout": "concatenated"}
+
+
+def test_the_other_layout_is_named_as_a_mistake():
+    interleaved = _written(lambda p, d: _by_hand(p, d, 4))
+    item = check.check(TOPIC, TUTORIAL, ["pe=" + interleaved]).item("pe")
+    assert (item.verdict, item.mistake) == ("wrong", "wrong-layout") and "concatenated" in item.hint
+    tutorial = "; ".join(" ".join(f"{v:.6f}" for v in row) for row in _tutorial_table(4, 4))
+    item = check.check(TOPIC, SMALL, ["pe=" + tutorial]).item("pe")
+    assert (item.verdict, item.mistake) == ("wrong", "wrong-layout") and "interleaved" in item.hint
+    assert check.check(TOPIC, TUTORIAL, ["pe=" + tutorial]).all_correct
+
+
+def test_swapped_halves_are_named_in_the_concatenated_layout():
+    swapped = np.roll(_tutorial_table(4, 4), 2, axis=1)  # cosines first, then sines
+    text = "; ".join(" ".join(f"{v:.6f}" for v in row) for row in swapped)
+    item = check.check(TOPIC, TUTORIAL, ["pe=" + text]).item("pe")
+    assert item.mistake == "swapped-sin-cos" and "first half" in item.hint
+
+
+def test_an_unknown_layout_is_one_line_naming_the_option(cli):
+    code, out, err = cli("positional-encoding", "--positions", "2", "--d-model", "4", "--layout", "stacked")
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "--layout" in err and "concatenated" in err

@@ -1,13 +1,15 @@
 """Sinusoidal positional encoding: the divisor of each dimension pair, the angles, and the table.
 
 Convention (DESIGN.md): PE(pos, 2i) = sin(pos / base^(2i/d_model)), PE(pos, 2i+1) = cos(...),
-positions counted from 0. A student sees the divisor both as written (10000^(2/4)) and
+positions counted from 0. ``--layout concatenated`` puts all the sines first and then all the
+cosines (PE(pos, i) and PE(pos, d_model/2 + i)), as TensorFlow's Transformer tutorial does. A student sees the divisor both as written (10000^(2/4)) and
 collapsed (100); the entries keep the collapsed angle, sin(1/100), beside their decimals.
 """
 
 from __future__ import annotations
 
 from derive import inputs, limits
+from derive.exact import positional
 from derive.model import Givens, Option, Stage, Topic
 from derive.topics.positional_encoding import explain, stages
 
@@ -21,10 +23,11 @@ def _positions(value, option):
 
 
 def _prepare(options) -> Givens:
-    positions, d, base = options["positions"], options["d_model"], options["base"]
-    params = {"positions": positions, "d_model": d, "base": str(base)}
-    values = {"positions": positions, "d_model": d, "base": base}
-    return Givens("Sinusoidal positional encoding", values, explain.intro(positions, d, base), params)
+    positions, d, base, layout = options["positions"], options["d_model"], options["base"], options["layout"]
+    params = {"positions": positions, "d_model": d, "base": str(base), "layout": layout}
+    values = {"positions": positions, "d_model": d, "base": base, "layout": layout}
+    intro = explain.intro(positions, d, base, layout)
+    return Givens("Sinusoidal positional encoding", values, intro, params)
 
 
 def _sample(rng):
@@ -32,6 +35,7 @@ def _sample(rng):
         "positions": str(int(rng.integers(1, 7))),
         "d_model": str(2 * int(rng.integers(1, 5))),
         "base": str(rng.choice(["10000", "100", "10", "3/2"])),
+        "layout": str(rng.choice(positional.LAYOUTS)),
     }
 
 
@@ -43,7 +47,10 @@ def _reference(options):
     positions, d, base = options["positions"], options["d_model"], float(options["base"])
     two_i = np.arange(0, d, 2, dtype=np.float64)  # (d/2,)
     angles = np.arange(positions, dtype=np.float64)[:, None] / base ** (two_i / d)  # (P, d/2)
-    return {"angles": angles, "pe": forward.sinusoidal_positional_encoding(positions, d, base)}
+    pe = forward.sinusoidal_positional_encoding(positions, d, base)  # (P, d) interleaved
+    if options["layout"] == "concatenated":
+        pe = np.concatenate([pe[:, 0::2], pe[:, 1::2]], axis=1)  # (P, d) sines, then cosines
+    return {"angles": angles, "pe": pe}
 
 
 TOPIC = Topic(
@@ -63,6 +70,13 @@ TOPIC = Topic(
             required=True,
         ),
         Option("base", "the base of the wavelengths, greater than 1", inputs.base, default="10000"),
+        Option(
+            "layout",
+            "interleaved (sin and cos alternate, as in the paper) or concatenated (all sines, then all "
+            "cosines, as in TensorFlow's Transformer tutorial)",
+            inputs.choice(*positional.LAYOUTS),
+            default="interleaved",
+        ),
     ),
     prepare=_prepare,
     stages=(
@@ -85,17 +99,26 @@ TOPIC = Topic(
             "Sine and cosine",
             stages.pe,
             explain.explain_pe,
-            mistakes=(stages.DEGREES, stages.SWAPPED, stages.PE_INDEX_DOUBLED),
+            mistakes=(
+                stages.DEGREES,
+                stages.SWAPPED,
+                stages.SWAPPED_HALVES,
+                stages.PE_INDEX_DOUBLED,
+                stages.CONCATENATED_FOR_INTERLEAVED,
+                stages.INTERLEAVED_FOR_CONCATENATED,
+            ),
         ),
     ),
     result="pe",
     examples={
         "small": {"positions": "4", "d_model": "4"},
         "paper": {"positions": "3", "d_model": "8"},
+        "tutorial": {"positions": "4", "d_model": "4", "layout": "concatenated"},
     },
     example_notes={
         "small": "4 positions at d_model 4: divisors 1 and 100",
         "paper": "3 positions at d_model 8 with base 10000, as in Attention Is All You Need",
+        "tutorial": "the small example with all sines first, as TensorFlow's Transformer tutorial lays it out",
     },
     sample=_sample,
     reference=_reference,

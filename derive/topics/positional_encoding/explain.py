@@ -7,6 +7,7 @@ import sympy as sp
 
 from derive import limits
 from derive.blocks import eq, needs_approx, prose, same, table, unevaluated_power
+from derive.exact import positional
 from derive.topics.positional_encoding.figures import figures
 
 pos, i, d_model = sp.symbols("pos i d_model")
@@ -19,25 +20,51 @@ SIDE_BY_SIDE = 4  # up to this many columns, the decimals follow the exact matri
 MATRIX_ROWS = 16  # rows per displayed matrix: display math does not break across pages
 
 
-def _general(base, even: bool):
+def _general(base, cosine: bool, layout: str):
+    """PE(pos, dim) = sin or cos(pos / base^(2i/d_model)), with the dimension as the layout places it."""
     with sp.evaluate(False):
         angle = sp.Mul(pos, sp.Pow(sp.Pow(base, sp.Mul(2, i) / d_model), -1))
-        dim = sp.Mul(2, i) if even else sp.Add(sp.Mul(2, i), 1)
-        return PE(pos, dim), (sp.sin if even else sp.cos)(angle)
+        if layout == "interleaved":
+            dim = sp.Add(sp.Mul(2, i), 1) if cosine else sp.Mul(2, i)
+        else:
+            dim = sp.Add(sp.Mul(d_model, sp.Pow(2, -1)), i) if cosine else i
+        return PE(pos, dim), (sp.cos if cosine else sp.sin)(angle)
 
 
-def intro(positions, d, base) -> tuple:
+LAYOUT_TEXT = {
+    "interleaved": (
+        "Dimension 2i takes a sine and dimension 2i + 1 a cosine of the same angle, and the angle shrinks "
+        "as i grows:"
+    ),
+    "concatenated": (
+        "The first half of the dimensions takes sines and the second half cosines of the same angles: "
+        "dimension i and dimension d_model/2 + i share the angle of pair i, which shrinks as i grows:"
+    ),
+}
+CONVENTION_TEXT = {
+    "interleaved": (
+        "Layout: interleaved, sine and cosine alternating, as in Attention Is All You Need "
+        "(--layout concatenated puts all sines first, as TensorFlow's Transformer tutorial does)."
+    ),
+    "concatenated": (
+        "Layout: concatenated, all sines then all cosines, as in TensorFlow's Transformer tutorial "
+        "(--layout interleaved alternates them, as Attention Is All You Need does). The two tables hold the "
+        "same numbers with the columns in another order."
+    ),
+}
+
+
+def intro(positions, d, base, layout) -> tuple:
     return (
         prose(
             "A transformer sees its tokens all at once, so each position gets a fixed vector added to its "
-            "embedding. Dimension 2i takes a sine and dimension 2i + 1 a cosine of the same angle, and "
-            "the angle shrinks as i grows:"
+            "embedding. " + LAYOUT_TEXT[layout]
         ),
-        eq(*_general(base, even=True)),
-        eq(*_general(base, even=False)),
+        eq(*_general(base, False, layout)),
+        eq(*_general(base, True, layout)),
         prose(
             "Here {dm}, so i runs from 0 to {top}, and the positions are {first} to {last} (counted from 0). "
-            "Angles are in radians.",
+            "Angles are in radians. " + CONVENTION_TEXT[layout],
             dm=same(d_model, d),
             top=d // 2 - 1,
             first=0,
@@ -119,20 +146,34 @@ def explain_angles(v):
     return tuple(blocks)
 
 
-def _dimension(k):
-    return f"dim {k} ({'sin' if k % 2 == 0 else 'cos'}, i={k // 2})"
+def _dimension(k, pairs, layout):
+    for pair in range(pairs):
+        for cosine in (False, True):
+            if positional.dimension_of(pair, cosine, pairs, layout) == k:
+                return f"dim {k} ({'cos' if cosine else 'sin'}, i={pair})"
+    raise ValueError(k)
+
+
+PE_TEXT = {
+    "interleaved": (
+        "Take the sine of the angle for the even dimension of each pair and the cosine for the odd "
+        "one. At position 0 every angle is 0, so its row is 0, 1, 0, 1 and so on (sin 0 = 0 and cos 0 = 1)."
+    ),
+    "concatenated": (
+        "Take the sine of each angle for the first half of the dimensions and the cosine for the second "
+        "half. At position 0 every angle is 0, so its row is 0, ..., 0 and then 1, ..., 1 (sin 0 = 0 and "
+        "cos 0 = 1)."
+    ),
+}
 
 
 def explain_pe(v):
-    blocks = [
-        prose(
-            "Take the sine of the angle for the even dimension of each pair and the cosine for the odd "
-            "one. At position 0 every angle is 0, so its row is 0, 1, 0, 1 and so on (sin 0 = 0 and cos 0 = 1)."
-        )
-    ]
+    pairs = v.d_model // 2
+    blocks = [prose(PE_TEXT[v.layout])]
     if v.positions > 1:
         k = 1 if v.d_model > 2 else 0
-        for dim, fn in ((2 * k, sp.sin), (2 * k + 1, sp.cos)):
+        for cosine, fn in ((False, sp.sin), (True, sp.cos)):
+            dim = positional.dimension_of(k, cosine, pairs, v.layout)
             with sp.evaluate(False):
                 written = fn(sp.Pow(unevaluated_power(v.base, 2 * k, v.d_model), -1))
             parts = [PE(1, dim), written]
@@ -143,7 +184,7 @@ def explain_pe(v):
         blocks.append(prose("The full table, one row per position (exact values):"))
         for start in range(0, v.d_model, TABLE_DIMS):
             dims = range(start, min(start + TABLE_DIMS, v.d_model))
-            header = ["pos"] + [_dimension(k) for k in dims]
+            header = ["pos"] + [_dimension(k, pairs, v.layout) for k in dims]
             rows = [[p] + [v.pe[p, k] for k in dims] for p in range(v.positions)]
             blocks.append(table(header, rows))
     else:

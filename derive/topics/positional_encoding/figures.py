@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from derive.blocks import curves, heatmap
+from derive.exact import positional
 
 CURVE_PAIRS = 3  # pairs drawn as curves
 CURVE_POINTS = 200
@@ -25,8 +26,9 @@ def figures(v):
     series = {}
     for i in range(min(v.d_model // 2, CURVE_PAIRS)):
         divisor = float(v.divisors[0, i])
-        series[f"dim {2 * i} (sin)"] = [math.sin(x / divisor) for x in xs]
-        series[f"dim {2 * i + 1} (cos)"] = [math.cos(x / divisor) for x in xs]
+        sine, cosine = (positional.dimension_of(i, c, v.d_model // 2, v.layout) for c in (False, True))
+        series[f"dim {sine} (sin)"] = [math.sin(x / divisor) for x in xs]
+        series[f"dim {cosine} (cos)"] = [math.cos(x / divisor) for x in xs]
     waves = curves(
         "positional-encoding-waves",
         "Sine and cosine of each dimension pair",

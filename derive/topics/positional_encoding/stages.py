@@ -17,11 +17,16 @@ def angles(v):
 
 
 def pe(v):
-    return positional.encode_angles(v.angles)
+    return positional.encode_angles(v.angles, v.layout)
+
+
+def _only_in(layout, compute):
+    """A misconception that only makes sense in one layout (its hint names that layout's dimensions)."""
+    return lambda v: compute(v) if v.layout == layout else None
 
 
 def _degrees(v):
-    return positional.encode_angles(v.angles.applyfunc(lambda a: a * sp.pi / 180))
+    return positional.encode_angles(v.angles.applyfunc(lambda a: a * sp.pi / 180), v.layout)
 
 
 def _swapped(v):
@@ -29,9 +34,14 @@ def _swapped(v):
     swapped = v.pe.copy()
     pairs = v.d_model // 2
     for k in range(pairs):
-        sine, cosine = (positional.dimension_of(k, c, pairs) for c in (False, True))
+        sine, cosine = (positional.dimension_of(k, c, pairs, v.layout) for c in (False, True))
         swapped[:, sine], swapped[:, cosine] = v.pe[:, cosine], v.pe[:, sine]
     return swapped
+
+
+def _other_layout(v):
+    other = "concatenated" if v.layout == "interleaved" else "interleaved"
+    return positional.encode_angles(v.angles, other)
 
 
 def _doubled_angles(v):
@@ -51,7 +61,7 @@ DOUBLED_HINT = (
     "Dimensions 2i and 2i+1 share the exponent 2i/d_model, with i = dim // 2 the pair number; "
     "do not use 2·dim/d_model."
 )
-ANGLES_INDEX_DOUBLED = Mistake("index-doubled", DOUBLED_HINT, _doubled_angles)
+ANGLES_INDEX_DOUBLED = Mistake("index-doubled", DOUBLED_HINT, _only_in("interleaved", _doubled_angles))
 DEGREES = Mistake(
     "degrees",
     "The angles are in radians: take sin and cos of them directly (calculator in RAD mode).",
@@ -60,6 +70,24 @@ DEGREES = Mistake(
 SWAPPED = Mistake(
     "swapped-sin-cos",
     "Even dimensions (0, 2, 4, ...) take sin and odd dimensions take cos, not the other way round.",
-    _swapped,
+    _only_in("interleaved", _swapped),
 )
-PE_INDEX_DOUBLED = Mistake("index-doubled", DOUBLED_HINT, _index_doubled)
+SWAPPED_HALVES = Mistake(
+    "swapped-sin-cos",
+    "In the concatenated layout the first half of the dimensions takes sin and the second half cos, "
+    "not the other way round.",
+    _only_in("concatenated", _swapped),
+)
+PE_INDEX_DOUBLED = Mistake("index-doubled", DOUBLED_HINT, _only_in("interleaved", _index_doubled))
+CONCATENATED_FOR_INTERLEAVED = Mistake(
+    "wrong-layout",
+    "This table uses the interleaved layout (the paper's): dimension 2i is the sine and 2i + 1 the "
+    "cosine of pair i. All sines first is the concatenated layout (--layout concatenated).",
+    _only_in("interleaved", _other_layout),
+)
+INTERLEAVED_FOR_CONCATENATED = Mistake(
+    "wrong-layout",
+    "This table uses the concatenated layout: dimension i is the sine and d_model/2 + i the cosine of "
+    "pair i. Alternating sin and cos is the interleaved layout (--layout interleaved).",
+    _only_in("concatenated", _other_layout),
+)

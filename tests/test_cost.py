@@ -320,6 +320,66 @@ def test_bert_biases_and_pooler_are_graded():
     assert _grade(["embeddings=23835648"], preset="bert-base").items[0].mistake == "no-layernorm"
 
 
+# --- --d-head: heads wider (or narrower) than d_model / n_heads ----------------------------------------
+
+GPT3_XL = dict(layers="24", d_model="2048", heads="24", d_head="128", vocab="50257", context="2048")
+
+
+def test_gpt3_xl_table_sizes_counted_from_a_shape_list_written_here():
+    """GPT-3 XL as its table lists it, 24 heads of 128 at d_model 2048: Q, K, V are 2048 × 3072."""
+    d, a, ff, vocab, ctx = 2048, 24 * 128, 4 * 2048, 50257, 2048
+    layer = [(d,), (d,), (d, 3 * a), (3 * a,), (a, d), (d,), (d,), (d,), (d, ff), (ff,), (ff, d), (d,)]
+    tensors = [(vocab, d), (ctx, d)] + layer * 24 + [(d,), (d,)]
+    answers = _answers(**GPT3_XL)
+    assert answers["parameters"] == sum(int(np.prod(t)) for t in tensors) == 1_517_123_584
+    assert answers["attention_per_layer"] == 4 * d * a + 3 * a + d
+    assert answers["matmul_parameters"] == 24 * (4 * d * a + 2 * d * ff)
+    assert answers["kv_cache_bytes"] == 2 * 2 * 24 * 24 * 128 * 2048  # fp16 keys and values of 128
+    assert answers["flops_per_token"] == 2 * answers["matmul_parameters"] + 2 * 24 * 2048 * a
+
+
+@pytest.mark.parametrize("kv_heads", [4, 2])
+@pytest.mark.parametrize("d_head", [32, 8])
+def test_attention_count_equals_a_transformers_attention_module(kv_heads, d_head):
+    """Llama's attention module takes head_dim apart from hidden_size; with attention_bias its four
+    projections are those counted here (biases on W_Q, W_K, W_V and W_O)."""
+    require("torch")
+    llama = require("transformers.models.llama.modeling_llama")
+    transformers = require("transformers")
+    config = transformers.LlamaConfig(
+        hidden_size=64,
+        num_attention_heads=4,
+        num_key_value_heads=kv_heads,
+        head_dim=d_head,
+        attention_bias=True,
+        intermediate_size=256,
+        vocab_size=100,
+    )
+    module = llama.LlamaAttention(config, layer_idx=0)
+    expected = sum(p.numel() for p in module.parameters())
+    options = dict(layers="1", d_model="64", heads="4", kv_heads=str(kv_heads), d_head=str(d_head))
+    answers = _answers(vocab="100", context="16", **options)
+    assert answers["attention_per_layer"] == expected
+
+
+def test_d_head_equal_to_the_default_changes_nothing():
+    assert _answers(preset="gpt2", d_head="64") == _answers(preset="gpt2")
+    assert derive("cost", preset="gpt2", d_head="64").title == derive("cost", preset="gpt2").title
+
+
+def test_d_head_names_the_convention_and_the_mistakes_follow_it():
+    text = " ".join(str(derive("cost", **GPT3_XL)).split())
+    assert "GPT-3's table (24 heads of 128 at d_model 2048)" in text
+    d, a = 2048, 3072
+    right = 4 * d * a + 3 * a + d
+    for answer, mistake in (
+        (right - (3 * a + d), "forgot-biases"),
+        (right - (a * d + d), "no-output-projection"),
+    ):
+        item = _grade([f"attention_per_layer={answer}"], **GPT3_XL).items[0]
+        assert item.mistake == mistake, item
+
+
 # --- bad input ----------------------------------------------------------------------------------------------
 
 
@@ -344,6 +404,7 @@ def test_bert_biases_and_pooler_are_graded():
         (["--preset", "gpt2", "--model", "/no/such/folder"], "--model"),
         ([], "--preset"),
         (["--layers", "2", "--d-model", "64"], "--heads"),
+        (["--preset", "gpt2", "--d-head", "0"], "--d-head"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(argv, option, capsys):

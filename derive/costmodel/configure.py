@@ -25,6 +25,7 @@ _FIELDS = {
     "vocab": "n_vocab",
     "context": "n_ctx",
     "kv_heads": "n_kv",
+    "d_head": "head_width",
     "token_types": "n_types",
     "pooler": "pooler",
     "head": "head",
@@ -75,7 +76,8 @@ def _override(base: Model, options, explicit_arch: bool) -> Model:
         if field == "pooler":
             value = value == "yes"
         if getattr(base, field) != value and not (
-            field == "n_kv" and value == base.n_heads and not base.n_kv
+            (field == "n_kv" and value == base.n_heads and not base.n_kv)
+            or (field == "head_width" and value == base.d_head and not base.head_width)
         ):
             changes[field] = value
             changed.append(f"{option.replace('_', ' ')} {options[option]}")
@@ -113,7 +115,7 @@ def validate(model: Model, many: bool) -> None:
                 "--model",
                 f"config.json gives {field} = {str(size)[:20]}, not a whole number from 1 to {MAX_SIZE}",
             )
-    if model.d_model % model.n_heads:
+    if not model.head_width and model.d_model % model.n_heads:
         raise InputError("--heads", f"{model.n_heads} heads do not divide d_model = {model.d_model}{where}")
     if model.n_kv and (model.n_kv > model.n_heads or model.n_heads % model.n_kv):
         raise InputError(

@@ -105,6 +105,10 @@ def embeddings(m: Model) -> Node:
 
 
 def attention_per_layer(m: Model) -> Node:
+    if m.wide_heads:  # W_Q, W_K, W_V: d_model × width, W_O: d_attn × d_model, each with its bias
+        if gqa(m):
+            return 2 * d * d_attn + 2 * d * dkv + d_attn + 2 * dkv + d
+        return 4 * d * d_attn + 3 * d_attn + d
     if gqa(m):
         return 2 * d**2 + 2 * d * dkv + 2 * d + 2 * dkv
     return 4 * d**2 + 4 * d
@@ -267,9 +271,14 @@ COMPUTE = {
 SUBSTITUTED = {"activations_per_layer": activations_per_layer_expanded}
 
 
+def attention_biases(m: Model) -> Node:
+    """The biases of W_Q, W_K, W_V and W_O."""
+    return d_attn + 2 * dkv + d if m.wide_heads else 2 * d + 2 * dkv
+
+
 def biases(m: Model) -> Node:
     """All bias vectors in the model: what ``forgot-biases`` leaves out of the total."""
-    attention = 2 * d + 2 * dkv
+    attention = attention_biases(m)
     layer = attention + dff + d
     if m.arch == "transformer":
         stack = L * layer + L * (layer + attention)
@@ -279,7 +288,7 @@ def biases(m: Model) -> Node:
 
 
 def layer_biases(m: Model) -> Node:
-    return 2 * d + 2 * dkv + dff + d
+    return attention_biases(m) + dff + d
 
 
 def layernorm_parameters(m: Model) -> Node:

@@ -59,12 +59,12 @@ MISTAKES = {
         mistake(
             "forgot-biases",
             FORGOT_BIASES,
-            lambda m, n: own("attention_per_layer", m, n) - 2 * n["d_model"] - 2 * n["d_kv"],
+            lambda m, n: own("attention_per_layer", m, n) - evaluate(formulas.attention_biases(m), n),
         ),
         mistake(
             "no-output-projection",
             "Attention ends with an output projection W_O and its bias.",
-            lambda m, n: own("attention_per_layer", m, n) - n["d_model"] ** 2 - n["d_model"],
+            lambda m, n: own("attention_per_layer", m, n) - n["d_attn"] * n["d_model"] - n["d_model"],
         ),
     ),
     "ffn_per_layer": (

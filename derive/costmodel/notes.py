@@ -47,7 +47,7 @@ def _layer_polynomial(m) -> sp.Expr:
 def per_layer(v, m, n, total):
     closed = closed_form(inline(formulas.per_layer(m), _definitions(m)))
     blocks = [prose("In the base sizes:"), eq(S("P_layer"), closed)]
-    if m.d_ff == 4 * m.d_model and m.kv_heads == m.n_heads:
+    if m.d_ff == 4 * m.d_model and m.kv_heads == m.n_heads and not m.wide_heads:
         four = sp.expand(closed.subs(S("d_ff"), 4 * S("d_model")))
         blocks += [
             prose(

@@ -36,6 +36,7 @@ class Model:
     head: str = "tied"  # the output projection to the vocabulary: tied, untied, or none
     style: str = ""  # tensor naming of the released checkpoint, for shapes.py
     n_kv: int = 0  # key/value heads (grouped-query attention); 0 means n_heads
+    head_width: int = 0  # d_head when n_heads × d_head ≠ d_model (GPT-3's table); 0 means d_model / n_heads
     source: str = ""
     hub: str = ""  # the released checkpoint's name on the Hugging Face Hub
     published: int | None = None
@@ -48,7 +49,16 @@ class Model:
 
     @property
     def d_head(self) -> int:
-        return self.d_model // self.n_heads
+        return self.head_width or self.d_model // self.n_heads
+
+    @property
+    def d_attn(self) -> int:
+        """The width of all heads together, n_heads × d_head: d_model unless --d-head says otherwise."""
+        return self.n_heads * self.d_head
+
+    @property
+    def wide_heads(self) -> bool:
+        return self.d_attn != self.d_model
 
     @property
     def kv_heads(self) -> int:
@@ -70,7 +80,7 @@ class Model:
             "n_heads": self.n_heads,
             "n_kv": self.kv_heads,
             "d_head": self.d_head,
-            "d_attn": self.d_model,
+            "d_attn": self.d_attn,
             "d_kv": self.kv_heads * self.d_head,
             "d_ff": self.d_ff,
             "n_vocab": self.n_vocab,

@@ -37,7 +37,7 @@ def korthikanti_tensors(s: int, b: int, h: int, a: int) -> list[tuple[str, int]]
 def kv_cache_shape(m: Model) -> tuple[int, ...]:
     """(K and V, cached attention blocks, batch, key/value heads, tokens, head width)."""
     blocks = 2 * m.n_layer if m.arch == "transformer" else m.n_layer
-    return (2, blocks, m.b, m.kv_heads, m.seq, m.d_model // m.n_heads)
+    return (2, blocks, m.b, m.kv_heads, m.seq, m.d_head)
 
 
 def single(m: Model) -> dict[str, float]:

@@ -115,6 +115,7 @@ def givens(models, checkpoint) -> Givens:
                 "layers": m.n_layer,
                 "d_model": m.d_model,
                 "heads": m.n_heads,
+                "d_head": m.d_head,
                 "kv_heads": m.kv_heads,
                 "d_ff": m.d_ff,
                 "vocab": m.n_vocab,

@@ -28,8 +28,9 @@ def _gpt2(m: Model, d_kv: int) -> list[tuple[str, Shape]]:
     for i in range(m.n_layer):
         h = f"h.{i}"
         out += _norm(f"{h}.ln_1", d)
-        out += [(f"{h}.attn.c_attn.weight", (d, d + 2 * d_kv)), (f"{h}.attn.c_attn.bias", (d + 2 * d_kv,))]
-        out += [(f"{h}.attn.c_proj.weight", (d, d)), (f"{h}.attn.c_proj.bias", (d,))]
+        q_kv = m.d_attn + 2 * d_kv
+        out += [(f"{h}.attn.c_attn.weight", (d, q_kv)), (f"{h}.attn.c_attn.bias", (q_kv,))]
+        out += [(f"{h}.attn.c_proj.weight", (m.d_attn, d)), (f"{h}.attn.c_proj.bias", (d,))]
         out += _norm(f"{h}.ln_2", d)
         out += [(f"{h}.mlp.c_fc.weight", (d, m.d_ff)), (f"{h}.mlp.c_fc.bias", (m.d_ff,))]
         out += [(f"{h}.mlp.c_proj.weight", (m.d_ff, d)), (f"{h}.mlp.c_proj.bias", (d,))]
@@ -47,10 +48,10 @@ def _bert(m: Model, d_kv: int) -> list[tuple[str, Shape]]:
     out += _norm("embeddings.LayerNorm", d)
     for i in range(m.n_layer):
         layer = f"encoder.layer.{i}"
-        out += _linear(f"{layer}.attention.self.query", d, d)
+        out += _linear(f"{layer}.attention.self.query", d, m.d_attn)
         out += _linear(f"{layer}.attention.self.key", d, d_kv)
         out += _linear(f"{layer}.attention.self.value", d, d_kv)
-        out += _linear(f"{layer}.attention.output.dense", d, d)
+        out += _linear(f"{layer}.attention.output.dense", m.d_attn, d)
         out += _norm(f"{layer}.attention.output.LayerNorm", d)
         out += _linear(f"{layer}.intermediate.dense", d, m.d_ff)
         out += _linear(f"{layer}.output.dense", m.d_ff, d)
@@ -69,8 +70,9 @@ def _distilbert(m: Model, d_kv: int) -> list[tuple[str, Shape]]:
     out += _norm("embeddings.LayerNorm", d)
     for i in range(m.n_layer):
         layer = f"transformer.layer.{i}"
-        for name, width in (("q_lin", d), ("k_lin", d_kv), ("v_lin", d_kv), ("out_lin", d)):
+        for name, width in (("q_lin", m.d_attn), ("k_lin", d_kv), ("v_lin", d_kv)):
             out += _linear(f"{layer}.attention.{name}", d, width)
+        out += _linear(f"{layer}.attention.out_lin", m.d_attn, d)
         out += _norm(f"{layer}.sa_layer_norm", d)
         out += _linear(f"{layer}.ffn.lin1", d, m.d_ff)
         out += _linear(f"{layer}.ffn.lin2", m.d_ff, d)
@@ -78,11 +80,11 @@ def _distilbert(m: Model, d_kv: int) -> list[tuple[str, Shape]]:
     return out
 
 
-def _attention(prefix: str, d: int, d_kv: int) -> list[tuple[str, Shape]]:
+def _attention(prefix: str, d: int, d_attn: int, d_kv: int) -> list[tuple[str, Shape]]:
     out = []
-    for name, width in (("q_proj", d), ("k_proj", d_kv), ("v_proj", d_kv), ("out_proj", d)):
+    for name, width in (("q_proj", d_attn), ("k_proj", d_kv), ("v_proj", d_kv)):
         out += _linear(f"{prefix}.{name}", d, width)
-    return out
+    return out + _linear(f"{prefix}.out_proj", d_attn, d)
 
 
 def _vaswani(m: Model, d_kv: int) -> list[tuple[str, Shape]]:
@@ -92,10 +94,10 @@ def _vaswani(m: Model, d_kv: int) -> list[tuple[str, Shape]]:
     for side in ("encoder", "decoder"):
         for i in range(m.n_layer):
             layer = f"{side}.layers.{i}"
-            out += _attention(f"{layer}.self_attn", d, d_kv)
+            out += _attention(f"{layer}.self_attn", d, m.d_attn, d_kv)
             out += _norm(f"{layer}.self_attn_layer_norm", d)
             if side == "decoder":
-                out += _attention(f"{layer}.encoder_attn", d, d_kv)
+                out += _attention(f"{layer}.encoder_attn", d, m.d_attn, d_kv)
                 out += _norm(f"{layer}.encoder_attn_layer_norm", d)
             out += _linear(f"{layer}.fc1", d, m.d_ff)
             out += _linear(f"{layer}.fc2", m.d_ff, d)
@@ -109,7 +111,7 @@ _DEFAULT_STYLE = {"gpt2": "gpt2", "bert": "bert", "transformer": "transformer"}
 
 def shapes(m: Model) -> list[tuple[str, Shape]]:
     style = m.style or _DEFAULT_STYLE[m.arch]
-    d_kv = (m.n_kv or m.n_heads) * (m.d_model // m.n_heads)
+    d_kv = m.kv_heads * m.d_head
     out = _STYLES[style](m, d_kv)
     if m.pooler:
         out += _linear("pooler.dense", m.d_model, m.d_model)

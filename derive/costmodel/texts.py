@@ -73,7 +73,32 @@ def embeddings(m: Model):
     )
 
 
+def _wide_heads(m: Model):
+    """n_heads × d_head ≠ d_model: the projections are d_model × d_attn and W_O is d_attn × d_model."""
+    dattn = sp.Eq(S("d_attn"), mul(S("n_heads"), S("d_head")), evaluate=False)
+    fields = {"dattn": dattn, "d": d, "q": by(d, S("d_attn")), "o": by(S("d_attn"), d), **WEIGHTS}
+    kv = "{wk} and {wv} are {q} as well"
+    if m.kv_heads != m.n_heads:
+        kv = (
+            "{wk} and {wv} are only {kvshape}, where {dkv}, since the query heads share {kvh} key/value heads"
+        )
+        fields.update(
+            kvshape=by(d, S("d_kv")),
+            dkv=sp.Eq(S("d_kv"), mul(S("n_kv"), S("d_head")), evaluate=False),
+            kvh=S("n_kv"),
+        )
+    return (
+        "Here the heads are set by --d-head, not by d_model / n_heads: all heads together are {dattn} "
+        "wide, which differs from d_model, as in GPT-3's table (24 heads of 128 at d_model 2048) and Gemma "
+        "7B (16 heads of 256 at d_model 3072). So {wq} is {q}, " + kv + ", each with a bias as wide as "
+        "its output, and the output projection {wo} is {o} with a bias of {d} values.",
+        fields,
+    )
+
+
 def attention_per_layer(m: Model):
+    if m.wide_heads:
+        return _wide_heads(m)
     if m.kv_heads != m.n_heads:
         return (
             "With grouped-query attention the {h} query heads share {kv} key/value heads, so {wq} and "
@@ -261,6 +286,9 @@ def activations_per_layer(m: Model):
     if m.d_ff != 4 * m.d_model:
         text += " The formula assumes {dff4}; this model's feed-forward width differs, so treat it as an estimate."
         fields["dff4"] = sp.Eq(dff, mul(4, d), evaluate=False)
+    if m.wide_heads:
+        text += " It also assumes {dattn}; with --d-head the heads differ, so this is an estimate too."
+        fields["dattn"] = sp.Eq(mul(S("n_heads"), S("d_head")), d, evaluate=False)
     return text, fields
 
 

@@ -111,6 +111,11 @@ TOPIC = Topic(
         Option("d_model", "model width d_model", _size()),
         Option("heads", "attention heads", _size()),
         Option("kv_heads", "key/value heads for grouped-query attention [default: heads]", _size()),
+        Option(
+            "d_head",
+            "width of one head, when heads × d_head ≠ d_model as in GPT-3's table [default: d_model / heads]",
+            _size(),
+        ),
         Option("d_ff", "feed-forward width [default: 4 d_model]", _size()),
         Option("vocab", "vocabulary size", _size()),
         Option("context", "learned positions n_ctx (the longest sequence)", _size()),

@@ -50,7 +50,7 @@ def _topic_command(name: str) -> click.Command:
 
     topic = registry.get(name)
 
-    def run_topic(fmt, output, force, precision, example, fragment, figures, **kwargs):
+    def run_topic(fmt, output, force, precision, example, fragment, figures, engine, **kwargs):
         from derive import render
         from derive.api import prepare
         from derive.model import run
@@ -62,6 +62,10 @@ def _topic_command(name: str) -> click.Command:
             if "fragment" not in declared:
                 raise click.UsageError(f"--fragment does not go with --format {fmt}")
             settings["fragment"] = True
+        if engine is not None:
+            if "engine" not in declared:
+                raise click.UsageError(f"--engine does not go with --format {fmt}")
+            settings["engine"] = engine
         if figures is not None and "figures" not in declared:
             raise click.UsageError(f"--figures does not go with --format {fmt}")
         if output is not None and Path(output).exists() and not force:
@@ -96,6 +100,12 @@ def _topic_command(name: str) -> click.Command:
             "--example", metavar="NAME", help=f"built-in example: {', '.join(topic.examples) or 'none'}"
         ),
         click.option("--fragment", is_flag=True, help="LaTeX body only, for pasting"),
+        click.option(
+            "--engine",
+            type=click.Choice(("typst", "latex")),
+            default=None,
+            help="PDF engine: typst (built in) or latex (latexmk/pdflatex) [default: typst]",
+        ),
         click.option(
             "--figures",
             type=click.Path(file_okay=False),

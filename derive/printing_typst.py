@@ -347,8 +347,13 @@ class TypstPrinter(Printer):
     _print_tuple = _print_Tuple
 
     # -- matrices ----------------------------------------------------------------------------
+    def _cell(self, entry) -> str:
+        """A matrix entry; fractions and blocks keep full size, as they would in LaTeX's bmatrix."""
+        text = self._print(entry)
+        return f"display({text})" if "frac(" in text or "mat(" in text else text
+
     def _print_MatrixBase(self, expr):
-        rows = [", ".join(self._print(entry) for entry in expr.row(r)) for r in range(expr.rows)]
+        rows = [", ".join(self._cell(entry) for entry in expr.row(r)) for r in range(expr.rows)]
         return 'mat(delim: "[", ' + "; ".join(rows) + ")"
 
     _print_ImmutableDenseMatrix = _print_MutableDenseMatrix = _print_MatrixBase

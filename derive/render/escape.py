@@ -116,3 +116,13 @@ def html(text: str) -> str:
         .replace('"', "&quot;")
         .replace("'", "&#39;")
     )
+
+
+_TYPST_PROSE = re.compile(r"[\\#$*_\[\]<>@=+/~`\-{}]|(?<=\d)\.")
+
+
+def typst_prose(text: str) -> str:
+    """Our own prose for Typst markup: only what could start markup is escaped, so the
+    source stays readable (``--force`` stays two hyphens, ``2.`` never starts a list)."""
+    text = "".join(ch if ch.isprintable() else " " if ch in "\n\r\t" else "" for ch in text)
+    return _TYPST_PROSE.sub(lambda m: "\\" + m.group(), text)

@@ -211,6 +211,17 @@ class _TopicGroup(click.Group):
 
         return sorted(set(super().list_commands(ctx)) | set(registry.names()))
 
+    def format_commands(self, ctx, formatter):
+        """As click does, but each command's summary is shown whole and wrapped, never cut with '...'."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=sys.maxsize)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
     def get_command(self, ctx, name):
         command = super().get_command(ctx, name)
         if command is not None:
@@ -233,17 +244,29 @@ def main():
 @main.command()
 def topics():
     """List every topic, with its examples."""
-    from derive import registry
 
+    from derive import registry
+    from derive.render.terminal import columns
+
+    width = columns()
     for topic in registry.all_topics():
-        click.echo(f"{topic.name:22} {topic.summary}")
+        click.echo(_hanging(f"{topic.name:22} {topic.summary}", width, 23))
         for example, note in topic.example_notes.items():
-            click.echo(f"{'':22}   --example {example}: {note}")
+            click.echo(_hanging(f"{'':22}   --example {example}: {note}", width, 27))
+
+
+def _hanging(line: str, width: int, indent: int) -> str:
+    """``line`` wrapped to ``width`` columns, continuation lines indented by ``indent`` spaces."""
+    import textwrap
+
+    return textwrap.fill(
+        line, width=width, subsequent_indent=" " * indent, break_long_words=False, break_on_hyphens=False
+    )
 
 
 @main.group(cls=_TopicGroup, factory=_check_command)
 def check():
-    """Check hand-computed answers: derive check TOPIC [options] --answer ID=VALUE ..."""
+    """Check hand-computed answers: derive check TOPIC [options] --answer ID=VALUE (repeatable)"""
 
 
 def run(argv=None) -> int:

@@ -161,3 +161,46 @@ def test_vector_input_gives_vector_answers_and_matrix_input_matrix_answers(cli):
     assert scalar["dot"]["value"] == 11
     expected = np.exp([1, 2, 3]) / np.exp([1, 2, 3]).sum()
     np.testing.assert_allclose(vector["softmax"]["value"], expected, rtol=1e-12)
+
+
+def _unwrapped(text: str) -> str:
+    """Text without any whitespace, so wrapping (click may break after a hyphen) is undone."""
+    return "".join(text.split())
+
+
+@pytest.mark.parametrize("columns", ["60", "80", "132"])
+def test_help_shows_every_topic_summary_whole_within_the_width(cli, monkeypatch, columns):
+    from derive import registry
+
+    monkeypatch.setenv("COLUMNS", columns)
+    code, out, _ = cli("--help")
+    assert code == 0 and "..." not in out.split("Commands:")[1]
+    for topic in registry.all_topics():
+        assert _unwrapped(topic.summary) in _unwrapped(out), topic.name
+    assert max(len(line) for line in out.splitlines()) <= int(columns)
+
+
+@pytest.mark.parametrize("columns", ["50", "80", "120"])
+def test_topics_wraps_to_the_terminal_width_with_a_hanging_indent(cli, monkeypatch, columns):
+    from derive import registry
+
+    monkeypatch.setenv("COLUMNS", columns)
+    code, out, _ = cli("topics")
+    assert code == 0
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= int(columns)
+    for topic in registry.all_topics():
+        assert _unwrapped(topic.summary) in _unwrapped(out)
+        for note in topic.example_notes.values():
+            assert _unwrapped(note) in _unwrapped(out)
+    continued = [line for line in lines if line and not line.startswith(tuple(registry.names()))]
+    assert all(line.startswith(" " * 23) for line in continued), "continuations hang under the summary"
+
+
+def test_topics_is_80_columns_when_piped():
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    result = subprocess.run(
+        [sys.executable, "-m", "derive", "topics"], capture_output=True, text=True, env=env, check=True
+    )
+    lines = result.stdout.splitlines()
+    assert 70 < max(len(line) for line in lines) <= 80

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 import unicodedata
 
@@ -12,7 +11,9 @@ from derive import printing
 from derive.numbers import approx
 from derive.render.base import Renderer, fill, is_math, is_user_text, register
 
-WIDTH = 100
+WIDTH = 100  # the widest a derivation is laid out, even on a wider terminal
+PIPED_COLUMNS = 80
+MIN_COLUMNS = 40
 
 
 def _inline(value, precision: int) -> str:
@@ -117,7 +118,7 @@ class TerminalRenderer(Renderer):
 
     @property
     def width(self) -> int:
-        return self.settings["width"] or min(shutil.get_terminal_size((WIDTH, 24)).columns, WIDTH)
+        return self.settings["width"] or min(columns(), WIDTH)
 
     def visit_Figure(self, block) -> str:
         return _indent(_figure_text(block))
@@ -149,6 +150,22 @@ class TerminalRenderer(Renderer):
 
 def _indent(text: str) -> str:
     return "\n".join("    " + line if line else line for line in text.split("\n"))
+
+
+def columns(stream=None) -> int:
+    """The width to fill: ``COLUMNS`` if set, else the terminal's, and 80 when output is piped."""
+    import os
+
+    stream = stream or sys.stdout
+    given = os.environ.get("COLUMNS", "")
+    if given.isdigit() and int(given) > 0:
+        return max(int(given), MIN_COLUMNS)
+    try:
+        if stream.isatty():
+            return max(os.get_terminal_size(stream.fileno()).columns, MIN_COLUMNS)
+    except (AttributeError, OSError, ValueError):
+        pass
+    return PIPED_COLUMNS
 
 
 def wants_color(stream=None) -> bool:

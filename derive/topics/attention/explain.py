@@ -2,13 +2,15 @@
 
 Small matrices are shown entry by entry; beyond ``SMALL`` tokens only the focus token's row is
 expanded and the exact weights and outputs are shown as decimals, and matrix products are written
-out with their factors only up to ``WIDE`` rows and columns, to keep the page readable.
+out with their factors only up to ``notation.WIDE`` rows and columns, to keep the page readable.
+The projection steps are narrated by ``derive.attention_prose``, shared with multi-head attention.
 """
 
 from __future__ import annotations
 
 import sympy as sp
 
+from derive.attention_prose import explain_projection as explain_projection
 from derive.blocks import (
     eq,
     heatmap,
@@ -20,60 +22,18 @@ from derive.blocks import (
     unevaluated_sum,
     user,
 )
+from derive.notation import indexed, listing, matrix_name, transposed, written_product
 
 SMALL = 4
-WIDE = 6
-
-
-def _matrix_name(name: str) -> sp.Symbol:
-    """Noncommutative, so that products such as Q Kᵀ keep their order when printed."""
-    return sp.Symbol(name, commutative=False)
-
-
-X, W_Q, W_K, W_V = (_matrix_name(n) for n in ("X", "W_Q", "W_K", "W_V"))
-Q, K, V, A, OUT, M = (_matrix_name(n) for n in ("Q", "K", "V", "A", "O", "M"))
+X, W_Q, W_K, W_V = (matrix_name(n) for n in ("X", "W_Q", "W_K", "W_V"))
+Q, K, V, A, OUT, M = (matrix_name(n) for n in ("Q", "K", "V", "A", "O", "M"))
 S = sp.Symbol("S")
 d_k = sp.Symbol("d_k")
 j, m = sp.symbols("j m", integer=True, positive=True)
-PROJECTION = {
-    "Q": (W_Q, "query", "what the token is looking for"),
-    "K": (W_K, "key", "what the token offers, to be matched against queries"),
-    "V": (W_V, "value", "what the token passes on to whoever attends to it"),
-}
-
-
-PLURAL = {"query": "queries", "key": "keys", "value": "values"}
-
-
-def _sub(name: str, *indices: int) -> sp.Symbol:
-    """``S_12`` for small indices, ``S_1,12`` once an index has two digits."""
-    joiner = "" if all(i < 10 for i in indices) else ","
-    return sp.Symbol(f"{name}_{joiner.join(str(i) for i in indices)}")
 
 
 def _scaled_symbol() -> sp.Expr:
     return S / sp.sqrt(d_k)
-
-
-def _transposed(name):
-    return name ** sp.Symbol("T")
-
-
-def _listing(labels, start=0) -> tuple[str, dict]:
-    """A prose template ``{t0}, {t1} and {t2}`` with each label as escaped user text."""
-    names = [f"t{start + i}" for i in range(len(labels))]
-    fields = {n: user(label) for n, label in zip(names, labels)}
-    slots = ["{" + n + "}" for n in names]
-    text = slots[0] if len(slots) == 1 else ", ".join(slots[:-1]) + " and " + slots[-1]
-    return text, fields
-
-
-def _product(*matrices) -> tuple:
-    """The product written out with its matrices, or nothing when they are too wide to fit a page."""
-    if max(max(mx.shape) for mx in matrices) > WIDE:
-        return ()
-    with sp.evaluate(False):
-        return (sp.MatMul(*[sp.ImmutableMatrix(mx) for mx in matrices]),)
 
 
 def _shown_rows(v) -> list[int]:
@@ -86,7 +46,7 @@ def _percent(weight) -> str:
 
 def intro(values) -> tuple:
     labels, n = values["tokens"], values["n"]
-    listing, fields = _listing(labels)
+    names, fields = listing(labels)
     blocks = [
         prose(
             "Attention lets every token build a new vector from the whole sequence. Its query is "
@@ -96,8 +56,8 @@ def intro(values) -> tuple:
             "{q}, and the softmax runs along each row.",
             q=same(Q, X * W_Q),
         ),
-        eq(sp.Function("Attention")(Q, K, V), sp.Function("softmax")(Q * _transposed(K) / sp.sqrt(d_k)) * V),
-        prose(f"The {n} tokens, one per row, are {listing}.", **fields),
+        eq(sp.Function("Attention")(Q, K, V), sp.Function("softmax")(Q * transposed(K) / sp.sqrt(d_k)) * V),
+        prose(f"The {n} tokens, one per row, are {names}.", **fields),
     ]
     if values["X"] is not None:
         blocks.append(prose("Their embeddings (the rows of X) and the three projection matrices are given:"))
@@ -139,40 +99,6 @@ def intro(values) -> tuple:
     return tuple(blocks)
 
 
-def _busiest_column(row, matrix) -> int:
-    """The column whose dot product with ``row`` has the most nonzero terms: the most telling example."""
-    return max(range(matrix.cols), key=lambda c: (sum(a * b != 0 for a, b in zip(row, matrix.col(c))), -c))
-
-
-def explain_projection(name: str):
-    weight, role, meaning = PROJECTION[name]
-
-    def explain(v) -> tuple:
-        value, symbol = v[name], _matrix_name(name)
-        if v.X is None:
-            return (
-                prose(
-                    f"The {PLURAL[role]} are given, one row per token: row i is the {role} of token i, {meaning}."
-                ),
-                eq(symbol, value),
-            )
-        f, key = v.focus_index, str(weight)
-        c = _busiest_column(v.X.row(f), v[key])
-        return (
-            prose(
-                f"Each token's {role} ({meaning}) is its embedding times {{w}}: row i of {{m}} is row i "
-                f"of X times {{w}}. Entry (i, j) is row i of X dotted with column j of {{w}}.",
-                w=weight,
-                m=symbol,
-            ),
-            eq(symbol, X * weight, *_product(v.X, v[key]), value),
-            prose("For example, for {tok} (row {i}):", tok=user(v.tokens[f]), i=f + 1),
-            eq(_sub(name, f + 1, c + 1), unevaluated_dot(v.X.row(f), v[key].col(c)), value[f, c]),
-        )
-
-    return explain
-
-
 def explain_scores(v) -> tuple:
     f = v.focus_index
     blocks = [
@@ -183,7 +109,7 @@ def explain_scores(v) -> tuple:
             s=sp.Symbol("S_ij"),
             qk=sp.Mul(sp.Symbol("q_i"), sp.Symbol("k_j"), evaluate=False),
         ),
-        eq(S, Q * _transposed(K), *_product(v.Q, v.K.T), v.scores),
+        eq(S, Q * transposed(K), *written_product(v.Q, v.K.T), v.scores),
     ]
     rows = _shown_rows(v)
     if len(rows) == 1:
@@ -194,7 +120,8 @@ def explain_scores(v) -> tuple:
     for i in rows:
         for col in range(v.n):
             entry = same(
-                _sub("S", i + 1, col + 1), sp.Mul(_sub("q", i + 1), _sub("k", col + 1), evaluate=False)
+                indexed("S", i + 1, col + 1),
+                sp.Mul(indexed("q", i + 1), indexed("k", col + 1), evaluate=False),
             )
             cells.append(
                 (
@@ -279,7 +206,7 @@ def explain_weights(v) -> tuple:
         blocks.append(prose("Row {i}, {tok}:", i=i + 1, tok=user(v.tokens[i])))
         blocks.append(
             eq(
-                _sub("a", i + 1),
+                indexed("a", i + 1),
                 _softmax_row_shown(v.scaled.row(i), visible),
                 row,
                 approx=row if needs_approx(row) else None,
@@ -395,15 +322,15 @@ def explain_focus(v) -> tuple:
                 )
             )
         if v.causal and visible < v.n:
-            later, later_fields = _listing(v.tokens[visible:], start=visible)
+            later, later_fields = listing(v.tokens[visible:], start=visible)
             blocks.append(prose(f"Under the causal mask it cannot see {later}: weight 0.", **later_fields))
     blocks += _output_row(v, f, tok, top if visible > 1 else [])
     return tuple(blocks)
 
 
 def _output_row(v, f, tok, top) -> list:
-    terms = [sp.Mul(_sub("a", f + 1, c + 1), _sub("v", c + 1), evaluate=False) for c in range(v.n)]
-    parts = [_sub("o", f + 1), unevaluated_sum(terms)]
+    terms = [sp.Mul(indexed("a", f + 1, c + 1), indexed("v", c + 1), evaluate=False) for c in range(v.n)]
+    parts = [indexed("o", f + 1), unevaluated_sum(terms)]
     if v.n <= SMALL:
         seen = [c for c in range(v.n) if v.weights[f, c] != 0]
         with sp.evaluate(False):
@@ -425,10 +352,10 @@ def _output_row(v, f, tok, top) -> list:
                 prose(
                     "Compared with its own value row {vf}, the output of {tok} has moved toward the value row "
                     f"of {other}, {{vc}}: the distance to it shrank from {{before}} to {{after}}.",
-                    vf=same(_sub("v", f + 1), v.V.row(f)),
+                    vf=same(indexed("v", f + 1), v.V.row(f)),
                     tok=tok,
                     **other_field,
-                    vc=same(_sub("v", c + 1), v.V.row(c)),
+                    vc=same(indexed("v", c + 1), v.V.row(c)),
                     before=f"{before:.2f}",
                     after=f"{after:.2f}",
                 )

@@ -1,10 +1,6 @@
-"""Heads as column slices, shared by the multi-head and KV-cache topics: the per-head attention,
-its notation (Q⁽ⁱ⁾, W_Q⁽ⁱ⁾, head_i), the explanations of the multi-head topic, and the KV-cache
-decoding loop narrated step by step.
+"""What each multi-head stage shows a student: the column split, each head's attention, Concat, W_O.
 
-Head i (from 1) owns the d_k consecutive columns (i−1)·d_k … i·d_k − 1 (0-based) of W_Q, W_K and
-W_V, so its queries, keys and values are the same columns of Q, K and V. Per-head answers are the
-heads' matrices stacked vertically, head 1 on top: one matrix for ``derive check`` and JSON.
+Exact matrices too wide to read (``FIT`` characters) are given as decimals; JSON keeps them exact.
 """
 
 from __future__ import annotations
@@ -13,73 +9,85 @@ import sympy as sp
 
 from derive import printing
 from derive.blocks import eq, heatmap, needs_approx, prose, same, table, user
-from derive.topics._attention_steps import _matrix_name, _product, _transposed
-from derive.topics.attention import masked_softmax, weighted_values
+from derive.exact.attention import head_slice, unstack_heads
+from derive.notation import (
+    concat,
+    head_out,
+    listing,
+    matrix_name,
+    per_head,
+    transposed,
+    weight_slice,
+    written_product,
+)
 
-X, W_Q, W_K, W_V, W_O = (_matrix_name(n) for n in ("X", "W_Q", "W_K", "W_V", "W_O"))
-Q, K, V, OUT = (_matrix_name(n) for n in ("Q", "K", "V", "O"))
+X, W_Q, W_K, W_V, W_O = (matrix_name(n) for n in ("X", "W_Q", "W_K", "W_V", "W_O"))
+Q, K, V, OUT = (matrix_name(n) for n in ("Q", "K", "V", "O"))
 d_k, d_model, h, T = sp.symbols("d_k d_model h T")
 FIT = 92  # the widest exact matrix shown; wider ones are given as decimals (JSON keeps them exact)
 BLOCKS_UP_TO = 8  # d_model up to which the column split is drawn as block matrices
 
 
-# --- computing --------------------------------------------------------------------------------------
+def intro(values) -> tuple:
+    n, heads, width, dk = values["n"], values["H"], values["d_model"], values["d_k"]
+    names, fields = listing(values["tokens"])
+    head_i = sp.Symbol("head_i")
+    qi, ki, vi = (per_head(name, "i") for name in ("Q", "K", "V"))
+    blocks_ = [
+        prose(
+            "Multi-head attention runs h attention heads side by side. Each head works in its own "
+            "{dk} columns, so each can learn its own idea of which tokens matter. The heads' outputs are "
+            "put side by side and mixed by an output matrix {wo}:",
+            dk=same(d_k, d_model / h),
+            wo=W_O,
+        ),
+        eq(sp.Function("MultiHead")(X), concat(heads) * W_O),
+        eq(head_i, sp.Function("softmax")(qi * transposed(ki) / sp.sqrt(d_k)) * vi),
+        prose("Head i's queries use only its own columns of the query projection, and likewise for K and V:"),
+        eq(qi, X * weight_slice(W_Q, "i")),
+        prose("Tokens are rows, and the softmax runs along each row."),
+        prose(f"The {n} tokens, one per row, are {names}. Embeddings and weights:", **fields),
+    ]
+    blocks_ += [eq(sym, values[key]) for sym, key in ((X, "X"), (W_Q, "W_Q"), (W_K, "W_K"), (W_V, "W_V"))]
+    blocks_.append(eq(W_O, values["W_O"]))
+    blocks_.append(
+        prose("So {dm} and {h}, and each head has width", dm=same(d_model, width), h=same(h, heads))
+    )
+    with sp.evaluate(False):
+        ratio = sp.Mul(width, sp.Pow(heads, -1))
+    blocks_.append(eq(d_k, d_model / h, ratio, dk))
+    blocks_.append(
+        prose(
+            "With the causal mask every token attends only to itself and earlier tokens."
+            if values["causal"]
+            else "There is no mask: every token may attend to every token."
+        )
+    )
+    blocks_.append(prose("The shape of every quantity, as (rows, columns):"))
+    blocks_.append(_shape_table(n, heads, width, int(dk)))
+    if heads > 1:
+        blocks_.append(
+            prose(
+                "For derive check, each per-head answer (scores, scaled, weights, heads) is the heads' "
+                "matrices stacked vertically, head 1 on top."
+            )
+        )
+    return tuple(blocks_)
 
 
-def head_columns(i: int, d_head: int, heads: int, interleaved: bool = False) -> list[int]:
-    """0-based columns of head i (from 0); ``interleaved`` is the split-wrong misconception."""
-    if interleaved:
-        return list(range(i, d_head * heads, heads))
-    return list(range(i * d_head, (i + 1) * d_head))
-
-
-def head_slice(matrix, i: int, heads: int, interleaved: bool = False) -> sp.Matrix:
-    d_head = matrix.cols // heads
-    return matrix.extract(list(range(matrix.rows)), head_columns(i, d_head, heads, interleaved))
-
-
-def blocks(stacked, heads: int) -> list[sp.Matrix]:
-    """The heads' matrices of a vertically stacked answer."""
-    n = stacked.rows // heads
-    return [stacked[i * n : (i + 1) * n, :] for i in range(heads)]
-
-
-def attend(Q_, K_, V_, heads: int, causal: bool, root=None, interleaved: bool = False) -> dict:
-    """Every per-head quantity from the full Q, K, V: what the misconceptions recompute."""
-    root = sp.sqrt(Q_.cols // heads) if root is None else root
-    parts: dict[str, list] = {"scores": [], "scaled": [], "weights": [], "heads": []}
-    for i in range(heads):
-        q, k, v = (head_slice(m, i, heads, interleaved) for m in (Q_, K_, V_))
-        scores = q * k.T
-        weights = masked_softmax(scores / root, causal)
-        parts["scores"].append(scores)
-        parts["scaled"].append(scores / root)
-        parts["weights"].append(weights)
-        parts["heads"].append(weighted_values(weights, v))
-    out = {name: sp.Matrix.vstack(*mats) for name, mats in parts.items()}
-    out["concat"] = sp.Matrix.hstack(*parts["heads"])
-    return out
-
-
-# --- notation ---------------------------------------------------------------------------------------
-
-
-def per_head(name: str, i: int) -> sp.Symbol:
-    """Q⁽ⁱ⁾: head i's part of a matrix (a superscript, so Q₁ still reads as row 1)."""
-    return _matrix_name(f"{name}^({i})")
-
-
-def weight_slice(weight: sp.Symbol, i) -> sp.Expr:
-    """W_Q⁽ⁱ⁾: a superscript on a subscripted name prints only as a power."""
-    return sp.Pow(weight, sp.Symbol(f"({i})"), evaluate=False)
-
-
-def head_out(i) -> sp.Symbol:
-    return sp.Symbol(f"head_{i}")
-
-
-def concat(heads: int) -> sp.Expr:
-    return sp.Function("Concat")(*[head_out(i) for i in range(1, heads + 1)])
+def _shape_table(n: int, heads: int, width: int, dk: int):
+    i = "i"
+    rows = [
+        ("embeddings", X, sp.Tuple(T, d_model), sp.Tuple(n, width)),
+        ("projections", sp.Tuple(Q, K, V), sp.Tuple(T, d_model), sp.Tuple(n, width)),
+        ("head i's weight columns", weight_slice(W_Q, i), sp.Tuple(d_model, d_k), sp.Tuple(width, dk)),
+        ("head i's slices", sp.Tuple(*(per_head(s, i) for s in "QKV")), sp.Tuple(T, d_k), sp.Tuple(n, dk)),
+        ("head i's scores, weights", sp.Tuple(per_head("S", i), per_head("A", i)), sp.Tuple(T, T), (n, n)),
+        ("head i's output", head_out(i), sp.Tuple(T, d_k), sp.Tuple(n, dk)),
+        ("heads side by side", concat(heads), sp.Tuple(T, sp.Mul(h, d_k, evaluate=False)), (n, width)),
+        ("output", OUT, sp.Tuple(T, d_model), sp.Tuple(n, width)),
+    ]
+    return table(("", "quantity", "shape", "here"), [(a, b, c, sp.Tuple(*d)) for a, b, c, d in rows])
 
 
 def fits(value) -> bool:
@@ -142,7 +150,7 @@ def explain_split(v) -> tuple:
     if not big:
         for name in "QKV":
             names = [per_head(name, i + 1) for i in range(v.H)]
-            out.append(_blocks_eq(_matrix_name(name), names, v[name], v.H))
+            out.append(_blocks_eq(matrix_name(name), names, v[name], v.H))
     return tuple(out)
 
 
@@ -162,10 +170,10 @@ def explain_scores(v) -> tuple:
             n=v.n,
         )
     ]
-    for i, block in enumerate(blocks(v.scores, v.H), 1):
+    for i, block in enumerate(unstack_heads(v.scores, v.H), 1):
         q, k = head_slice(v.Q, i - 1, v.H), head_slice(v.K, i - 1, v.H)
         qi, ki = per_head("Q", i), per_head("K", i)
-        out.append(eq(per_head("S", i), qi * _transposed(ki), *_product(q, k.T), block))
+        out.append(eq(per_head("S", i), qi * transposed(ki), *written_product(q, k.T), block))
     return tuple(out)
 
 
@@ -188,7 +196,7 @@ def explain_scaled(v) -> tuple:
             value=same(sp.sqrt(d_k), sp.sqrt(v.d_k)),
         )
     ]
-    for i, block in enumerate(blocks(v.scaled, v.H), 1):
+    for i, block in enumerate(unstack_heads(v.scaled, v.H), 1):
         out += shown(per_head("S", i) / sp.sqrt(d_k), value=block)
     return tuple(out)
 
@@ -202,7 +210,7 @@ def explain_weights(v) -> tuple:
             inf=-sp.oo,
         )
     ]
-    mats = blocks(v.weights, v.H)
+    mats = unstack_heads(v.weights, v.H)
     for i, block in enumerate(mats, 1):
         out += shown(per_head("A", i), value=block)
     if v.H > 1:
@@ -242,7 +250,7 @@ def explain_heads(v) -> tuple:
             dk=int(v.d_k),
         )
     ]
-    for i, block in enumerate(blocks(v.heads, v.H), 1):
+    for i, block in enumerate(unstack_heads(v.heads, v.H), 1):
         out += shown(head_out(i), per_head("A", i) * per_head("V", i), value=block, exact=False)
     out.append(prose("(From here on the exact forms are long; the JSON output has them.)"))
     return tuple(out)
@@ -325,86 +333,3 @@ def explain_parameters(v) -> tuple:
             v.parameters + 4 * width,
         ),
     )
-
-
-# --- the KV-cache loop, step by step ---------------------------------------------------------------
-
-
-def _sub(name: str, step, i=None):
-    return sp.Symbol(f"{name}_{step}" + ("" if i is None else f"^({i})"))
-
-
-def _over(score, root):
-    """``score / root`` as written: 2/2, 1/√2 (SymPy would print 1·1/√2 or collapse it)."""
-    with sp.evaluate(False):
-        return sp.Pow(root, -1) if score == 1 else sp.Mul(score, sp.Pow(root, -1))
-
-
-def _cache_name(name: str, step: int):
-    return _matrix_name(f"{name}_1:{step}")
-
-
-def _shown(*parts, value):
-    return eq(*parts, value, approx=value if needs_approx(value) else None)
-
-
-def decode_steps(v) -> tuple:
-    """The KV-cache loop narrated: v holds the caches, each step's weights and outputs."""
-    Q_ = v.X * v.W_Q
-    rows = [
-        (step, user(v.tokens[step - 1]), Q_.row(step - 1), v.K_cache.row(step - 1), v.V_cache.row(step - 1))
-        for step in range(1, v.n + 1)
-    ]
-    out = [
-        prose(
-            "Each step projects only the newest token, its embedding times {wq}, {wk} and {wv}: one row "
-            "each."
-            + (" Head i reads its own columns of the caches, written {ki} and {vi}." if v.H > 1 else ""),
-            ki=per_head("K", "i"),
-            vi=per_head("V", "i"),
-            wq=W_Q,
-            wk=W_K,
-            wv=W_V,
-        ),
-        table(("t", "token", _sub("q", "t"), _sub("k", "t"), _sub("v", "t")), rows),
-    ]
-    for step in range(1, v.n + 1):
-        caches = [sp.ImmutableMatrix(v.K_cache[:step, :]), sp.ImmutableMatrix(v.V_cache[:step, :])]
-        names = sp.ImmutableMatrix([[_cache_name("K", step), _cache_name("V", step)]])
-        out.append(
-            prose(
-                "At {t}, {tok} arrives. Append {k} and {v} to the caches, which now hold {n}:",
-                t=same(sp.Symbol("t"), step),
-                tok=user(v.tokens[step - 1]),
-                k=_sub("k", step),
-                v=_sub("v", step),
-                n=f"{step} row" + "s" * (step > 1),
-            )
-        )
-        out.append(eq(names, sp.BlockMatrix([caches])))
-        out += _step_attention(v, step, Q_)
-    return tuple(out)
-
-
-def _step_attention(v, step, Q_) -> list:
-    out = []
-    if step == 1:
-        out.append(
-            prose("With a single cached key its weight is 1, so the output is that token's own value.")
-        )
-    softmax, products = sp.Function("softmax"), []
-    for i, weights in enumerate(blocks(v.weights, v.H), 1):
-        q = head_slice(Q_, i - 1, v.H).row(step - 1)
-        keys = head_slice(v.K_cache, i - 1, v.H)[:step, :]
-        scores = sp.ImmutableMatrix([[_over(score, sp.sqrt(v.d_k)) for score in q * keys.T]])
-        if v.H == 1:
-            a, K_, V_ = _sub("a", step), _cache_name("K", step), _cache_name("V", step)
-        else:
-            a, K_, V_ = _sub("a", step, i), per_head("K", i), per_head("V", i)
-        if step > 1:
-            rule = softmax(_sub("q", step, None if v.H == 1 else i) * K_ ** sp.Symbol("T") / sp.sqrt(d_k))
-            out.append(_shown(a, rule, softmax(scores), value=weights[step - 1, :step]))
-        products.append(a * V_)
-    rule = products[0] if v.H == 1 else sp.Function("Concat")(*products)
-    out.append(_shown(_sub("o", step), rule, value=v.outputs.row(step - 1)))
-    return out

@@ -1,10 +1,4 @@
-"""Scaled dot-product attention, softmax(Q Kᵀ / √d_k) V, with tokens as rows.
-
-The causal mask is applied in the ``weights`` stage, not in ``scaled``: the ``scaled`` answer
-is always the finite matrix S/√d_k (so it can be graded and written to JSON), and ``weights``
-sets every entry above the diagonal to -∞ before the softmax, which gives those entries
-weight exactly 0. The ``no-mask`` misconception is therefore a ``weights`` mistake.
-"""
+"""Scaled dot-product attention, softmax(Q Kᵀ / √d_k) V, with tokens as rows."""
 
 from __future__ import annotations
 
@@ -12,123 +6,11 @@ import sympy as sp
 
 from derive import inputs, limits
 from derive.errors import InputError
-from derive.model import Givens, Mistake, Option, Stage, Topic
-from derive.topics import _attention_steps as steps
+from derive.model import Givens, Option, Stage, Topic
+from derive.topics.attention import explain, stages
 
 PROJECTIONS = (("x", "X"), ("wq", "W_Q"), ("wk", "W_K"), ("wv", "W_V"))
 GIVEN_QKV = (("q", "Q"), ("k", "K"), ("v", "V"))
-
-
-# --- the exact computation, read from earlier stages so a checker can substitute them ---------------
-
-
-def masked_softmax(z: sp.Matrix, causal: bool, columns: bool = False) -> sp.Matrix:
-    """Softmax of each row (or, for the wrong-axis mistake, each column) over the visible entries.
-
-    Entry (i, j) is visible unless ``causal`` and j > i. Masked entries are exactly 0, the
-    value e^(-∞) would give; the others are e^(z_ij) over the sum of their line's exponentials.
-    """
-    visible = [[not (causal and j > i) for j in range(z.cols)] for i in range(z.rows)]
-    out = sp.zeros(z.rows, z.cols)
-    lines = range(z.cols) if columns else range(z.rows)
-    for line in lines:
-        cells = [(i, line) for i in range(z.rows)] if columns else [(line, j) for j in range(z.cols)]
-        cells = [(i, j) for i, j in cells if visible[i][j]]
-        total = sp.Add(*[sp.exp(z[i, j]) for i, j in cells])
-        for i, j in cells:
-            out[i, j] = sp.exp(z[i, j]) / total
-    return out
-
-
-def _split_weight(weight):
-    """``e^a / D`` as (e^a, D), so that a row's shared denominator can be factored out."""
-    if weight.is_Pow and weight.exp == -1 and weight.base.is_Add:
-        return sp.Integer(1), weight.base
-    if weight.is_Mul:
-        shared = [f for f in weight.args if f.is_Pow and f.exp == -1 and f.base.is_Add]
-        if len(shared) == 1:
-            return sp.Mul(*[f for f in weight.args if f is not shared[0]]), shared[0].base
-    return weight, sp.Integer(1)
-
-
-def weighted_values(weights: sp.Matrix, values: sp.Matrix) -> sp.Matrix:
-    """weights · values, writing each row over its common denominator: (Σ e^(z_j) v_j) / Σ e^(z_j)."""
-    rows = []
-    for i in range(weights.rows):
-        parts = [(_split_weight(weights[i, k]), k) for k in range(weights.cols) if weights[i, k] != 0]
-        denominators = {d for (_, d), _ in parts}
-        common = denominators.pop() if len(denominators) == 1 else None
-        row = []
-        for j in range(values.cols):
-            if common is None:
-                row.append(sp.Add(*[weights[i, k] * values[k, j] for _, k in parts]))
-            else:
-                row.append(sp.Add(*[n * values[k, j] for (n, _), k in parts]) / common)
-        rows.append(row)
-    return sp.Matrix(rows)
-
-
-def _q(v):
-    return v.X * v.W_Q if v.X is not None else v.Q_given
-
-
-def _k(v):
-    return v.X * v.W_K if v.X is not None else v.K_given
-
-
-def _v(v):
-    return v.X * v.W_V if v.X is not None else v.V_given
-
-
-def _scores(v):
-    return v.Q * v.K.T
-
-
-def _scaled(v):
-    return v.scores / sp.sqrt(v.d_k)
-
-
-def _weights(v):
-    return masked_softmax(v.scaled, v.causal)
-
-
-def _output(v):
-    return weighted_values(v.weights, v.V)
-
-
-def _focus_row(v):
-    return v.output.row(v.focus_index)
-
-
-# --- misconceptions: what a student holding each one would write for that stage -------------------
-
-
-def _no_scaling_scaled(v):
-    return v.scores
-
-
-def _no_scaling_weights(v):
-    return masked_softmax(v.scores, v.causal)
-
-
-def _by_dk_scaled(v):
-    return v.scores / v.d_k
-
-
-def _by_dk_weights(v):
-    return masked_softmax(v.scores / v.d_k, v.causal)
-
-
-def _wrong_axis(v):
-    return masked_softmax(v.scaled, v.causal, columns=True)
-
-
-def _no_mask(v):
-    return masked_softmax(v.scaled, False) if v.causal else None
-
-
-NO_SCALING_HINT = "Divide the raw scores by the square root of d_k before the softmax."
-BY_DK_HINT = "Divide by the square root of d_k, not by d_k itself."
 
 
 # --- inputs ---------------------------------------------------------------------------------------
@@ -241,7 +123,7 @@ def _prepare(options) -> Givens:
     )
     params = _params(options)
     params["tokens"], params["focus"] = list(labels), labels[focus]
-    return Givens("Scaled dot-product attention", values, steps.intro(values), params)
+    return Givens("Scaled dot-product attention", values, explain.intro(values), params)
 
 
 # --- test-suite hooks -----------------------------------------------------------------------------
@@ -326,47 +208,30 @@ TOPIC = Topic(
     ),
     prepare=_prepare,
     stages=(
-        Stage("Q", "Queries", _q, steps.explain_projection("Q")),
-        Stage("K", "Keys", _k, steps.explain_projection("K")),
-        Stage("V", "Values", _v, steps.explain_projection("V")),
-        Stage("scores", "Raw scores: every query against every key", _scores, steps.explain_scores),
+        Stage("Q", "Queries", stages.queries, explain.explain_projection("Q")),
+        Stage("K", "Keys", stages.keys, explain.explain_projection("K")),
+        Stage("V", "Values", stages.values, explain.explain_projection("V")),
+        Stage("scores", "Raw scores: every query against every key", stages.scores, explain.explain_scores),
         Stage(
             "scaled",
             "Scale by the square root of the key width",
-            _scaled,
-            steps.explain_scaled,
-            mistakes=(
-                Mistake("no-scaling", NO_SCALING_HINT, _no_scaling_scaled),
-                Mistake("scaled-by-dk", BY_DK_HINT, _by_dk_scaled),
-            ),
+            stages.scaled,
+            explain.explain_scaled,
+            mistakes=stages.SCALED_MISTAKES,
         ),
         Stage(
             "weights",
             "Softmax along each row: the attention weights",
-            _weights,
-            steps.explain_weights,
-            mistakes=(
-                Mistake("no-scaling", NO_SCALING_HINT, _no_scaling_weights),
-                Mistake("scaled-by-dk", BY_DK_HINT, _by_dk_weights),
-                Mistake(
-                    "wrong-axis",
-                    "Take the softmax along each row (over the keys), so every row sums to 1.",
-                    _wrong_axis,
-                ),
-                Mistake(
-                    "no-mask",
-                    "Under the causal mask, set the scores of later tokens to minus infinity "
-                    "(weight 0) before the softmax.",
-                    _no_mask,
-                ),
-            ),
+            stages.weights,
+            explain.explain_weights,
+            mistakes=stages.WEIGHTS_MISTAKES,
         ),
-        Stage("output", "Weighted sum of the value rows", _output, steps.explain_output),
+        Stage("output", "Weighted sum of the value rows", stages.output, explain.explain_output),
         Stage(
             "focus",
             "Read one row: what the focus token attends to",
-            _focus_row,
-            steps.explain_focus,
+            stages.focus_row,
+            explain.explain_focus,
             answer=False,
         ),
     ),

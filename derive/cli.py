@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from derive.errors import DeriveError, InputError
+from derive.worksheet.cli import worksheet
 
 
 def _topic_options(topic):
@@ -267,6 +268,9 @@ def _hanging(line: str, width: int, indent: int) -> str:
 @main.group(cls=_TopicGroup, factory=_check_command)
 def check():
     """Check hand-computed answers: derive check TOPIC [options] --answer ID=VALUE (repeatable)"""
+
+
+main.add_command(worksheet)
 
 
 def run(argv=None) -> int:

@@ -4,7 +4,9 @@ A module here is named after its topic (``dot_product.py`` for ``dot-product``) 
 ``LEVELS = {1: level_1, ...}``: each function takes a ``random.Random`` and returns the topic's
 options as command-line strings. It may define ``moot(given)``, the misconceptions that cannot
 change the answer for these inputs (no temperature at T = 1), and ``suitable(values, level)``
-for what a generic screen cannot know (no all-equal weights).
+for what a generic screen cannot know (no all-equal weights). For the sheet it defines
+``SYMBOLS`` (option -> the SymPy symbol shown, or None to show the option in words) and
+``task(given)``, one plain sentence saying what to compute.
 :func:`generate` draws until a variant passes the screen (every other misconception visibly
 different at the sheet's decimals) and differs from the ones already handed out.
 
@@ -52,6 +54,15 @@ def levels(topic: str) -> tuple[int, ...]:
     if topic not in topics():
         return ()
     return tuple(sorted(_module(topic).LEVELS))
+
+
+def task(topic: str, given: Mapping[str, str]) -> str:
+    return _module(topic).task(given)
+
+
+def symbol(topic: str, option: str):
+    """The symbol a sheet shows for an option, or None when the option reads better in words."""
+    return _module(topic).SYMBOLS.get(option)
 
 
 def rng_for(*parts: object) -> random.Random:

@@ -4,6 +4,8 @@ decimal Q, K, V with d_k = 2 or 3 (calculator work)."""
 
 from __future__ import annotations
 
+import sympy as sp
+
 from derive.worksheet import draw
 
 D_K = 4
@@ -70,6 +72,18 @@ def suitable(values, level):
         if len(visible) > 1 and len(set(visible)) == 1:
             return False
     return True
+
+
+SYMBOLS = {name: sp.Symbol(symbol) for name, symbol in (("q", "Q"), ("k", "K"), ("v", "V"), ("x", "X"))}
+SYMBOLS.update({name: sp.Symbol(symbol) for name, symbol in (("wq", "W_Q"), ("wk", "W_K"), ("wv", "W_V"))})
+
+
+def task(given):
+    start = "Project X to Q = X W_Q, K = X W_K, V = X W_V; then compute" if "x" in given else "Compute"
+    text = f"{start} scaled dot-product attention softmax(Q Kᵀ / √d_k) V, tokens as rows."
+    if given.get("mask") == "causal":
+        text += " Use a causal mask: each token attends only to itself and earlier tokens."
+    return text
 
 
 LEVELS = {1: level_1, 2: level_2, 3: level_3}

@@ -3,6 +3,8 @@ quadruples), level 2 small integers, level 3 decimals."""
 
 from __future__ import annotations
 
+import sympy as sp
+
 from derive.worksheet import draw
 
 WHOLE_LENGTHS = {
@@ -41,6 +43,13 @@ def level_3(rng):
 def suitable(values, level):
     """Neither parallel nor perpendicular: both make the cosine too easy (1, -1 or 0)."""
     return values.dot != 0 and abs(values.cosine) != 1
+
+
+SYMBOLS = {"a": sp.Symbol("a"), "b": sp.Symbol("b")}
+
+
+def task(given):
+    return "Compare a and b: the dot product a·b, the lengths |a| and |b|, the cosine similarity and the angle in degrees."
 
 
 LEVELS = {1: level_1, 2: level_2, 3: level_3}

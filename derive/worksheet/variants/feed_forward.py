@@ -3,6 +3,8 @@ level 2 two tokens and d_ff = 4, level 3 decimals through GELU (tanh form, calcu
 
 from __future__ import annotations
 
+import sympy as sp
+
 from derive.worksheet import draw
 
 
@@ -40,6 +42,17 @@ def suitable(values, level):
     """Some hidden units negative and some positive, so the activation matters and passes something."""
     hidden = list(values.hidden)
     return any(h < 0 for h in hidden) and any(h > 0 for h in hidden) and any(values.output)
+
+
+SYMBOLS = {
+    name: sp.Symbol(symbol) for name, symbol in (("x", "x"), ("w1", "W_1"), ("b1", "b_1"), ("w2", "W_2"))
+}
+SYMBOLS.update({"b2": sp.Symbol("b_2"), "activation": None})
+
+
+def task(given):
+    name = {"relu": "ReLU, max(0, h)", "gelu-tanh": "GELU in its tanh form"}[given["activation"]]
+    return f"Feed-forward network FFN(x) = f(x W_1 + b_1) W_2 + b_2, with f = {name}."
 
 
 LEVELS = {1: level_1, 2: level_2, 3: level_3}

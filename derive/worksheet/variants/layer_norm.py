@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 from functools import cache
 
+import sympy as sp
+
 from derive.worksheet import draw
 
 
@@ -53,6 +55,19 @@ def level_3(rng):
 def suitable(values, level):
     """Every row varies (a constant row has variance 0) and has a mean other than 0."""
     return all(values.variance) and all(values.mean)
+
+
+SYMBOLS = {
+    "x": sp.Symbol("x"),
+    "gamma": sp.Symbol("gamma"),
+    "beta": sp.Symbol("beta"),
+    "eps": sp.Symbol("epsilon"),
+}
+
+
+def task(given):
+    text = "Layer-normalise each row of x: subtract its mean, divide by √(variance + ε) (the variance divides by d)"
+    return text + (", then scale by γ and shift by β." if "gamma" in given else ".")
 
 
 LEVELS = {1: level_1, 2: level_2, 3: level_3}

@@ -3,6 +3,8 @@ with two heads (d_k = 2), level 3 decimals."""
 
 from __future__ import annotations
 
+import sympy as sp
+
 from derive.worksheet import draw
 
 
@@ -37,6 +39,19 @@ def suitable(values, level):
     """No row of scaled scores, in any head, all equal (uniform weights whatever the method)."""
     scaled = values.scaled  # the heads stacked: (heads · tokens) × tokens
     return all(len(set(scaled.row(r))) > 1 for r in range(scaled.rows))
+
+
+SYMBOLS = {
+    name: sp.Symbol(symbol) for name, symbol in (("x", "X"), ("wq", "W_Q"), ("wk", "W_K"), ("wv", "W_V"))
+}
+SYMBOLS.update({"wo": sp.Symbol("W_O"), "heads": sp.Symbol("h")})
+
+
+def task(given):
+    return (
+        "Multi-head self-attention with h heads: Q = X W_Q, K = X W_K, V = X W_V, split by columns into heads "
+        "of width d_k = d_model / h, attend in each head with 1/√d_k, concatenate, multiply by W_O."
+    )
 
 
 LEVELS = {1: level_1, 2: level_2, 3: level_3}

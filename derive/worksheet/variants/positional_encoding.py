@@ -7,6 +7,8 @@ Few inputs describe this topic, so a class of more than about 25 shares some var
 
 from __future__ import annotations
 
+import sympy as sp
+
 SQUARES = (4, 9, 16, 25, 36, 49, 64, 81, 100)
 CUBES = (8, 27, 64, 125, 216, 343, 512, 729, 1000)
 BASES = (100, 500, 1000, 2000, 5000, 10000)
@@ -32,6 +34,17 @@ def level_3(rng):
 def moot(given):
     """With d_model = 2 there is one frequency, so an index error cannot change the angles."""
     return {"index-doubled"} if given["d_model"] == "2" else set()
+
+
+SYMBOLS = {"positions": None, "d_model": sp.Symbol("d_model"), "base": sp.Symbol("b")}
+
+
+def task(given):
+    last = int(given["positions"]) - 1
+    return (
+        f"Sinusoidal positional encoding for positions 0 to {last}: PE(pos, 2i) = sin(pos / b^(2i/d_model)), "
+        "PE(pos, 2i+1) = cos(pos / b^(2i/d_model)), angles in radians."
+    )
 
 
 LEVELS = {1: level_1, 2: level_2, 3: level_3}

@@ -3,6 +3,8 @@ F(x) = x W + b, level 3 decimals."""
 
 from __future__ import annotations
 
+import sympy as sp
+
 from derive.worksheet import draw
 
 
@@ -32,6 +34,16 @@ def level_3(rng):
 def suitable(values, level):
     """A sublayer that changes something: F(x) is not zero anywhere."""
     return all(any(values.sublayer.row(r)) for r in range(values.sublayer.rows))
+
+
+SYMBOLS = {"x": sp.Symbol("x"), "sublayer_output": sp.Function("F")(sp.Symbol("x"))}
+SYMBOLS.update({"w": sp.Symbol("W"), "b": sp.Symbol("b")})
+
+
+def task(given):
+    if "w" in given:
+        return "The sublayer is linear, F(x) = x W + b. Compute F(x) and the residual connection x + F(x)."
+    return "Add the residual connection: the sublayer's input x plus its output F(x)."
 
 
 LEVELS = {1: level_1, 2: level_2, 3: level_3}

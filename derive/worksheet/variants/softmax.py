@@ -3,6 +3,8 @@ temperature or two rows, level 3 decimals."""
 
 from __future__ import annotations
 
+import sympy as sp
+
 from derive.worksheet import draw
 
 MAX_SHARE = 0.97
@@ -40,6 +42,15 @@ def suitable(values, level):
     logits = [values.z.row(r) for r in range(values.z.rows)]
     distinct = all(len(set(row)) == len(row) and sum(row) != 0 for row in logits)
     return distinct and all(max(float(p) for p in row) < MAX_SHARE for row in rows)
+
+
+SYMBOLS = {"x": sp.Symbol("x"), "temperature": sp.Symbol("T")}
+
+
+def task(given):
+    if given.get("temperature", "1") == "1":
+        return "Turn each row of logits x into probabilities with the softmax."
+    return "Divide the logits x by the temperature T, then take the softmax of each row."
 
 
 LEVELS = {1: level_1, 2: level_2, 3: level_3}

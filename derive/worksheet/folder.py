@@ -1,0 +1,77 @@
+"""The worksheet folder: every file made in memory first, then put in place in one rename.
+
+A folder that exists and is not empty is refused without --force; with --force it is replaced
+only if it is a worksheet folder (it has a manifest.json), so a mistyped --out cannot wipe
+unrelated files.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from derive.errors import InputError, OutputError
+from derive.worksheet import answers, layout, manifest
+from derive.worksheet.classroom import Sheet
+from derive.worksheet.spec import Spec
+
+
+def check_target(out: Path, force: bool) -> None:
+    """Refuse a target we may not write, before any work is done."""
+    if out.exists() and not out.is_dir():
+        raise InputError("--out", f"{out} exists and is not a folder")
+    if not out.parent.is_dir():
+        raise InputError("--out", f"folder {out.parent} does not exist")
+    if out.is_dir() and any(out.iterdir()):
+        if not force:
+            raise InputError("--out", f"{out} is not empty; pass --force to replace it")
+        if not (out / "manifest.json").is_file():
+            raise InputError(
+                "--out", f"{out} is not a worksheet folder (no manifest.json); choose another --out"
+            )
+
+
+def files(spec: Spec, sheets: tuple[Sheet, ...]) -> dict[str, bytes]:
+    """Relative path -> content: the PDFs (one Typst compile each), the answer files and the manifest."""
+    from derive.typst_compile import compile_pdf
+
+    sheet_contexts = [layout.sheet_context(spec, sheet) for sheet in sheets]
+    key_contexts = [layout.key_context(spec, sheet) for sheet in sheets]
+    made = {
+        "sheets.pdf": compile_pdf(layout.document("sheet", sheet_contexts)),
+        "keys.pdf": compile_pdf(layout.document("key", key_contexts)),
+    }
+    for sheet, sheet_context, key_context in zip(sheets, sheet_contexts, key_contexts):
+        ident = sheet.student.id
+        made[f"sheets/{ident}.pdf"] = compile_pdf(layout.document("sheet", [sheet_context]))
+        made[f"keys/{ident}.pdf"] = compile_pdf(layout.document("key", [key_context]))
+        made[f"answers/{ident}.toml"] = answers.render(spec, sheet).encode("utf-8")
+    made["manifest.json"] = manifest.render(spec, sheets).encode("utf-8")
+    return made
+
+
+def write(out: Path, made: dict[str, bytes], force: bool) -> None:
+    """Write into a fresh sibling folder, then rename it into place (the old one goes only after)."""
+    check_target(out, force)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        for relative, data in made.items():
+            path = staging / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            os.chmod(path, 0o644)
+        os.chmod(staging, 0o755)
+        old = None
+        if out.is_dir() and any(out.iterdir()):
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+            os.replace(out, old / out.name)
+        elif out.is_dir():
+            out.rmdir()
+        os.replace(staging, out)
+        if old is not None:
+            shutil.rmtree(old)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputError(f"--out: could not write {out}: {error.strerror or error}") from None

@@ -1,0 +1,218 @@
+"""Sheets and keys as Typst documents: what each page shows, printed to strings for the templates.
+
+Math goes through derive.printing_typst; every piece of text (titles, names, prose) becomes a
+Typst string literal, which Typst prints as it is, so no user text can reach Typst's syntax.
+"""
+
+from __future__ import annotations
+
+import re
+import string as alphabet
+from decimal import ROUND_HALF_EVEN
+from decimal import Decimal as PyDecimal
+
+import sympy as sp
+
+from derive.model import Equation
+from derive.numbers import Decimal, approx
+from derive.printing_typst import typst
+from derive.worksheet import needed, variants
+from derive.worksheet.classroom import Assignment, Sheet
+from derive.worksheet.spec import Spec
+
+SHEET_TEXT_PT = 10
+KEY_TEXT_PT = 9
+TABLE_EXTRA_DECIMALS = 2
+EXACT_MAX_CHARS = 150
+EQUATION_MAX_CHARS = 170
+CELL_MIN_CM = 1.3
+SIDE_BY_SIDE_MAX_CM = 5.6
+CELL_CM_PER_CHAR = 0.2
+_PLAIN_NUMBER = re.compile(r"^-?[0-9]+(?:\.[0-9]+)?(?:/[0-9]+)?$")
+
+
+def literal(text: str) -> str:
+    """A Typst string literal: printed verbatim in markup (after ``#``) and in code."""
+    one_line = " ".join(str(text).split())
+    return '"' + one_line.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _given_matrix(text: str) -> str:
+    """A given as typed ("1 -2; 0.5 3") as Typst math; anything unexpected is quoted, not interpreted."""
+    rows = [row.split() for row in text.split(";")]
+    entries = [[e if _PLAIN_NUMBER.match(e) else literal(e) for e in row] for row in rows]
+    if len(entries) == 1 and len(entries[0]) == 1:
+        return entries[0][0]
+    return 'mat(delim: "[", ' + "; ".join(", ".join(row) for row in entries) + ")"
+
+
+def givens(item: Assignment) -> list[str]:
+    """Each input as markup: ``$Q = mat(...)$``, or in words when it has no symbol (mask: causal)."""
+    shown = []
+    for option, value in item.variant.given.items():
+        symbol = variants.symbol(item.problem.topic, option)
+        if symbol is None:
+            shown.append(f"#{literal(option.replace('_', ' '))}: #{literal(value)}")
+        else:
+            shown.append(f"${typst(symbol)} = {_given_matrix(value)}$")
+    return shown
+
+
+def _shape(value) -> tuple[int, int]:
+    return value.shape if isinstance(value, sp.MatrixBase) else (1, 1)
+
+
+def fixed(value, decimals: int):
+    """Rounded to exactly ``decimals`` places, never in scientific notation (the sheet's precision)."""
+    if isinstance(value, sp.MatrixBase):
+        return value.applyfunc(lambda entry: fixed(entry, decimals))
+    number = PyDecimal(str(sp.N(value, 30))).quantize(PyDecimal(1).scaleb(-decimals), ROUND_HALF_EVEN)
+    text = f"{number:f}"
+    return Decimal(text[1:] if text.startswith("-") and not text.strip("-0.") else text)
+
+
+def _rounded(value, decimals: int):
+    return fixed(value, decimals)
+
+
+def _cell_width(value, decimals: int) -> float:
+    rounded = _rounded(value, decimals)
+    entries = list(rounded) if isinstance(rounded, sp.MatrixBase) else [rounded]
+    widest = max(len(str(e)) for e in entries)
+    return round(max(CELL_MIN_CM, 0.5 + CELL_CM_PER_CHAR * widest), 2)
+
+
+def _label(item: Assignment, answer: str) -> str:
+    return literal(next(s.title for s in item.derivation.steps if s.name == answer))
+
+
+def _table(item: Assignment, decimals: int) -> list[str]:
+    if item.problem.level >= 3:
+        return []
+    rows = needed.values_needed(item.derivation, item.problem.ask)
+    return [f"{typst(atom)} approx {typst(approx(atom, decimals + TABLE_EXTRA_DECIMALS))}" for atom in rows]
+
+
+def sheet_context(spec: Spec, sheet: Sheet) -> dict:
+    problems = []
+    for number, item in enumerate(sheet.assignments, start=1):
+        answers = item.derivation.answers
+        asks = []
+        for letter, answer in zip(alphabet.ascii_lowercase, item.problem.ask):
+            rows, cols = _shape(answers[answer])
+            width = _cell_width(answers[answer], spec.decimals)
+            asks.append(
+                {
+                    "letter": letter,
+                    "label": _label(item, answer),
+                    "id": answer,
+                    "rows": rows,
+                    "cols": cols,
+                    "width": width,
+                }
+            )
+        narrow = all(a["cols"] * a["width"] <= SIDE_BY_SIDE_MAX_CM for a in asks) and len(asks) > 1
+        problems.append(
+            {
+                "number": number,
+                "columns": "(3.3cm, 1fr, 3.3cm, 1fr)" if narrow else "(5.6cm, 1fr)",
+                "heading": literal(item.derivation.title),
+                "task": literal(variants.task(item.problem.topic, item.variant.given)),
+                "givens": givens(item),
+                "table": _table(item, spec.decimals),
+                "asks": asks,
+            }
+        )
+    return {
+        "title": literal(spec.title),
+        "student_name": literal(sheet.student.name) if sheet.student.name else "",
+        "student_id": literal(sheet.student.id),
+        "sheet_id": literal(sheet.sheet_id),
+        "decimals": spec.decimals,
+        "problems": problems,
+    }
+
+
+def _concrete(part) -> bool:
+    """A part with numbers in it (a matrix, a number); general formulas are left to the sheet's task."""
+    return isinstance(part, sp.MatrixBase) or (isinstance(part, sp.Basic) and part.is_number)
+
+
+def _equation(block: Equation, decimals: int) -> str | None:
+    """One line: all parts if they fit, else the first and the last, else the first and the decimals."""
+    if not any(_concrete(p) for p in block.parts) and block.approx is None:
+        return None
+    parts = [typst(p) for p in block.parts]
+    tail = f" approx {typst(approx(block.approx, decimals))}" if block.approx is not None else ""
+    for chosen in (parts, [parts[0], parts[-1]], parts[:1]):
+        line = " = ".join(dict.fromkeys(chosen)) + tail
+        if len(line) <= EQUATION_MAX_CHARS:
+            return line
+    return None
+
+
+def _steps(item: Assignment, decimals: int) -> list[dict]:
+    """The answer steps up to the last one asked; an unasked step that only restates a value is left out."""
+    ask = item.problem.ask
+    last = max(i for i, step in enumerate(item.derivation.steps) if step.name in ask)
+    shown = []
+    for step in item.derivation.steps[: last + 1]:
+        if not step.answer:
+            continue
+        equations = [b for b in step.blocks if isinstance(b, Equation)]
+        if step.name not in ask and all(len(b.parts) <= 2 and b.approx is None for b in equations):
+            continue
+        lines = [line for line in (_equation(b, decimals) for b in equations) if line]
+        if lines:
+            shown.append({"title": literal(step.title), "lines": lines})
+    return shown
+
+
+def _exact(value) -> str | None:
+    printed = typst(value)
+    return printed if len(printed) <= EXACT_MAX_CHARS else None
+
+
+def key_context(spec: Spec, sheet: Sheet) -> dict:
+    problems = []
+    for number, item in enumerate(sheet.assignments, start=1):
+        answers = item.derivation.answers
+        shown = []
+        for letter, answer in zip(alphabet.ascii_lowercase, item.problem.ask):
+            value = answers[answer]
+            whole = all(
+                sp.sympify(e).is_Integer for e in (value if isinstance(value, sp.MatrixBase) else [value])
+            )
+            rounded = typst(value if whole else _rounded(value, spec.decimals))
+            exact = None if whole else _exact(value)
+            shown.append(
+                {
+                    "letter": letter,
+                    "label": _label(item, answer),
+                    "id": answer,
+                    "approx": rounded,
+                    "exact": exact if exact != rounded else None,
+                }
+            )
+        problems.append(
+            {
+                "number": number,
+                "heading": literal(item.derivation.title),
+                "givens": givens(item),
+                "answers": shown,
+                "steps": _steps(item, spec.decimals),
+            }
+        )
+    context = sheet_context(spec, sheet)
+    context["problems"] = problems
+    return context
+
+
+def document(kind: str, contexts: list[dict]) -> str:
+    """One Typst document holding every context's sheet (or key), each from a new page."""
+    from derive.render.templates import render_template
+
+    template = "sheet.typ.j2" if kind == "sheet" else "key.typ.j2"
+    bodies = [render_template("worksheet", template, **context) for context in contexts]
+    size = SHEET_TEXT_PT if kind == "sheet" else KEY_TEXT_PT
+    return render_template("worksheet", "document.typ.j2", bodies=bodies, size=size)

@@ -13,7 +13,7 @@ import numpy as np
 Array = np.ndarray
 
 
-def _float(x) -> Array:
+def as_float(x) -> Array:
     """Keep float32/float64 as given (a float32 checkpoint stays float32); anything else -> float64."""
     x = np.asarray(x)
     return x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
@@ -34,7 +34,8 @@ class Trace:
         return Trace(self.store, f"{self.prefix}{name}.")
 
 
-def _trace(trace: dict | Trace | None) -> Trace:
+def as_trace(trace: dict | Trace | None) -> Trace:
+    """What a ``trace=`` argument records into: a dict or a Trace, or nothing for None."""
     return trace if isinstance(trace, Trace) else Trace(trace)
 
 
@@ -43,7 +44,7 @@ def _trace(trace: dict | Trace | None) -> Trace:
 
 def softmax(x, axis: int = -1, temperature: float = 1.0) -> Array:
     """Stable softmax: subtracting the maximum changes nothing but prevents overflow."""
-    x = _float(x)  # (..., n)
+    x = as_float(x)  # (..., n)
     if temperature != 1:
         x = x / temperature  # (..., n)
     e = np.asarray(x - x.max(axis=axis, keepdims=True))  # (..., n)
@@ -53,7 +54,7 @@ def softmax(x, axis: int = -1, temperature: float = 1.0) -> Array:
 
 
 def cosine_similarity(a, b) -> float:
-    a, b = _float(a), _float(b)  # (d,), (d,)
+    a, b = as_float(a), as_float(b)  # (d,), (d,)
     return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
@@ -66,7 +67,7 @@ def causal_mask(n: int, n_keys: int | None = None) -> Array:
 
 def scaled_dot_product_attention(q, k, v, mask: Array | None = None) -> tuple[Array, Array]:
     """softmax(Q Kᵀ / √d_k) V with rows as tokens; ``mask`` is True where attention is allowed."""
-    q, k, v = _float(q), _float(k), _float(v)  # (..., T, d_k), (..., S, d_k), (..., S, d_v)
+    q, k, v = as_float(q), as_float(k), as_float(v)  # (..., T, d_k), (..., S, d_k), (..., S, d_v)
     scores = q @ np.swapaxes(k, -1, -2) / math.sqrt(q.shape[-1])  # (..., T, S)
     if mask is not None:
         scores = np.where(mask, scores, -np.inf)  # (..., T, S)
@@ -165,7 +166,7 @@ def erf(x) -> Array:
     float32: one exponential formula with an absolute error below 5e-7 (a few float32 ulps), which
     keeps GELU in a float32 forward pass as fast as the matrix products around it.
     """
-    x = _float(x)  # (...)
+    x = as_float(x)  # (...)
     if x.ndim == 0:
         return erf(x.reshape(1))[0]  # the in-place steps need an array, not a scalar
     if x.dtype == np.float32:
@@ -174,13 +175,13 @@ def erf(x) -> Array:
 
 
 def relu(x) -> Array:
-    x = _float(x)
+    x = as_float(x)
     return np.maximum(x, 0)  # (...)
 
 
 def gelu(x) -> Array:
     """Exact GELU: x·Φ(x) = x/2 · (1 + erf(x/√2)) (BERT, torch's default)."""
-    x = _float(x)
+    x = as_float(x)
     y = erf(x * (1 / math.sqrt(2)))  # (...)
     y += 1
     y *= x
@@ -190,19 +191,19 @@ def gelu(x) -> Array:
 
 def gelu_tanh(x) -> Array:
     """GPT-2's GELU: x/2 · (1 + tanh(√(2/π) (x + 0.044715 x³)))."""
-    x = _float(x)
+    x = as_float(x)
     return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))  # (...)
 
 
 def silu(x) -> Array:
     """x·σ(x), with σ(x) = (1 + tanh(x/2))/2 so that no exponential can overflow."""
-    x = _float(x)
+    x = as_float(x)
     return x * (0.5 * (1 + np.tanh(0.5 * x)))  # (...)
 
 
 def swiglu(gate, up) -> Array:
     """SwiGLU (LLaMA): silu(x W_gate) ⊙ (x W_up); the two arguments are those projections."""
-    return silu(gate) * _float(up)  # (..., d_ff)
+    return silu(gate) * as_float(up)  # (..., d_ff)
 
 
 ACTIVATIONS = {"relu": relu, "gelu": gelu, "gelu_tanh": gelu_tanh}
@@ -210,7 +211,7 @@ ACTIVATIONS = {"relu": relu, "gelu": gelu, "gelu_tanh": gelu_tanh}
 
 def layer_norm(x, gamma=None, beta=None, eps: float = 1e-5, trace=None) -> Array:
     """(x - mean) / √(var + ε) · γ + β over the last axis, with the population variance (÷ n)."""
-    rec, x = _trace(trace), _float(x)  # (..., C)
+    rec, x = as_trace(trace), as_float(x)  # (..., C)
     mean = rec("mean", x.mean(axis=-1, keepdims=True))  # (..., 1)
     var = rec("var", ((x - mean) ** 2).mean(axis=-1, keepdims=True))  # (..., 1)
     y = rec("normed", (x - mean) / np.sqrt(var + eps))  # (..., C)
@@ -223,7 +224,7 @@ def layer_norm(x, gamma=None, beta=None, eps: float = 1e-5, trace=None) -> Array
 
 def rms_norm(x, gamma=None, eps: float = 1e-6, trace=None) -> Array:
     """x / √(mean(x²) + ε) · γ: no centring and no β (T5, LLaMA)."""
-    rec, x = _trace(trace), _float(x)  # (..., C)
+    rec, x = as_trace(trace), as_float(x)  # (..., C)
     rms = rec("rms", np.sqrt((x * x).mean(axis=-1, keepdims=True) + eps))  # (..., 1)
     y = rec("normed", x / rms)  # (..., C)
     return rec("out", y if gamma is None else y * gamma)  # (..., C)

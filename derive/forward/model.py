@@ -14,8 +14,8 @@ import numpy as np
 from derive.forward.functional import (
     ACTIVATIONS,
     Array,
-    _float,
-    _trace,
+    as_float,
+    as_trace,
     causal_mask,
     layer_norm,
     linear,
@@ -196,8 +196,8 @@ class MultiHeadAttention:
         With a KVCache, x holds only the new tokens: their keys and values are appended to the
         cache and the queries attend to every cached key (causally when causal=True).
         """
-        rec, x = _trace(trace), _float(x)  # (B, T, C)
-        src = x if context is None else _float(context)  # (B, S, C)
+        rec, x = as_trace(trace), as_float(x)  # (B, T, C)
+        src = x if context is None else as_float(context)  # (B, S, C)
         q = rec("q", self._split(linear(x, self.W_Q, self.b_Q)))  # (B, h, T, d_k)
         k = self._split(linear(src, self.W_K, self.b_K))  # (B, h, S, d_k)
         v = self._split(linear(src, self.W_V, self.b_V))  # (B, h, S, d_k)
@@ -234,7 +234,7 @@ class FeedForward:
         )
 
     def __call__(self, x: Array, trace=None) -> Array:
-        rec = _trace(trace)
+        rec = as_trace(trace)
         hidden = rec("hidden", linear(x, self.W_1, self.b_1))  # (B, T, F)
         if self.activation == "swiglu":
             gate = rec("gate", linear(x, self.W_gate, self.b_gate))  # (B, T, F)
@@ -270,7 +270,7 @@ class EncoderLayer:
         )
 
     def __call__(self, x, *, attention_mask=None, mask=None, causal=False, cache=None, trace=None) -> Array:
-        rec, x = _trace(trace), _float(x)  # (B, T, C)
+        rec, x = as_trace(trace), as_float(x)  # (B, T, C)
         t_attn, t_ffn, t_norm1, t_norm2 = (rec.sub(name) for name in ("attn", "ffn", "norm1", "norm2"))
         masks = dict(attention_mask=attention_mask, mask=mask, causal=causal, cache=cache)
         if self.norm_first:
@@ -302,7 +302,7 @@ class DecoderLayer:
         self, x, memory, *, attention_mask=None, memory_mask=None, mask=None, causal=True, trace=None
     ) -> Array:
         """attention_mask / memory_mask: 1 for real and 0 for padded target / memory tokens."""
-        rec, x, memory = _trace(trace), _float(x), _float(memory)  # (B, T, C), (B, S, C)
+        rec, x, memory = as_trace(trace), as_float(x), as_float(memory)  # (B, T, C), (B, S, C)
         t_self, t_cross, t_ffn = rec.sub("self_attn"), rec.sub("cross_attn"), rec.sub("ffn")
         t_norm1, t_norm2, t_norm3 = rec.sub("norm1"), rec.sub("norm2"), rec.sub("norm3")
 
@@ -330,7 +330,7 @@ class Embeddings:
         self.tok, self.pos, self.types, self.norm = tok, pos, types, norm  # (V, C), (P, C), (Ty, C)
 
     def __call__(self, ids, token_type_ids=None, offset: int = 0, trace=None) -> Array:
-        rec, ids = _trace(trace), np.asarray(ids)  # (B, T)
+        rec, ids = as_trace(trace), np.asarray(ids)  # (B, T)
         T = ids.shape[-1]
         if offset + T > len(self.pos):
             raise ValueError(f"{offset + T} positions exceed max_positions {len(self.pos)}")
@@ -351,7 +351,7 @@ class MLMHead:
         self.decoder, self.bias, self.activation = decoder, bias, activation  # (V, C), (V,)
 
     def __call__(self, h: Array, trace=None) -> Array:
-        rec = _trace(trace)
+        rec = as_trace(trace)
         x = rec("dense", linear(h, self.W, self.b))  # (B, T, C)
         x = self.norm(rec("act", ACTIVATIONS[self.activation](x)), rec.sub("norm"))  # (B, T, C)
         return rec("logits", x @ self.decoder.T + self.bias)  # (B, T, V)
@@ -444,7 +444,7 @@ class Transformer:
         With a cache (from new_cache), ids are only the new tokens and an attention_mask must cover
         every cached token as well.
         """
-        rec = _trace(trace)
+        rec = as_trace(trace)
         offset = 0 if cache is None else len(cache[0])
         x = self.embed(ids, token_type_ids, offset, rec.sub("embed"))  # (B, T, C)
         for i, layer in enumerate(self.layers):
@@ -461,7 +461,7 @@ class Transformer:
         return rec("hidden", x)  # (B, T, C)
 
     def logits(self, ids, token_type_ids=None, attention_mask=None, cache=None, trace=None) -> Array:
-        rec = _trace(trace)
+        rec = as_trace(trace)
         h = self(ids, token_type_ids, attention_mask, cache, rec)  # (B, T, C)
         if self.mlm is not None:
             return self.mlm(h, rec.sub("mlm"))  # (B, T, V)
@@ -523,7 +523,7 @@ def greedy_decode(
 ) -> tuple[Array, Array]:
     """Append n_new argmax tokens. With the cache each step feeds only the newest token; without it
     each step recomputes the whole prefix. Returns the ids (B, T + n_new) and each step's logits."""
-    rec, ids = _trace(trace), np.asarray(ids)  # (B, T)
+    rec, ids = as_trace(trace), np.asarray(ids)  # (B, T)
     cache = model.new_cache() if use_cache else None
     step_input, steps = ids, []
     for step in range(n_new):

@@ -83,7 +83,20 @@ def parse_options(topic: Topic, raw: Mapping[str, Any], example: str | None = No
 def prepare(topic: Topic, raw: Mapping[str, Any], example: str | None = None) -> Givens:
     merged = _with_example(topic, raw, example)
     givens = topic.prepare(_parse(topic, merged))
-    return replace(givens, vector_input=_vector_input(topic, merged))
+    if not _vector_input(topic, merged):
+        return givens
+    return replace(givens, vector_input=True, params=_vector_params(topic, givens.params))
+
+
+def _vector_params(topic: Topic, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The echoed inputs in the shape they were given: a vector's single row as a flat list."""
+    shaped = dict(params)
+    for option in topic.options:
+        value = shaped.get(option.name)
+        if option.sets_answer_shape and isinstance(value, list) and len(value) == 1:
+            if isinstance(value[0], list):
+                shaped[option.name] = value[0]
+    return shaped
 
 
 def derive(

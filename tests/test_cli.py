@@ -150,7 +150,9 @@ def test_a_refused_output_writes_nothing(cli, tmp_path, args):
 
 
 def test_vector_input_gives_vector_answers_and_matrix_input_matrix_answers(cli):
-    vector = json.loads(cli("softmax", "--x", "1 2 3", "-f", "json")[1])["answers"]
+    data = json.loads(cli("softmax", "--x", "1 2 3", "-f", "json")[1])
+    vector = data["answers"]
+    assert data["params"]["x"] == ["1", "2", "3"], "the echoed input keeps its shape too"
     assert np.shape(vector["softmax"]["value"]) == (3,) and np.shape(vector["softmax"]["exact"]) == (3,)
     assert np.shape(vector["sum"]["value"]) == (1,), "one row sum, without the row dimension"
     one_row = json.loads(cli("softmax", "--x", "[[1, 2, 3]]", "-f", "json")[1])["answers"]

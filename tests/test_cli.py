@@ -206,3 +206,17 @@ def test_topics_is_80_columns_when_piped():
     )
     lines = result.stdout.splitlines()
     assert 70 < max(len(line) for line in lines) <= 80
+
+
+def test_binary_output_goes_to_a_pipe_but_never_to_a_terminal():
+    from conftest import require
+
+    command = ["-m", "derive", "softmax", "--x", "1 2", "-f", "pdf"]
+    piped = subprocess.run([sys.executable, *command], capture_output=True, check=True)
+    assert piped.stdout.startswith(b"%PDF-")
+    pexpect = require("pexpect")
+    child = pexpect.spawn(sys.executable, command, encoding="utf-8", timeout=120)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 2
+    assert "-o FILE" in child.before and "%PDF" not in child.before

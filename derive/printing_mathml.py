@@ -80,6 +80,26 @@ def _written_halves(product) -> tuple[list, list]:
     return top, bottom
 
 
+_TALL = ("mfrac", "mtable", "munderover", "munder")
+
+
+def _minus_signs(node) -> None:
+    """A negative number shows a true minus sign (U+2212), as in print."""
+    for mn in node.getElementsByTagName("mn") if node.tagName != "mn" else [node]:
+        if mn.firstChild is not None and mn.firstChild.data.startswith("-"):
+            mn.firstChild.data = "−" + mn.firstChild.data[1:]
+
+
+def _fix_flat_fences(node) -> None:
+    """Brackets around flat content do not stretch: browsers otherwise pad them, ``f ( x )``."""
+    fences = [node] if node.tagName == "mo" else []
+    for mo in fences + list(node.getElementsByTagName("mo")):
+        if mo.firstChild is not None and mo.firstChild.data in ("(", ")"):
+            parent = mo.parentNode
+            if parent is not None and not any(parent.getElementsByTagName(tag) for tag in _TALL):
+                mo.setAttribute("stretchy", "false")
+
+
 class MathMLPrinter(MathMLPresentationPrinter):
     """Presentation MathML laid out as ``derive.printing.latex`` lays out LaTeX."""
 
@@ -92,6 +112,12 @@ class MathMLPrinter(MathMLPresentationPrinter):
             return raw(html.escape(data, quote=False))
 
         self.dom.createTextNode = escaped
+
+    def doprint(self, expr) -> str:
+        node = self._print(expr)
+        _fix_flat_fences(node)
+        _minus_signs(node)
+        return node.toxml().encode("ascii", "xmlcharrefreplace").decode()
 
     # -- small builders ----------------------------------------------------------------------
     def _element(self, tag: str, *children, **attributes):
@@ -124,21 +150,19 @@ class MathMLPrinter(MathMLPresentationPrinter):
         return self._element("mi", text)
 
     def _base(self, text: str):
-        primes = len(text) - len(text.rstrip("'"))
-        text = text.rstrip("'")
-        node = None
         for accent, mark in _ACCENTS.items():
             if text.endswith(accent) and len(text) > len(accent):
-                node = self._element("mover", self._base(text[: -len(accent)]), self._mo(mark), accent="true")
-                break
-        node = node or self._word(text)
-        return self._element("msup", node, self._mo("′" * primes)) if primes else node
+                return self._element("mover", self._base(text[: -len(accent)]), self._mo(mark), accent="true")
+        return self._word(text)
 
     def _named(self, name: str, base_node=None):
         base, supers, subs = split_super_sub(name)
-        node = base_node if base_node is not None else self._base(base or name)
+        base = base or name
+        primes = len(base) - len(base.rstrip("'"))
+        node = base_node if base_node is not None else self._base(base.rstrip("'") or base)
         sub = self._row(*[self._word(s) for s in subs]) if subs else None
-        sup = self._row(*[self._word(s) for s in supers]) if supers else None
+        marks = [self._word(s) for s in supers] + ([self._mo("′" * primes)] if primes else [])
+        sup = self._row(*marks) if marks else None
         if sub is not None and sup is not None:
             return self._element("msubsup", node, sub, sup)
         if sub is not None:
@@ -286,11 +310,16 @@ class MathMLPrinter(MathMLPresentationPrinter):
 def math(expr, display: bool = False) -> str:
     """One ``<math>`` element; ``alttext`` is the plain one-line form a screen reader can speak."""
     body = MathMLPrinter().doprint(expr)
-    alttext = html.escape(printing.plain(expr), quote=True)
+    alttext = html.escape(spoken(expr), quote=True)
     mode = "block" if display else "inline"
     return (
         f'<math xmlns="http://www.w3.org/1998/Math/MathML" display="{mode}" alttext="{alttext}">{body}</math>'
     )
+
+
+def spoken(expr) -> str:
+    """The one-line text form for ``alttext``: the plain form with a middle dot for products."""
+    return printing.plain(expr).replace("*", "·")
 
 
 def body(expr) -> str:
@@ -298,4 +327,4 @@ def body(expr) -> str:
     return MathMLPrinter().doprint(expr)
 
 
-__all__ = ["MathMLPrinter", "math", "body"]
+__all__ = ["MathMLPrinter", "math", "body", "spoken"]

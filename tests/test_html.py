@@ -139,7 +139,7 @@ def test_math_text_cannot_inject_markup():
         (sp.sqrt(sp.Symbol("d_k")), ["msqrt", "msub"], []),
         (sp.Matrix([[1, 2], [3, 4]]), ["mtable"], ["1", "2", "3", "4"]),
         (Decimal("0.0100"), [], ["0.0100"]),
-        (Decimal("1.25e-7"), ["msup"], ["1.25", "10", "-7"]),
+        (Decimal("1.25e-7"), ["msup"], ["1.25", "10", "−7"]),
     ],
 )
 def test_mathml_forms(expr, tags, numbers):
@@ -157,5 +157,5 @@ def test_unevaluated_products_stay_as_written():
     with sp.evaluate(False):
         expr = sp.Add(sp.Mul(1, -3), sp.Mul(-2, 6))
     dom = xml.dom.minidom.parseString(printing_mathml.math(expr))
-    assert [n.firstChild.data for n in dom.getElementsByTagName("mn")] == ["1", "-3", "-2", "6"]
+    assert [n.firstChild.data for n in dom.getElementsByTagName("mn")] == ["1", "−3", "−2", "6"]
     assert [n.firstChild.data for n in dom.getElementsByTagName("mo")].count("⋅") == 2

@@ -35,7 +35,7 @@ def display_math(block, precision: int) -> str:
     parts = [("", block.parts[0])] + [("=", p) for p in block.parts[1:]]
     if block.approx is not None:
         parts.append(("≈", approx(block.approx, precision)))
-    spoken = " ".join(f"{rel} {printing.plain(p)}".strip() for rel, p in parts)
+    spoken = " ".join(f"{rel} {printing_mathml.spoken(p)}".strip() for rel, p in parts)
     bodies = [(rel, printing_mathml.body(p)) for rel, p in parts]
     plain_length = len(spoken)
     tall = sum(isinstance(p, printing.sp.MatrixBase) for _, p in parts) > 2 or (

@@ -152,9 +152,9 @@ CASES = [
     Case("softmax.stable_softmax", _logits, lambda z: forward.softmax(z)),
     Case(
         "softmax.stable_softmax",
-        lambda rng: {**_logits(rng), "temperature": positive(rng), "shown": True},
-        lambda z, temperature, shown: forward.softmax(z, temperature=temperature),
-        name="shown",
+        lambda rng: {**_logits(rng), "temperature": positive(rng)},
+        lambda z, temperature: forward.softmax(z, temperature=temperature),
+        name="temperature",
     ),
 ]
 

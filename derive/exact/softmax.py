@@ -47,19 +47,17 @@ def softmax(z: sp.Matrix, temperature=1, mask=None, axis: int = -1) -> sp.Matrix
     return out
 
 
-def stable_softmax(z: sp.Matrix, temperature=1, shown: bool = False) -> sp.Matrix:
-    """Softmax of each row with the row's maximum subtracted first: e^(z_i - m) / Σ_j e^(z_j - m).
+def stable_softmax(z: sp.Matrix, temperature=1) -> sp.Matrix:
+    """Softmax of each row with the row's maximum m subtracted first: e^(z_i - m) / Σ_j e^(z_j - m).
 
-    Equal to ``softmax`` but written as the numerically stable computation is; ``shown`` keeps the
-    exponentials and the sum unevaluated, as a student writes them with the numbers substituted.
+    Equal to ``softmax``, and written as the numerically stable computation is (the exponents are
+    at most 0); ``derive.forms`` writes the same row with nothing evaluated, for display.
     """
     z = apply_temperature(z, temperature) if temperature != 1 else z
     rows = []
     for r in range(z.rows):
         row = z.row(r)
-        shifted = [e - row_max(row) for e in row]
-        with sp.evaluate(not shown):
-            exps = [sp.exp(d) for d in shifted]
-            total = sp.Add(*exps)
-            rows.append([sp.Mul(e, sp.Pow(total, -1)) for e in exps])
+        exps = [sp.exp(e - row_max(row)) for e in row]
+        total = sp.Add(*exps)
+        rows.append([sp.Mul(e, sp.Pow(total, -1)) for e in exps])
     return sp.Matrix(rows)

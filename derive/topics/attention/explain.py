@@ -22,6 +22,7 @@ from derive.blocks import (
     unevaluated_sum,
     user,
 )
+from derive.forms import softmax_entries
 from derive.notation import indexed, listing, matrix_name, transposed, written_product
 
 SMALL = 4
@@ -166,12 +167,8 @@ def _mask_matrix(n: int) -> sp.Matrix:
 
 
 def _softmax_row_shown(z_row, visible: int) -> sp.Matrix:
-    """The softmax of one row with the numbers substituted and nothing evaluated."""
-    with sp.evaluate(False):
-        exps = [sp.exp(z) for z in list(z_row)[:visible]]
-        total = unevaluated_sum(exps)
-        cells = [sp.Mul(e, sp.Pow(total, -1)) for e in exps]
-    return sp.Matrix([cells + [sp.Integer(0)] * (len(z_row) - visible)])
+    """The softmax of one row with the numbers substituted and nothing evaluated; 0 where masked."""
+    return sp.Matrix([softmax_entries(list(z_row)[:visible]) + [sp.Integer(0)] * (len(z_row) - visible)])
 
 
 def explain_weights(v) -> tuple:

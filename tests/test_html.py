@@ -94,8 +94,9 @@ def test_every_example_is_self_contained_and_accessible(topic):
             xml.dom.minidom.parseString(math)  # well-formed MathML, entities resolved
 
 
-def test_figures_are_inlined():
+def test_figures_are_inlined_and_runs_are_identical():
     page = render.render(derive("encoder-layer", example="post"), "html")
+    assert page == render.render(derive("encoder-layer", example="post"), "html")
     images = [a for tag, a in _parse(page).tags if tag == "img"]
     assert images and all(a["src"].startswith("data:image/png;base64,iVBOR") for a in images)
 

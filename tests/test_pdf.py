@@ -139,6 +139,9 @@ def test_engine_latex_compiles(cli, tmp_path):
     data = target.read_bytes()
     assert data.startswith(b"%PDF-")
     assert "Normalise" in _text(data, tmp_path)
+    again = tmp_path / "again.pdf"
+    assert cli("softmax", "--example", "basic", "--engine", "latex", "-o", str(again))[0] == 0
+    assert again.read_bytes() == data
 
 
 def test_engine_latex_without_tex_is_a_one_line_error(cli, tmp_path, monkeypatch):

@@ -146,6 +146,15 @@ def test_hostile_text_prints_literally_in_markup_and_math(tmp_path):
     assert lines.count(HOSTILE) == 3, lines
 
 
+def test_odd_names_cannot_reach_typst_syntax():
+    names = [HOSTILE, 'a"b', "x\\", "#let", "$", "//c", "]", "q'_(0)", "1:1"]
+    body = "\n".join(
+        f"$ {printing_typst.typst(sp.Symbol(n))} $ $ {printing_typst.typst(sp.Function(n)(x))} $"
+        for n in names
+    )
+    assert compile_pdf(body + "\n").startswith(b"%PDF-")
+
+
 def test_same_source_gives_same_bytes_and_no_date():
     source = "#set document(title: [t])\n= Title\n$ x^2 $\n"
     first, second = compile_pdf(source), compile_pdf(source)

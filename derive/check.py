@@ -276,7 +276,7 @@ def check(
     for stage in topic.stages:
         if stage.name not in wanted:
             continue
-        expected = truth[stage.name]
+        expected = truth.get(stage.name)
         if expected is None or not _flat(expected):
             raise InputError("--answer", f"{stage.name}: nothing to check with these options")
         given = _parse_answer(wanted[stage.name], expected, rtol, atol)

@@ -109,6 +109,7 @@ class Stage:
     explain: Callable[[Values], tuple[Block, ...]]
     mistakes: tuple[Mistake, ...] = ()
     answer: bool = True
+    optional: bool = False  # left out of the derivation when its value is None (an option not given)
 
 
 @dataclass(frozen=True)
@@ -239,6 +240,8 @@ def run(topic: Topic, givens: Givens) -> Derivation:
     for stage in topic.stages:
         value = stage.compute(values)
         values = values.updated(**{stage.name: value})
+        if stage.optional and value is None:
+            continue
         steps.append(Step(stage.name, stage.title, tuple(stage.explain(values)), value, stage.answer))
     return Derivation(
         topic.name,

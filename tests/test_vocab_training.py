@@ -321,10 +321,10 @@ def test_python_api_takes_a_mapping():
         (["--corpus", "$(rm -rf /) 1"], "--corpus"),
         (["--corpus", "hug 2, hug 3"], "--corpus"),
         (["--corpus", "a 2, b 3"], "--corpus"),
-        (["--corpus", ", ".join(f"{'ab' * (i + 1)} 1" for i in range(21))], "--corpus"),
+        (["--corpus", ", ".join(f"{a}{b} 1" for a in "abcdefg" for b in "abcdef")], "--corpus"),  # 42 words
         (["--corpus", "x" * 5000 + " 1"], "--corpus"),
         (["--corpus", ""], "--corpus"),
-        (["--corpus", "hug 5", "--merges", "21"], "--merges"),
+        (["--corpus", "hug 5", "--merges", "41"], "--merges"),
         (["--corpus", "hug 5", "--merges", "0"], "--merges"),
         (["--corpus", "hug 5", "--merges", "many"], "--merges"),
     ],
@@ -335,3 +335,220 @@ def test_bad_input_is_one_line_naming_the_option(cli, topic, args, option):
     assert code == 2
     assert out == ""
     assert err.count("\n") == 1 and option in err and "Traceback" not in err
+
+
+# Conventions: --tie-break, </w>, --encode, --corpus-file -----------------------------------
+
+
+def cs336_merges(word_freqs: dict[str, int], merges: int) -> list[str]:
+    """Ties broken as Stanford's CS336 asks: the lexicographically greater pair, max over (count, pair)."""
+    splits = {w: list(w) for w in word_freqs}
+    out = []
+    for _ in range(merges):
+        counts = defaultdict(int)
+        for word, freq in word_freqs.items():
+            for pair in zip(splits[word], splits[word][1:]):
+                counts[pair] += freq
+        if not counts:
+            break
+        a, b = max(counts, key=lambda pair: (counts[pair], pair))
+        for word in splits:
+            split, i = splits[word], 0
+            while i < len(split) - 1:
+                if (split[i], split[i + 1]) == (a, b):
+                    split[i : i + 2] = [a + b]
+                i += 1
+        out.append(a + b)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_lexicographic_tie_break_equals_an_independent_max_over_count_and_pair(seed):
+    word_freqs = _random_corpus(random.Random(seed), high=3)  # small counts: many ties
+    ours = derive("bpe-train", corpus=_corpus(word_freqs), merges=6, tie_break="lexicographic").answers
+    assert ours["merges"] == cs336_merges(word_freqs, 6)
+
+
+def test_tie_break_changes_the_sennrich_merges_and_the_other_rule_is_a_named_mistake():
+    first = derive("bpe-train", example="sennrich").answers["merges"]
+    greatest = derive("bpe-train", example="lexicographic").answers["merges"]
+    assert first[0] == "es" and greatest[0] == "st"  # e s and s t both occur 9 times
+    report = check.check(BPE, {}, ["merges=" + " ".join(first)], example="lexicographic")
+    assert report.item("merges").mistake == "other-tie-break"
+
+
+def sennrich_algorithm_1(vocab: dict[str, int], num_merges: int) -> list[str]:
+    """Algorithm 1 of Sennrich et al. (2016), as printed: words are space-separated symbols ending in </w>."""
+    import re
+
+    def get_stats(vocab):
+        pairs = defaultdict(int)
+        for word, freq in vocab.items():
+            symbols = word.split()
+            for i in range(len(symbols) - 1):
+                pairs[symbols[i], symbols[i + 1]] += freq
+        return pairs
+
+    def merge_vocab(pair, v_in):
+        v_out = {}
+        bigram = re.escape(" ".join(pair))
+        p = re.compile(r"(?<!\S)" + bigram + r"(?!\S)")
+        for word in v_in:
+            v_out[p.sub("".join(pair), word)] = v_in[word]
+        return v_out
+
+    out = []
+    for _ in range(num_merges):
+        pairs = get_stats(vocab)
+        if not pairs:
+            break
+        best = max(pairs, key=pairs.get)
+        vocab = merge_vocab(best, vocab)
+        out.append("".join(best))
+    return out
+
+
+def test_end_of_word_marker_is_one_symbol_as_in_the_papers_algorithm():
+    paper = {"l o w </w>": 5, "l o w e r </w>": 2, "n e w e s t </w>": 6, "w i d e s t </w>": 3}
+    answers = derive(
+        "bpe-train", corpus="low</w> 5, lower</w> 2, newest</w> 6, widest</w> 3", merges=10
+    ).answers
+    assert answers["merges"] == sennrich_algorithm_1(paper, 10)
+    assert answers["merges"][:4] == ["es", "est", "est</w>", "lo"]
+    assert "</w>" in answers["alphabet"] and "r" in answers["alphabet"]
+
+
+@pytest.mark.parametrize(
+    "corpus,message",
+    [("low</w> 5, lower 2", "every word ends"), ("lower 2, low</w> 5", "every word ends")],
+)
+def test_end_of_word_marker_misuse_is_refused(cli, corpus, message):
+    code, out, err = cli("bpe-train", "--corpus", corpus)
+    assert code == 2 and out == "" and message in err and err.count("\n") == 1
+
+
+def test_wordpiece_refuses_the_end_of_word_marker(cli):
+    code, _, err = cli("wordpiece-train", "--corpus", "low</w> 5, lower</w> 2")
+    assert code == 2 and "--corpus" in err and "BPE's" in err
+
+
+def course_bpe_tokenize(words: list[str], merges: list[tuple[tuple[str, str], str]]) -> list[str]:
+    """The Hugging Face course's BPE tokenize: every merge, in learned order, over every split."""
+    splits = [list(word) for word in words]
+    for pair, merge in merges:
+        for idx, split in enumerate(splits):
+            i = 0
+            while i < len(split) - 1:
+                if split[i] == pair[0] and split[i + 1] == pair[1]:
+                    split = split[:i] + [merge] + split[i + 2 :]
+                else:
+                    i += 1
+            splits[idx] = split
+    return sum(splits, [])
+
+
+def _learned_merges(corpus: str, n: int):
+    from derive import vocab_training as vt
+
+    words, counts = vt.parse_corpus(corpus, "--corpus")
+    training = vt.train(words, counts, n, "", vt.FREQUENCY)
+    return [(step.best.pair, step.token) for step in training.steps], list(training.alphabet)
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_bpe_encode_replays_merges_as_the_course_and_hf_tokenizers_do(seed):
+    tokenizers = require("tokenizers")
+    rng = random.Random(seed)
+    word_freqs = _random_corpus(rng)
+    new = ["".join(rng.choice("abcdeg") for _ in range(rng.randint(1, 7))) for _ in range(4)]
+    answers = derive("bpe-train", corpus=_corpus(word_freqs), merges=5, encode=" ".join(new)).answers
+    merges, alphabet = _learned_merges(_corpus(word_freqs), 5)
+    expected = course_bpe_tokenize(new, merges)
+    expected = [t if len(t) > 1 or t in alphabet else "[UNK]" for t in expected]
+    assert answers["encoded"] == expected
+    vocab = {t: i for i, t in enumerate(["[UNK]", *alphabet, *[m for _, m in merges]])}
+    model = tokenizers.models.BPE(vocab=vocab, merges=[p for p, _ in merges], unk_token="[UNK]")
+    tokenizer = tokenizers.Tokenizer(model)
+    tokenizer.pre_tokenizer = tokenizers.pre_tokenizers.WhitespaceSplit()
+    assert answers["encoded"] == tokenizer.encode(" ".join(new)).tokens
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_wordpiece_encode_is_longest_match_as_hf_tokenizers_wordpiece(seed):
+    tokenizers = require("tokenizers")
+    rng = random.Random(seed)
+    word_freqs = _random_corpus(rng)
+    new = ["".join(rng.choice("abcdegx") for _ in range(rng.randint(1, 7))) for _ in range(4)]
+    answers = derive("wordpiece-train", corpus=_corpus(word_freqs), merges=5, encode=" ".join(new)).answers
+    vocab = {t: i for i, t in enumerate(["[UNK]", *answers["vocab"]])}
+    model = tokenizers.models.WordPiece(vocab=vocab, unk_token="[UNK]", continuing_subword_prefix="##")
+    tokenizer = tokenizers.Tokenizer(model)
+    tokenizer.pre_tokenizer = tokenizers.pre_tokenizers.WhitespaceSplit()
+    assert answers["encoded"] == tokenizer.encode(" ".join(new)).tokens
+
+
+COURSE_WORDPIECE_CORPUS = (
+    "This 3\nis 2\nthe 1\nHugging 1\nFace 1\nCourse 1\n. 4\nchapter 1\nabout 1\ntokenization 1\nsection 1\n"
+    "shows 1\nseveral 1\ntokenizer 1\nalgorithms 1\nHopefully 1\n, 1\nyou 1\nwill 1\nbe 1\nable 1\nto 1\n"
+    "understand 1\nhow 1\nthey 1\nare 1\ntrained 1\nand 1\ngenerate 1\ntokens 1\n"
+)
+
+
+def test_the_courses_wordpiece_chapter_from_a_corpus_file(tmp_path):
+    """The course trains its four sentences to 70 tokens (5 special + 40 characters + 25 merges)."""
+    path = tmp_path / "corpus.txt"
+    path.write_text(COURSE_WORDPIECE_CORPUS, encoding="utf-8")
+    text = "Hugging HOgging This is the Hugging Face course!"
+    answers = derive("wordpiece-train", corpus_file=str(path), merges=25, encode=text).answers
+    assert len(answers["alphabet"]) == 40 and "," in answers["alphabet"]
+    assert answers["merges"] == [  # the new tokens of the course's printed vocabulary, in order
+        *["ab", "##fu", "Fa", "Fac", "##ct", "##ful", "##full", "##fully", "Th", "ch", "##hm", "cha"],
+        *["chap", "chapt", "##thm", "Hu", "Hug", "Hugg", "sh", "th", "is", "##thms", "##za", "##zat", "##ut"],
+    ]
+    assert answers["encoded"] == [
+        *["Hugg", "##i", "##n", "##g"],  # encode_word("Hugging")
+        "[UNK]",  # encode_word("HOgging")
+        *["Th", "##i", "##s", "is", "th", "##e", "Hugg", "##i", "##n", "##g", "Fac", "##e"],
+        *["c", "##o", "##u", "##r", "##s", "##e", "[UNK]"],  # tokenize("This is the Hugging Face course!")
+    ]
+
+
+@pytest.mark.parametrize(
+    "content,where",
+    [
+        ("hug 10\npug five\n", "line 2"),
+        ("hug 10\n\npug 5 extra\n", "line 3"),
+        ("hug 10\nh1g 2\n", "line 2"),
+        ("hug 10\nhug 3\n", "line 2"),
+        ("\n\n", "no 'word count' lines"),
+    ],
+)
+def test_a_bad_corpus_file_line_is_one_error_naming_file_and_line(cli, tmp_path, content, where):
+    path = tmp_path / "corpus.txt"
+    path.write_text(content, encoding="utf-8")
+    code, out, err = cli("wordpiece-train", "--corpus-file", str(path))
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "--corpus-file" in err and str(path)[:60] in err and where in err
+
+
+def test_corpus_and_corpus_file_are_exclusive_and_one_is_needed(cli, tmp_path):
+    path = tmp_path / "corpus.txt"
+    path.write_text("hug 10\n", encoding="utf-8")
+    code, _, err = cli("bpe-train", "--corpus", COURSE, "--corpus-file", str(path))
+    assert code == 2 and "--corpus-file" in err
+    code, _, err = cli("bpe-train", "--merges", "2")
+    assert code == 2 and "--corpus" in err
+
+
+def test_forty_words_with_punctuation_are_accepted():
+    words = {f"{a}{b}": 1 for a in "abcdefgh" for b in "abcde"}  # 40 words
+    words.popitem()
+    words["."] = 3
+    answers = derive("wordpiece-train", corpus=_corpus(words), merges=2).answers
+    assert "." in answers["alphabet"] and len(answers["merges"]) == 2
+
+
+def test_encode_is_checked_and_left_out_when_not_asked():
+    assert "encoded" not in derive("bpe-train", example="course").answers
+    report = check.check(BPE, {}, ["encoded=lo w est</w> n e w e r </w>"], example="end-of-word")
+    assert report.all_correct

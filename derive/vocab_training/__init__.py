@@ -4,7 +4,9 @@ Both start from single characters and repeatedly merge one pair of adjacent toke
 differ only in which pair wins: BPE takes the most frequent pair, WordPiece the pair with
 the best score freq(ab) / (freq(a)·freq(b)). Ties go to the pair listed first, pairs being
 listed in the order they first appear when reading the words in corpus order, each left to
-right: the rule of the Hugging Face course's code, which keeps the first maximum it meets.
+right: the rule of the Hugging Face course's code, which keeps the first maximum it meets
+(``--tie-break lexicographic`` takes the greatest pair instead, as a well-known university
+assignment does). A BPE word may end in Sennrich et al.'s end-of-word marker ``</w>``, one symbol.
 
 Standard library only (exact ``Fraction`` scores), so the topics and the tests share it
 without SymPy; the topics convert scores to SymPy Rationals for display.
@@ -17,16 +19,22 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 
+from derive import wordpiece
 from derive.errors import InputError
 
 CONTINUATION = "##"
+END_OF_WORD = "</w>"
+UNK = "[UNK]"
 FREQUENCY, WORDPIECE = "frequency", "wordpiece"
-MAX_WORDS = 20
+FIRST, LEXICOGRAPHIC = "first", "lexicographic"
+MAX_WORDS = 40
 MAX_WORD_LENGTH = 16
 MAX_COUNT = 10_000
-MAX_MERGES = 20
-_MAX_CORPUS_CHARS = 1000
+MAX_MERGES = 40
+MAX_CORPUS_CHARS = 2000
+MAX_CORPUS_FILE_BYTES = 100_000
 
 Split = tuple[str, ...]
 Pair = tuple[str, str]
@@ -73,8 +81,8 @@ class Training:
 def parse_corpus(value, option: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
     """``"hug 10, pug 5"`` (or a mapping / pairs from Python) into words and their counts."""
     if isinstance(value, str):
-        if len(value) > _MAX_CORPUS_CHARS:
-            raise InputError(option, f"expected at most {_MAX_CORPUS_CHARS} characters")
+        if len(value) > MAX_CORPUS_CHARS:
+            raise InputError(option, f"expected at most {MAX_CORPUS_CHARS} characters")
         items = [item.strip() for item in re.split(r"[,;\n]", value) if item.strip()]
         entries = [_item(item, option) for item in items]
     elif isinstance(value, Mapping):
@@ -86,6 +94,50 @@ def parse_corpus(value, option: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
             raise InputError(option, "expected words with counts such as 'hug 10, pug 5'") from None
     if not entries:
         raise InputError(option, "expected words with counts such as 'hug 10, pug 5'")
+    return checked_corpus(entries, option)
+
+
+def parse_corpus_file(value, option: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """A file with one ``word count`` per line (so "," can be a word); blank lines are skipped."""
+    path = Path(str(value))
+    name = str(value)[:80]
+    if not path.is_file():
+        raise InputError(option, f"no such file: {name!r}")
+    try:
+        if path.stat().st_size > MAX_CORPUS_FILE_BYTES:
+            raise InputError(option, f"{name}: larger than {MAX_CORPUS_FILE_BYTES // 1000} kB")
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(option, f"{name}: not UTF-8 text") from None
+    except OSError as error:
+        raise InputError(option, f"{name}: cannot be read ({error.strerror or error})") from None
+    entries, seen = [], set()
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.split()
+        where = f"{name} line {number}"
+        if len(parts) != 2:
+            raise InputError(option, f"{where}: expected 'word count', got {line.strip()[:40]!r}")
+        word = unicodedata.normalize("NFC", parts[0])
+        try:
+            _check_word(word, option)
+            entries.append((word, _count(word, parts[1], option)))
+        except InputError as error:
+            raise InputError(option, f"{where}: {error.message}") from None
+        if word in seen:
+            raise InputError(option, f"{where}: the word {word[:40]!r} appears again; give each word once")
+        seen.add(word)
+    if not entries:
+        raise InputError(option, f"{name}: no 'word count' lines")
+    try:
+        return checked_corpus(entries, option)
+    except InputError as error:
+        raise InputError(option, f"{name}: {error.message}") from None
+
+
+def checked_corpus(entries, option: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """Distinct words of letters or punctuation (a BPE word may end in </w>), with counts."""
     if len(entries) > MAX_WORDS:
         raise InputError(
             option, f"{len(entries)} words is too many for a worked solution (at most {MAX_WORDS})"
@@ -100,9 +152,18 @@ def parse_corpus(value, option: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
             )
         words.append(word)
         counts.append(_count(word, count, option))
-    if all(len(w) == 1 for w in words):
-        raise InputError(option, "every word is a single letter, so there is no pair to merge")
+    if all(len(symbols(w)) == 1 for w in words):
+        raise InputError(option, "every word is a single character, so there is no pair to merge")
+    marked = [symbols(w)[-1] == END_OF_WORD for w in words]
+    if any(marked) and not all(marked):
+        raise InputError(
+            option, f"either every word ends in the end-of-word marker {END_OF_WORD} or none does"
+        )
     return tuple(words), tuple(counts)
+
+
+def uses_end_marker(words: Sequence[str]) -> bool:
+    return bool(words) and symbols(words[0])[-1] == END_OF_WORD
 
 
 def _item(item: str, option: str) -> tuple[str, str]:
@@ -112,11 +173,28 @@ def _item(item: str, option: str) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
+def symbols(word: str) -> tuple[str, ...]:
+    """A word's characters; a final </w> is one symbol, the end-of-word marker."""
+    if word.endswith(END_OF_WORD) and len(word) > len(END_OF_WORD):
+        return (*word[: -len(END_OF_WORD)], END_OF_WORD)
+    return tuple(word)
+
+
+def is_punctuation(ch: str) -> bool:
+    """Unicode punctuation, or an ASCII symbol such as $ or +: words of their own after pre-tokenizing."""
+    if ch.isascii():
+        return 33 <= ord(ch) <= 126 and not ch.isalnum()
+    return unicodedata.category(ch).startswith("P")
+
+
 def _check_word(word: str, option: str) -> None:
-    if not word.isalpha():
-        raise InputError(option, f"words must consist of letters only, got {word[:40]!r}")
-    if len(word) > MAX_WORD_LENGTH:
-        raise InputError(option, f"the word {word[:40]!r} is longer than {MAX_WORD_LENGTH} letters")
+    chars = symbols(word)
+    if chars[-1] == END_OF_WORD:
+        chars = chars[:-1]
+    if not all(c.isalpha() or is_punctuation(c) for c in chars):
+        raise InputError(option, f"words must consist of letters or punctuation, got {word[:40]!r}")
+    if len(chars) > MAX_WORD_LENGTH:
+        raise InputError(option, f"the word {word[:40]!r} is longer than {MAX_WORD_LENGTH} characters")
 
 
 def _count(word: str, count, option: str) -> int:
@@ -132,7 +210,7 @@ def _count(word: str, count, option: str) -> int:
 
 def initial_splits(words: Sequence[str], prefix: str) -> tuple[Split, ...]:
     """Each word as its characters; with a prefix, every character after the first carries it."""
-    return tuple(tuple(c if i == 0 else prefix + c for i, c in enumerate(w)) for w in words)
+    return tuple(tuple(c if i == 0 else prefix + c for i, c in enumerate(symbols(w))) for w in words)
 
 
 def alphabet(splits: Sequence[Split]) -> tuple[str, ...]:
@@ -158,11 +236,13 @@ def pair_stats(splits: Sequence[Split], counts: Sequence[int], rule: str) -> tup
     return tuple(stats)
 
 
-def best(stats: Sequence[PairStat]) -> PairStat:
-    """The first pair with the highest score (a later pair must be strictly better to win)."""
+def best(stats: Sequence[PairStat], tie_break: str = FIRST) -> PairStat:
+    """The highest score; among equals the pair listed first, or (lexicographic) the greatest pair."""
     winner = stats[0]
     for stat in stats[1:]:
-        if stat.score > winner.score:
+        if stat.score > winner.score or (
+            tie_break == LEXICOGRAPHIC and stat.score == winner.score and stat.pair > winner.pair
+        ):
             winner = stat
     return winner
 
@@ -188,7 +268,23 @@ def apply_merge(splits: Sequence[Split], pair: Pair, token: str) -> tuple[Split,
     return tuple(out)
 
 
-def train(words: Sequence[str], counts: Sequence[int], merges: int, prefix: str, rule: str) -> Training:
+def encode_bpe(word: str, alphabet_: Sequence[str], merges: Sequence[tuple[Pair, str]], end_marker: bool):
+    """A new word's BPE tokens: its symbols ([UNK] for one never seen), then every merge in learned order."""
+    known = set(alphabet_)
+    split = tuple(c if c in known else UNK for c in (*word, *([END_OF_WORD] if end_marker else [])))
+    for pair, token in merges:
+        split = apply_merge((split,), pair, token)[0]
+    return list(split)
+
+
+def encode_wordpiece(word: str, vocab: Sequence[str]) -> list[str]:
+    """Longest vocabulary entry first, then the longest "##" piece; no fit anywhere makes the word [UNK]."""
+    return wordpiece.wordpiece(word, frozenset(vocab), unk=UNK)
+
+
+def train(
+    words: Sequence[str], counts: Sequence[int], merges: int, prefix: str, rule: str, tie_break: str = FIRST
+) -> Training:
     """Up to ``merges`` merges; fewer when every word has become a single token."""
     splits = initial_splits(words, prefix)
     initial = splits
@@ -197,7 +293,7 @@ def train(words: Sequence[str], counts: Sequence[int], merges: int, prefix: str,
         stats = pair_stats(splits, counts, rule)
         if not stats:
             break
-        winner = best(stats)
+        winner = best(stats, tie_break)
         token = merged_token(*winner.pair, prefix)
         splits = apply_merge(splits, winner.pair, token)
         steps.append(Merge(stats, winner, token, splits))

@@ -19,6 +19,23 @@ TIE_RULE = (
     "they first appear, reading the words in corpus order and each word from left to right (the rule of "
     "the Hugging Face course's code, which keeps the first maximum it meets)."
 )
+LEXICOGRAPHIC_RULE = (
+    "When several pairs share the {best}, the greatest pair wins (--tie-break lexicographic): compare "
+    "the first tokens as strings, character by character, and if they are equal the second ones, as "
+    "Python's max over (a, b) tuples does. This is the rule of a well-known university assignment "
+    "(Stanford's CS336); the Hugging Face course keeps the pair it met first instead."
+)
+
+
+END_MARKER = (
+    "Every word ends in the end-of-word marker </w> of Sennrich et al. (2016), one symbol: a merge that "
+    "takes it in can only happen at the end of a word, so a token such as 'er</w>' (a word's ending) and "
+    "'er' (inside a word) are different. Encoding a new word appends the marker too."
+)
+
+
+def tie_rule(v, best: str) -> str:
+    return (LEXICOGRAPHIC_RULE if v.tie_break == vt.LEXICOGRAPHIC else TIE_RULE).format(best=best)
 
 
 def _tokens(tokens) -> str:
@@ -50,7 +67,7 @@ def stats_table(scheme: Scheme, stats, winner):
     return table((*header, ""), rows)
 
 
-def _winner_text(scheme: Scheme, winner, stats) -> list:
+def _winner_text(scheme: Scheme, winner, stats, tie_break: str) -> list:
     if scheme.wordpiece:
         text, number = "The best score is {s}, for ({a}, {b}).", exact(winner.score)
     else:
@@ -58,14 +75,15 @@ def _winner_text(scheme: Scheme, winner, stats) -> list:
     tied = [s for s in stats if s.score == winner.score and s is not winner]
     if tied:
         others = "1 other pair" if len(tied) == 1 else f"{len(tied)} other pairs"
-        text += f" It ties with {others}, but it is listed first, so it wins."
+        why = "it is the greatest pair" if tie_break == vt.LEXICOGRAPHIC else "it is listed first"
+        text += f" It ties with {others}, but {why}, so it wins."
     return [prose(text, s=number, **_pair(winner))]
 
 
 def _contrast(scheme: Scheme, v, stats, winner) -> list:
     """The headline difference: the most frequent pair against the best-scored one."""
     if scheme.wordpiece:
-        frequent = vt.best(first_stats(v, scheme, rule=vt.FREQUENCY))
+        frequent = vt.best(first_stats(v, scheme, rule=vt.FREQUENCY), v.tie_break)
         if frequent.pair == winner.pair:
             return [prose("Here the most frequent pair is also the best-scored one.")]
         frequent = next(s for s in stats if s.pair == frequent.pair)
@@ -82,7 +100,7 @@ def _contrast(scheme: Scheme, v, stats, winner) -> list:
                 **_pair(frequent),
             )
         ]
-    rival = vt.best(first_stats(v, scheme, rule=vt.WORDPIECE))
+    rival = vt.best(first_stats(v, scheme, rule=vt.WORDPIECE), v.tie_break)
     if rival.pair == winner.pair:
         return [prose("WordPiece's score, which divides by freq(a)·freq(b), would pick the same pair here.")]
     return [
@@ -119,7 +137,7 @@ def scores(scheme):
 
     def explain(v):
         stats = first_stats(v, scheme)
-        winner = vt.best(stats)
+        winner = vt.best(stats, v.tie_break)
         if scheme.wordpiece:
             blocks = [
                 prose(
@@ -140,9 +158,9 @@ def scores(scheme):
                     "lists these frequencies in the order of the table."
                 )
             ]
-        blocks.append(prose(TIE_RULE.format(best="best score" if scheme.wordpiece else "highest count")))
+        blocks.append(prose(tie_rule(v, "best score" if scheme.wordpiece else "highest count")))
         blocks.append(stats_table(scheme, stats, winner))
-        blocks += _winner_text(scheme, winner, stats)
+        blocks += _winner_text(scheme, winner, stats, v.tie_break)
         blocks += _contrast(scheme, v, stats, winner)
         return tuple(blocks)
 
@@ -166,7 +184,7 @@ def merges(scheme):
             else:
                 blocks.append(prose(f"Merge {number}: recount the pairs in the new splits."))
                 blocks.append(stats_table(scheme, step.pairs, step.best))
-                blocks += _winner_text(scheme, step.best, step.pairs)
+                blocks += _winner_text(scheme, step.best, step.pairs, v.tie_break)
                 blocks.append(prose("So ({a}, {b}) becomes the token {t}.", **fields))
             blocks.append(splits_table(v, step.splits))
             if step.token in vocab:
@@ -205,6 +223,55 @@ def vocab(scheme):
                 tokens=user(_tokens(v.vocab)),
             ),
             prose(scheme.afterwards),
+        )
+
+    return explain
+
+
+def _encoded_rows_bpe(v, training):
+    rows = []
+    known = set(v.alphabet)
+    for word in v.encode:
+        start = [c if c in known else vt.UNK for c in (*word, *([vt.END_OF_WORD] if v.end_marker else []))]
+        split, used = tuple(start), []
+        for number, step in enumerate(training.steps, 1):
+            after = vt.apply_merge((split,), step.best.pair, step.token)[0]
+            if after != split:
+                used.append(str(number))
+            split = after
+        rows.append((user(word), user(" ".join(start)), ", ".join(used) or "none", user(" ".join(split))))
+    return rows
+
+
+def encoded(scheme):
+    """The explainer of the optional encoding stage for ``scheme``."""
+
+    def explain(v):
+        if scheme.wordpiece:
+            rows = [(user(w), user(" ".join(vt.encode_wordpiece(w, v.vocab)))) for w in v.encode]
+            return (
+                prose(
+                    "WordPiece encodes with the vocabulary alone, as the Hugging Face course's encode_word does: "
+                    "take the longest vocabulary entry that starts the word, then the longest “##” piece of what "
+                    "is left, and so on. If at some point no piece fits, the whole word becomes [UNK] (a "
+                    "character never seen in the corpus does that)."
+                ),
+                table(("word", "pieces"), rows),
+                prose("{n} tokens: {t}", n=len(v.encoded), t=user(" ".join(v.encoded))),
+            )
+        training = train(v, scheme)
+        merges = ", ".join(
+            f"{n}. {a} {b}" for n, (a, b) in enumerate((s.best.pair for s in training.steps), 1)
+        )
+        return (
+            prose(
+                "BPE encodes by replaying the merges in the order they were learned ({m}): split the word into "
+                "its characters, then apply merge 1 everywhere it fits, then merge 2, and so on. A character "
+                "never seen in the corpus becomes [UNK], as Hugging Face's BPE model does with an unknown token.",
+                m=user(merges),
+            ),
+            table(("word", "characters", "merges used", "tokens"), _encoded_rows_bpe(v, training)),
+            prose("{n} tokens: {t}", n=len(v.encoded), t=user(" ".join(v.encoded))),
         )
 
     return explain

@@ -30,9 +30,11 @@ def exact(score) -> sp.Rational:
     return sp.Rational(score.numerator, score.denominator)
 
 
-def train(v, scheme: Scheme, rule: str | None = None, counts=None):
-    """The full training on the givens; ``rule`` and ``counts`` swap in a misconception's."""
-    return vt.train(v.words, counts or v.counts, v.n_merges, scheme.prefix, rule or scheme.rule)
+def train(v, scheme: Scheme, rule: str | None = None, counts=None, tie_break: str | None = None):
+    """The full training on the givens; ``rule``, ``counts`` and ``tie_break`` swap in a misconception's."""
+    return vt.train(
+        v.words, counts or v.counts, v.n_merges, scheme.prefix, rule or scheme.rule, tie_break or v.tie_break
+    )
 
 
 def first_stats(v, scheme: Scheme, rule: str | None = None, counts=None):

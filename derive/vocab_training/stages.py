@@ -8,27 +8,66 @@ first table, pair by pair.
 
 from __future__ import annotations
 
-from derive import inputs
+from derive import inputs, wordpiece
 from derive import vocab_training as vt
 from derive.blocks import prose, user
+from derive.errors import InputError
 from derive.model import Givens, Mistake, Option, Stage
 from derive.vocab_training import explain
 from derive.vocab_training.scheme import Scheme, exact, first_stats, train
 
 COURSE = "hug 10, pug 5, pun 12, bun 4, hugs 5"  # the Hugging Face course's toy corpus
 SENNRICH = "low 5, lower 2, newest 6, widest 3"  # Sennrich et al. (2016), without "</w>"
+SENNRICH_EOW = "low</w> 5, lower</w> 2, newest</w> 6, widest</w> 3"  # with the paper's end-of-word marker
 
 
 def parse_merges(value, option: str) -> int:
     return inputs.integer(value, option, 1, vt.MAX_MERGES)
 
 
+MAX_ENCODE_WORDS = 12
+
+
+def parse_encode(value, option: str) -> str:
+    text = inputs.text(value, option)
+    if not text.strip():
+        raise InputError(option, "expected words to encode, such as 'hugs bugs'")
+    return text
+
+
+def _corpus(options) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    given = [name for name in ("corpus", "corpus_file") if options.get(name) is not None]
+    if len(given) == 2:
+        raise InputError("--corpus-file", "give either --corpus or --corpus-file, not both")
+    if not given:
+        raise InputError("--corpus", "give the words with counts, or --corpus-file FILE")
+    return options[given[0]]
+
+
+def encode_words(text: str) -> list[str]:
+    """The words of --encode: split at spaces, and every punctuation mark a word of its own."""
+    return wordpiece.split(text)
+
+
 def prepare(scheme: Scheme, options) -> Givens:
-    words, counts = options["corpus"]
+    words, counts = _corpus(options)
+    marker = vt.uses_end_marker(words)
+    if marker and scheme.wordpiece:
+        raise InputError(
+            "--corpus",
+            f"the end-of-word marker {vt.END_OF_WORD} is BPE's (Sennrich et al.); WordPiece marks "
+            "continuations with ## instead",
+        )
     n_merges = options["merges"]
+    tie_break = options.get("tie_break") or vt.FIRST
+    encode = None if options.get("encode") is None else encode_words(options["encode"])
+    if encode is not None and len(encode) > MAX_ENCODE_WORDS:
+        raise InputError(
+            "--encode", f"at most {MAX_ENCODE_WORDS} words fit a worked solution, got {len(encode)}"
+        )
     corpus = ", ".join(f"{w} {c}" for w, c in zip(words, counts))
     plural = "merge" if n_merges == 1 else "merges"
-    intro = (
+    intro = [
         prose(scheme.intro),
         prose(
             "The corpus has {n} distinct words with their counts, {corpus}, and we learn {m} " + plural + ".",
@@ -36,10 +75,17 @@ def prepare(scheme: Scheme, options) -> Givens:
             corpus=user(corpus),
             m=n_merges,
         ),
-    )
+    ]
+    if marker:
+        intro.append(prose(explain.END_MARKER))
     params = {"corpus": [[w, c] for w, c in zip(words, counts)], "merges": n_merges}
-    values = {"words": words, "counts": counts, "n_merges": n_merges}
-    return Givens(f"{scheme.label} training: {n_merges} {plural}", values, intro, params)
+    if not scheme.wordpiece:
+        params["tie_break"] = tie_break
+    if encode is not None:
+        params["encode"] = options["encode"]
+    values = {"words": words, "counts": counts, "n_merges": n_merges, "tie_break": tie_break}
+    values.update(end_marker=marker, encode=encode)
+    return Givens(f"{scheme.label} training: {n_merges} {plural}", values, tuple(intro), params)
 
 
 def stage_alphabet(scheme: Scheme, mistakes=()) -> Stage:
@@ -79,6 +125,20 @@ def stage_vocab(scheme: Scheme) -> Stage:
     return Stage("vocab", "The learned vocabulary", compute, explain.vocab(scheme))
 
 
+def stage_encoded(scheme: Scheme) -> Stage:
+    """Only with --encode: the learned merges (BPE) or vocabulary (WordPiece) applied to new words."""
+
+    def compute(v):
+        if v.encode is None:
+            return None
+        if scheme.wordpiece:
+            return [t for word in v.encode for t in vt.encode_wordpiece(word, v.vocab)]
+        merges = [(step.best.pair, step.token) for step in train(v, scheme).steps]
+        return [t for word in v.encode for t in vt.encode_bpe(word, v.alphabet, merges, v.end_marker)]
+
+    return Stage("encoded", "Encode new words", compute, explain.encoded(scheme), optional=True)
+
+
 def unit_counts(v) -> tuple[int, ...]:
     """What a student who counts each distinct word once (ignoring its count) works with."""
     return (1,) * len(v.words)
@@ -116,13 +176,30 @@ def sample(rng):
     return {"corpus": corpus, "merges": str(int(rng.integers(1, 7)))}
 
 
-def options() -> tuple[Option, ...]:
-    return (
+def options(scheme: Scheme) -> tuple[Option, ...]:
+    found = [
         Option(
             "corpus",
-            f"words with counts, 'hug 10, pug 5' (at most {vt.MAX_WORDS} words of letters)",
+            f"words with counts, 'hug 10, pug 5' (at most {vt.MAX_WORDS} words of letters or punctuation"
+            + (", each may end in </w>)" if not scheme.wordpiece else ")"),
             vt.parse_corpus,
-            required=True,
+        ),
+        Option(
+            "corpus_file",
+            "a UTF-8 file with one 'word count' per line, so ',' can be a word (instead of --corpus)",
+            vt.parse_corpus_file,
         ),
         Option("merges", f"how many merges to learn, 1 to {vt.MAX_MERGES}", parse_merges, default="3"),
-    )
+        Option("encode", "new words to split with what was learned, such as 'hugs bugs'", parse_encode),
+    ]
+    if not scheme.wordpiece:
+        found.append(
+            Option(
+                "tie_break",
+                "among pairs with the same count: first (the one met first, as the Hugging Face course) or "
+                "lexicographic (the greatest pair, as Stanford's CS336)",
+                inputs.choice(vt.FIRST, vt.LEXICOGRAPHIC),
+                default=vt.FIRST,
+            )
+        )
+    return tuple(found)

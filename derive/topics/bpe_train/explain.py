@@ -17,3 +17,7 @@ ADDED_PREFIX = "BPE splits words into plain characters; the '##' continuation pr
 NORMALISED = (
     "BPE ranks pairs by their raw frequency; dividing by freq(a)·freq(b) is WordPiece's score, not BPE's."
 )
+OTHER_TIE_BREAK = (
+    "Break ties between equally frequent pairs by the rule in force (--tie-break): 'first' keeps the pair "
+    "met first, 'lexicographic' takes the greatest pair."
+)

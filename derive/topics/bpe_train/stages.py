@@ -37,3 +37,11 @@ def _normalised_merges(v):
 ADDED_PREFIX = Mistake("added-prefix", explain.ADDED_PREFIX, _with_prefix)
 SCORE_FOR_FREQUENCY_SCORES = Mistake("score-for-frequency", explain.NORMALISED, _normalised_scores)
 SCORE_FOR_FREQUENCY_MERGES = Mistake("score-for-frequency", explain.NORMALISED, _normalised_merges)
+
+
+def _other_tie_break(v):
+    other = vt.FIRST if v.tie_break == vt.LEXICOGRAPHIC else vt.LEXICOGRAPHIC
+    return train(v, BPE, tie_break=other).merges
+
+
+OTHER_TIE_BREAK = Mistake("other-tie-break", explain.OTHER_TIE_BREAK, _other_tie_break)

@@ -19,7 +19,7 @@ from derive.vocab_training import stages as shared
 TOPIC = Topic(
     name="wordpiece-train",
     summary="WordPiece vocabulary training: merge by merge, pair scores freq(ab)/(freq(a)·freq(b))",
-    options=shared.options(),
+    options=shared.options(WORDPIECE),
     prepare=lambda options: shared.prepare(WORDPIECE, options),
     stages=(
         shared.stage_alphabet(WORDPIECE, mistakes=(NO_PREFIX,)),
@@ -39,15 +39,18 @@ TOPIC = Topic(
             ),
         ),
         shared.stage_vocab(WORDPIECE),
+        shared.stage_encoded(WORDPIECE),
     ),
     result="vocab",
     examples={
         "course": {"corpus": shared.COURSE, "merges": "3"},
         "sennrich": {"corpus": shared.SENNRICH, "merges": "4"},
+        "encode": {"corpus": shared.COURSE, "merges": "3", "encode": "hugs bugs hog"},
     },
     example_notes={
         "course": "the Hugging Face course's toy corpus: '##g ##s' wins, not the frequent '##u ##g'",
         "sennrich": "the corpus of the BPE paper (Sennrich et al., 2016), scored by WordPiece",
+        "encode": "new words split with the learned vocabulary; 'hog' has an unseen 'o', so it is [UNK]",
     },
     sample=shared.sample,
 )

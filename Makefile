@@ -19,7 +19,8 @@ demo: $(VENV)/.installed
 	$(BIN)/derive attention --example river
 	$(BIN)/derive attention --example river -f markdown -o output/river.md --force
 	$(BIN)/derive attention --example river -f latex -o output/river.tex --force
-	@echo "wrote output/river.md and output/river.tex"
+	$(BIN)/derive worksheet examples/week3.toml --out output/worksheet --students 3 --force
+	@echo "wrote output/river.md, output/river.tex and output/worksheet/ (sheets.pdf, keys.pdf, ...)"
 
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest

@@ -11,7 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from derive.model import Derivation
+from derive.model import Derivation, Givens, Step, Topic, Values
 from derive.worksheet import variants
 from derive.worksheet.spec import Problem, Spec, Student
 
@@ -37,10 +37,22 @@ def sheet_id(spec: Spec, student: Student) -> str:
     return f"{digest[:4]}-{digest[4:]}"
 
 
+def worked(topic: Topic, givens: Givens, ask: tuple[str, ...]) -> Derivation:
+    """As ``derive.model.run``, but explaining only the answer stages up to the last one asked:
+    the key shows no others, and explanations cost more than the values."""
+    last = max(i for i, stage in enumerate(topic.stages) if stage.name in ask)
+    values = Values(givens.values)
+    steps = []
+    for index, stage in enumerate(topic.stages):
+        value = stage.compute(values)
+        values = values.updated(**{stage.name: value})
+        blocks = tuple(stage.explain(values)) if stage.answer and index <= last else ()
+        steps.append(Step(stage.name, stage.title, blocks, value, stage.answer))
+    return Derivation(topic.name, givens.title, dict(givens.params), givens.intro, tuple(steps), topic.result)
+
+
 def build(spec: Spec, students: tuple[Student, ...]) -> tuple[Sheet, ...]:
-    from derive import registry
     from derive.api import prepare
-    from derive.model import run
 
     taken: list[set] = [set() for _ in spec.problems]
     sheets = []
@@ -48,10 +60,12 @@ def build(spec: Spec, students: tuple[Student, ...]) -> tuple[Sheet, ...]:
         assignments = []
         for index, problem in enumerate(spec.problems):
             rng = variants.rng_for(spec.seed, index, problem.topic, problem.level, student.id)
-            variant = variants.generate(problem.topic, problem.level, rng, spec.decimals, taken[index])
+            variant = variants.generate(
+                problem.topic, problem.level, rng, spec.decimals, taken[index], problem.ask
+            )
             taken[index].add(variant.key)
-            topic = registry.get(problem.topic)
-            derivation = run(topic, prepare(topic, variant.given))
+            topic = variants.topic_named(problem.topic)
+            derivation = worked(topic, prepare(topic, variant.given), problem.ask)
             assignments.append(Assignment(problem, variant, derivation))
         sheets.append(Sheet(student, sheet_id(spec, student), tuple(assignments)))
     return tuple(sheets)

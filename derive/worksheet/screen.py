@@ -20,10 +20,16 @@ WORK_DIGITS = 20
 MARGIN_UNITS = 2
 
 
-def stage_values(topic: Topic, raw: Mapping[str, str]) -> Values:
-    """The givens and every stage's exact value, without building explanations (fast)."""
+def stages_until(topic: Topic, last: str | None) -> tuple:
+    """The stages up to and including ``last`` (all of them when ``last`` is None)."""
+    names = [stage.name for stage in topic.stages]
+    return topic.stages if last is None else topic.stages[: names.index(last) + 1]
+
+
+def stage_values(topic: Topic, raw: Mapping[str, str], last: str | None = None) -> Values:
+    """The givens and each stage's exact value up to ``last``, without building explanations (fast)."""
     values = Values(prepare(topic, raw).values)
-    for stage in topic.stages:
+    for stage in stages_until(topic, last):
         values = values.updated(**{stage.name: stage.compute(values)})
     return values
 
@@ -93,11 +99,13 @@ def apart(truth: Any, other: Any, decimals: int) -> bool:
     return max(abs(a - b) for a, b in zip(expected, candidate)) > MARGIN_UNITS * unit
 
 
-def confusions(topic: Topic, values: Values, decimals: int, moot: Iterable[str] = ()) -> list[str]:
-    """``stage:mistake`` for every misconception whose answer would pass for the right one."""
+def confusions(
+    topic: Topic, values: Values, decimals: int, moot: Iterable[str] = (), last: str | None = None
+) -> list[str]:
+    """``stage:mistake`` for every misconception, up to stage ``last``, whose answer would pass for the right one."""
     ignored = set(moot)
     found = []
-    for stage in topic.stages:
+    for stage in stages_until(topic, last):
         if not stage.answer:
             continue
         truth = values[stage.name]
@@ -114,5 +122,5 @@ def confusions(topic: Topic, values: Values, decimals: int, moot: Iterable[str] 
 
 
 def finite(topic: Topic, values: Values) -> bool:
-    """Every answer is a finite number (no division by zero, no overflow)."""
-    return all(floats(values[s.name]) is not None for s in topic.stages if s.answer)
+    """Every answer computed is a finite number (no division by zero, no overflow)."""
+    return all(floats(values[s.name]) is not None for s in topic.stages if s.answer and s.name in values)

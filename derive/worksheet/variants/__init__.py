@@ -20,7 +20,7 @@ import pkgutil
 import random
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import import_module
 
 from derive.errors import DeriveError
@@ -71,26 +71,44 @@ def rng_for(*parts: object) -> random.Random:
     return random.Random(int.from_bytes(digest[:16], "big"))
 
 
-@lru_cache(maxsize=4096)
-def passes(topic: str, level: int, key: tuple, decimals: int) -> bool:
-    """The screen (see the module docstring); small topics redraw the same inputs, hence the cache."""
+@cache
+def topic_named(name: str):
+    """The registry's Topic, looked up once (the registry lists its package on every call)."""
     from derive import registry
+
+    return registry.get(name)
+
+
+@lru_cache(maxsize=4096)
+def passes(topic: str, level: int, key: tuple, decimals: int, last: str | None = None) -> bool:
+    """The screen up to the stage ``last`` (see the module docstring); cached, as small topics
+    redraw the same inputs."""
     from derive.worksheet import screen
 
-    module, chosen, given = _module(topic), registry.get(topic), dict(key)
+    module, chosen, given = _module(topic), topic_named(topic), dict(key)
     values = screen.stage_values(chosen, given)
     moot = getattr(module, "moot", lambda given: ())(given)
-    if not screen.finite(chosen, values) or screen.confusions(chosen, values, decimals, moot):
+    if not screen.finite(chosen, values) or screen.confusions(chosen, values, decimals, moot, last):
         return False
     suitable = getattr(module, "suitable", None)
     return suitable is None or suitable(values, level)
 
 
 def generate(
-    topic: str, level: int, rng: random.Random, decimals: int, taken: Collection[tuple] = ()
+    topic: str,
+    level: int,
+    rng: random.Random,
+    decimals: int,
+    taken: Collection[tuple] = (),
+    ask: Collection[str] | None = None,
 ) -> Variant:
-    """The first draw that passes the screen and is not in ``taken`` (a repeat only if none is new)."""
+    """The first draw that passes the screen and is not in ``taken`` (a repeat only if none is new).
+
+    With ``ask``, the screen covers the stages up to the last asked one (later answers are not
+    graded); without it, every stage.
+    """
     draw = _module(topic).LEVELS[level]
+    last = None if ask is None else [s.name for s in topic_named(topic).stages if s.name in ask][-1]
     repeat, since_repeat = None, 0
     for _ in range(MAX_DRAWS):
         variant = Variant(topic, level, draw(rng))
@@ -100,7 +118,7 @@ def generate(
                 break
             if variant.key in taken:
                 continue
-        if not passes(topic, level, variant.key, decimals):
+        if not passes(topic, level, variant.key, decimals, last):
             continue
         if variant.key not in taken:
             return variant

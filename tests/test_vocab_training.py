@@ -552,3 +552,45 @@ def test_encode_is_checked_and_left_out_when_not_asked():
     assert "encoded" not in derive("bpe-train", example="course").answers
     report = check.check(BPE, {}, ["encoded=lo w est</w> n e w e r </w>"], example="end-of-word")
     assert report.all_correct
+
+
+# --byte-level: the Hugging Face course's BPE chapter ------------------------------------------
+
+COURSE_BPE_MERGES = [  # the course's printed merges, after training to a vocabulary of 50
+    *["Ġt", "is", "er", "Ġa", "Ġto", "en", "Th", "This", "ou", "se", "Ġtok", "Ġtoken", "nd", "Ġis"],
+    *["Ġth", "Ġthe", "in", "Ġab", "Ġtokeni"],
+]
+
+
+def test_the_courses_bpe_chapter_with_gpt2s_byte_level_pre_tokenizer():
+    answers = derive("bpe-train", example="byte-level").answers
+    assert len(answers["alphabet"]) == 30 and "Ġ" in answers["alphabet"]  # + <|endoftext|> = 31, 50 - 31 = 19
+    assert answers["merges"] == COURSE_BPE_MERGES
+    assert answers["encoded"] == ["This", "Ġis", "Ġ", "n", "o", "t", "Ġa", "Ġtoken", "."]  # tokenize(...)
+
+
+def test_byte_level_corpus_counts_equal_the_courses_word_freqs():
+    tokenizers = require("tokenizers")
+    from derive.vocab_training.stages import COURSE_SENTENCES
+
+    library = tokenizers.pre_tokenizers.ByteLevel(add_prefix_space=False)
+    word_freqs: dict[str, int] = defaultdict(int)
+    for sentence in COURSE_SENTENCES.splitlines():  # the course's compute-word-frequencies loop
+        for word, _ in library.pre_tokenize_str(sentence):
+            word_freqs[word] += 1
+    params = derive("bpe-train", example="byte-level").params
+    assert params["corpus"] == [[w, c] for w, c in word_freqs.items()] and params["byte_level"] is True
+
+
+def test_wordpiece_from_running_text_equals_the_corpus_file(tmp_path):
+    from derive.vocab_training.stages import COURSE_SENTENCES
+
+    path = tmp_path / "corpus.txt"
+    path.write_text(COURSE_WORDPIECE_CORPUS, encoding="utf-8")
+    from_text = derive("wordpiece-train", text=COURSE_SENTENCES, merges=25).answers
+    assert from_text == derive("wordpiece-train", corpus_file=str(path), merges=25).answers
+
+
+def test_byte_level_needs_running_text(cli):
+    code, out, err = cli("bpe-train", "--corpus", COURSE, "--byte-level")
+    assert code == 2 and out == "" and "--byte-level" in err and err.count("\n") == 1

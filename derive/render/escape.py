@@ -44,9 +44,15 @@ _GREEK.update(
 )
 
 
+# GPT-2's byte-level markers for a space and a newline (Latin Extended-A, beyond Latin-1).
+_DOTTED = {"Ġ": r"\.{G}", "Ċ": r"\.{C}"}
+
+
 def _latex_char(ch: str) -> str:
     if ch in _GREEK:
         return f"\\({_GREEK[ch]}\\)"
+    if ch in _DOTTED:
+        return _DOTTED[ch]
     if ch == "\n" or (ch.isprintable() and ord(ch) < 0x100):
         return ch
     if not ch.isprintable():

@@ -34,6 +34,20 @@ END_MARKER = (
 )
 
 
+FROM_TEXT = (
+    "The corpus comes from the running text {t} (lines separated by /), line by line: split at spaces, with every punctuation mark a word of "
+    "its own (BERT's pre-tokenizer, as the Hugging Face course does for WordPiece), and each distinct word "
+    "counted."
+)
+BYTE_LEVEL = (
+    "The corpus comes from the running text {t} (lines separated by /), each line pre-tokenized as GPT-2 "
+    "does (byte-level, as the Hugging "
+    "Face course does for BPE): words, numbers and runs of punctuation are split apart, a space stays "
+    "attached to the start of the word after it, and every byte is spelled with a printable character, so "
+    "the space becomes Ġ (and é, two bytes in UTF-8, becomes Ã©). Each distinct word is counted."
+)
+
+
 def tie_rule(v, best: str) -> str:
     return (LEXICOGRAPHIC_RULE if v.tie_break == vt.LEXICOGRAPHIC else TIE_RULE).format(best=best)
 

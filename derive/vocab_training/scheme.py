@@ -20,6 +20,7 @@ class Scheme:
     how_to_split: str
     alphabet_order: str
     afterwards: str
+    byte_level_intro: str = ""  # replaces ``intro`` with --byte-level
 
     @property
     def wordpiece(self) -> bool:

@@ -18,7 +18,22 @@ from derive.vocab_training.scheme import Scheme, exact, first_stats, train
 
 COURSE = "hug 10, pug 5, pun 12, bun 4, hugs 5"  # the Hugging Face course's toy corpus
 SENNRICH = "low 5, lower 2, newest 6, widest 3"  # Sennrich et al. (2016), without "</w>"
+COURSE_SENTENCES = (  # the Hugging Face course's corpus for its BPE and WordPiece chapters
+    "This is the Hugging Face Course.\n"
+    "This chapter is about tokenization.\n"
+    "This section shows several tokenizer algorithms.\n"
+    "Hopefully, you will be able to understand how they are trained and generate tokens."
+)
 SENNRICH_EOW = "low</w> 5, lower</w> 2, newest</w> 6, widest</w> 3"  # with the paper's end-of-word marker
+
+
+def parse_flag(value, option: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text not in ("1", "true", "yes", "on", "0", "false", "no", "off", ""):
+        raise InputError(option, f"expected true or false, got {str(value)[:40]!r}")
+    return text in ("1", "true", "yes", "on")
 
 
 def parse_merges(value, option: str) -> int:
@@ -35,22 +50,56 @@ def parse_encode(value, option: str) -> str:
     return text
 
 
-def _corpus(options) -> tuple[tuple[str, ...], tuple[int, ...]]:
-    given = [name for name in ("corpus", "corpus_file") if options.get(name) is not None]
-    if len(given) == 2:
-        raise InputError("--corpus-file", "give either --corpus or --corpus-file, not both")
+SOURCES = ("corpus", "corpus_file", "text")
+
+
+def parse_text(value, option: str) -> str:
+    text = str(value)
+    if len(text) > vt.MAX_CORPUS_CHARS:
+        raise InputError(option, f"expected at most {vt.MAX_CORPUS_CHARS} characters")
+    if not text.strip():
+        raise InputError(option, "expected running text, such as 'This is the Hugging Face Course.'")
+    return text
+
+
+def _corpus(options, byte_level: bool) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    given = [name for name in SOURCES if options.get(name) is not None]
+    if len(given) > 1:
+        flags = " and ".join("--" + name.replace("_", "-") for name in given)
+        raise InputError("--" + given[-1].replace("_", "-"), f"give one corpus, not {flags}")
     if not given:
-        raise InputError("--corpus", "give the words with counts, or --corpus-file FILE")
-    return options[given[0]]
+        raise InputError("--corpus", "give the words with counts, or --corpus-file FILE, or --text TEXT")
+    if byte_level and given[0] != "text":
+        raise InputError("--byte-level", "needs --text (running text): the Ġ marker records the spaces")
+    if given[0] != "text":
+        return options[given[0]]
+    words = [w for line in options["text"].splitlines() for w in encode_words(line, byte_level)]
+    counts = dict.fromkeys(words, 0)
+    for word in words:
+        counts[word] += 1
+    if len(counts) > vt.MAX_WORDS:
+        raise InputError(
+            "--text", f"has {len(counts)} distinct words; at most {vt.MAX_WORDS} fit a worked solution"
+        )
+    if all(len(w) == 1 for w in counts):
+        raise InputError("--text", "every word is a single character, so there is no pair to merge")
+    return tuple(counts), tuple(counts.values())
 
 
-def encode_words(text: str) -> list[str]:
-    """The words of --encode: split at spaces, and every punctuation mark a word of its own."""
-    return wordpiece.split(text)
+def encode_words(text: str, byte_level: bool = False) -> list[str]:
+    """Running text as words: GPT-2's byte-level pre-tokenizer, or BERT's (spaces and punctuation)."""
+    return byte_level_words(text) if byte_level else wordpiece.split(text)
+
+
+def byte_level_words(text: str) -> list[str]:
+    from derive import byte_level
+
+    return byte_level.pre_tokenize(text)
 
 
 def prepare(scheme: Scheme, options) -> Givens:
-    words, counts = _corpus(options)
+    byte_level = bool(options.get("byte_level"))
+    words, counts = _corpus(options, byte_level)
     marker = vt.uses_end_marker(words)
     if marker and scheme.wordpiece:
         raise InputError(
@@ -60,7 +109,7 @@ def prepare(scheme: Scheme, options) -> Givens:
         )
     n_merges = options["merges"]
     tie_break = options.get("tie_break") or vt.FIRST
-    encode = None if options.get("encode") is None else encode_words(options["encode"])
+    encode = None if options.get("encode") is None else encode_words(options["encode"], byte_level)
     if encode is not None and len(encode) > MAX_ENCODE_WORDS:
         raise InputError(
             "--encode", f"at most {MAX_ENCODE_WORDS} words fit a worked solution, got {len(encode)}"
@@ -68,7 +117,7 @@ def prepare(scheme: Scheme, options) -> Givens:
     corpus = ", ".join(f"{w} {c}" for w, c in zip(words, counts))
     plural = "merge" if n_merges == 1 else "merges"
     intro = [
-        prose(scheme.intro),
+        prose(scheme.byte_level_intro if byte_level else scheme.intro),
         prose(
             "The corpus has {n} distinct words with their counts, {corpus}, and we learn {m} " + plural + ".",
             n=len(words),
@@ -78,9 +127,16 @@ def prepare(scheme: Scheme, options) -> Givens:
     ]
     if marker:
         intro.append(prose(explain.END_MARKER))
+    if options.get("text") is not None:
+        lines = user(" / ".join(line.strip() for line in options["text"].splitlines() if line.strip()))
+        intro.insert(1, prose(explain.BYTE_LEVEL if byte_level else explain.FROM_TEXT, t=lines))
     params = {"corpus": [[w, c] for w, c in zip(words, counts)], "merges": n_merges}
     if not scheme.wordpiece:
         params["tie_break"] = tie_break
+    if options.get("text") is not None:
+        params["text"] = options["text"]
+    if byte_level:
+        params["byte_level"] = True
     if encode is not None:
         params["encode"] = options["encode"]
     values = {"words": words, "counts": counts, "n_merges": n_merges, "tie_break": tie_break}
@@ -189,6 +245,12 @@ def options(scheme: Scheme) -> tuple[Option, ...]:
             "a UTF-8 file with one 'word count' per line, so ',' can be a word (instead of --corpus)",
             vt.parse_corpus_file,
         ),
+        Option(
+            "text",
+            "running text instead, one sentence per line: split into words (BERT's pre-tokenizer, or GPT-2's "
+            "with --byte-level) and counted",
+            parse_text,
+        ),
         Option("merges", f"how many merges to learn, 1 to {vt.MAX_MERGES}", parse_merges, default="3"),
         Option("encode", "new words to split with what was learned, such as 'hugs bugs'", parse_encode),
     ]
@@ -200,6 +262,15 @@ def options(scheme: Scheme) -> tuple[Option, ...]:
                 "lexicographic (the greatest pair, as Stanford's CS336)",
                 inputs.choice(vt.FIRST, vt.LEXICOGRAPHIC),
                 default=vt.FIRST,
+            )
+        )
+        found.append(
+            Option(
+                "byte_level",
+                "GPT-2's byte-level pre-tokenizer for --text and --encode: Ġ marks a space before a word",
+                parse_flag,
+                default=False,
+                flag_value=True,
             )
         )
     return tuple(found)

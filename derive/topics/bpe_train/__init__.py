@@ -37,12 +37,20 @@ TOPIC = Topic(
         "sennrich": {"corpus": shared.SENNRICH, "merges": "4"},
         "end-of-word": {"corpus": shared.SENNRICH_EOW, "merges": "4", "encode": "lowest newer"},
         "lexicographic": {"corpus": shared.SENNRICH, "merges": "4", "tie_break": "lexicographic"},
+        "byte-level": {
+            "text": shared.COURSE_SENTENCES,
+            "byte_level": True,
+            "merges": "19",
+            "encode": "This is not a token.",
+        },
     },
     example_notes={
         "course": "the Hugging Face course's toy corpus: 'u g' first, 20 times",
         "sennrich": "the corpus of the BPE paper (Sennrich et al., 2016), without its end-of-word marker",
         "end-of-word": "the same corpus with the paper's </w> marker, and two new words encoded",
         "lexicographic": "ties broken by the greatest pair, as Stanford's CS336 assignment does",
+        "byte-level": "the Hugging Face course's BPE chapter: GPT-2's pre-tokenizer (Ġ), its 19 merges and its "
+        "tokenize example",
     },
     sample=shared.sample,
 )

@@ -6,6 +6,13 @@ INTRO = (
     "the most frequent pair of adjacent tokens. This follows the Hugging Face course's chapter on BPE, on "
     "characters rather than bytes."
 )
+BYTE_LEVEL_INTRO = (
+    "Byte-pair encoding (BPE), the tokenizer family of GPT-2 and most decoder-only models, learns its "
+    "vocabulary from a corpus of words with counts. It starts from single symbols and repeatedly merges "
+    "the most frequent pair of adjacent tokens. This follows the Hugging Face course's chapter on BPE, with "
+    "GPT-2's byte-level pre-tokenizer (--byte-level); as in the course, the starting vocabulary is the "
+    "symbols that occur, not all 256 bytes."
+)
 HOW_TO_SPLIT = "Split every word into its characters."
 ALPHABET_ORDER = "in alphabetical order"
 AFTERWARDS = (

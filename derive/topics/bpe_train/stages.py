@@ -17,6 +17,7 @@ BPE = Scheme(
     how_to_split=explain.HOW_TO_SPLIT,
     alphabet_order=explain.ALPHABET_ORDER,
     afterwards=explain.AFTERWARDS,
+    byte_level_intro=explain.BYTE_LEVEL_INTRO,
 )
 
 

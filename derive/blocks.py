@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derive.model import Equation, Figure, Prose, Table, Text
+from derive.model import Equation, Figure, Prose, Rounded, Table, Text
 
 
 def prose(template: str, **fields) -> Prose:
@@ -67,6 +67,11 @@ def _rows(values):
     if isinstance(values, sp.MatrixBase):
         return values.tolist()
     return [list(r) for r in values]
+
+
+def rounded(value, at_least: int = 0) -> Rounded:
+    """An exact number a table cell or prose field shows in decimals, at the renderer's precision."""
+    return Rounded(value, at_least)
 
 
 def user(text: str) -> Text:

@@ -21,7 +21,16 @@ class Text:
     value: str
 
 
-Inline = sp.Basic | Text | str | int
+@dataclass(frozen=True)
+class Rounded:
+    """An exact number shown as decimals: the renderer rounds it to its precision, and to no fewer
+    than ``at_least`` decimals when a topic needs more to tell two numbers apart. Topics never round."""
+
+    value: Any
+    at_least: int = 0
+
+
+Inline = sp.Basic | Text | Rounded | str | int
 
 
 @dataclass(frozen=True)

@@ -247,3 +247,17 @@ def test_cli_prints_every_step_and_json(cli):
     code, out, _ = cli("next-token", "--example", "top-k")
     assert code == 0
     assert "Top-k with k = 3" in out and "The sampled word is" in out
+
+
+@pytest.mark.parametrize("precision", [2, 6, 9])
+@pytest.mark.parametrize("fmt", ["terminal", "markdown", "latex"])
+def test_precision_sets_the_decimals_of_every_probability_shown(precision, fmt):
+    """Only the renderer rounds: --precision reaches the probability and cumulative-sum tables."""
+    from derive import render
+
+    d = derive("next-token", **BASE, temperature="2", top_k="3", seed="0")
+    embedding = np.array([[1, 1, 1], [2, 0, 1], [0, 1, 1], [-1, 2, 0], [1, -1, -1]], dtype=float)
+    probs = forward.softmax(embedding @ np.array([1.0, 0.0, 2.0]), temperature=2.0)  # (V,)
+    text = render(d, fmt, precision=precision)
+    for p in probs:
+        assert f"{p:.{precision}f}" in text

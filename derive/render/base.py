@@ -11,6 +11,7 @@ A format registers itself with ``@register`` (see ``derive/render/__init__.py``)
 
 from __future__ import annotations
 
+import dataclasses
 import operator
 import string
 from collections.abc import Callable, Mapping
@@ -19,7 +20,8 @@ from typing import Any, ClassVar
 import sympy as sp
 
 from derive.errors import InputError
-from derive.model import Prose, Text
+from derive.model import Prose, Rounded, Table, Text
+from derive.numbers import approx
 from derive.render.templates import render_template
 
 EXACT_CHOICES = ("auto", "always", "never")
@@ -66,8 +68,8 @@ class Renderer:
         raise NotImplementedError(f"{type(self).__name__} must implement render()")
 
     def prepare(self, block):
-        """The one hook where a block is readied before printing; returns it unchanged for now."""
-        return block
+        """The one hook where a block is readied before printing: rounded numbers get their decimals."""
+        return with_decimals(block, self.precision)
 
     def visit(self, block) -> str | None:
         """The printed block, or None (or "") when this format shows nothing for it."""
@@ -95,6 +97,22 @@ def fill(prose: Prose, literal: Callable[[str], str], inline: Callable[[object],
         if name is not None:
             out.append(inline(prose.fields[name]))
     return "".join(out)
+
+
+def with_decimals(block, precision: int):
+    """The block with every ``Rounded`` field or cell replaced by its decimals at ``precision``."""
+    if isinstance(block, Prose) and any(isinstance(v, Rounded) for v in block.fields.values()):
+        return dataclasses.replace(
+            block, fields={k: _decimals(v, precision) for k, v in block.fields.items()}
+        )
+    if isinstance(block, Table) and any(isinstance(c, Rounded) for row in block.rows for c in row):
+        rows = tuple(tuple(_decimals(c, precision) for c in row) for row in block.rows)
+        return dataclasses.replace(block, rows=rows)
+    return block
+
+
+def _decimals(value, precision: int):
+    return approx(value.value, max(precision, value.at_least)) if isinstance(value, Rounded) else value
 
 
 def is_math(value) -> bool:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derive.blocks import eq, heatmap, needs_approx, prose, same, table, user
+from derive.blocks import eq, heatmap, needs_approx, prose, rounded, same, table, user
 from derive.exact.attention import head_slice, unstack_heads
 from derive.notation import listing, matrix_name, per_head
-from derive.numbers import approx
 from derive.topics.kv_cache.stages import flops, loop
 
 X, W_Q, W_K, W_V = (matrix_name(n) for n in ("X", "W_Q", "W_K", "W_V"))
@@ -93,9 +92,7 @@ def explain_full(v) -> tuple:
     rows = []
     for r, label in enumerate(v.tokens):
         cached, full = v.outputs.row(r), v.recomputed.row(r)
-        rows.append(
-            (r + 1, user(label), approx(cached, 4), approx(full, 4), "yes" if cached == full else "no")
-        )
+        rows.append((r + 1, user(label), rounded(cached), rounded(full), "yes" if cached == full else "no"))
     Q_, K_, V_ = (matrix_name(n) for n in "QKV")
     scaled = Q_ * K_ ** sp.Symbol("T") / sp.sqrt(d_k)
     return (

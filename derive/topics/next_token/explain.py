@@ -9,6 +9,7 @@ from derive.blocks import (
     heatmap,
     needs_approx,
     prose,
+    rounded,
     same,
     table,
     unevaluated_dot,
@@ -16,7 +17,7 @@ from derive.blocks import (
     user,
 )
 from derive.exact.softmax import row_max
-from derive.numbers import Decimal, approx
+from derive.numbers import Decimal
 from derive.topics.next_token.stages import descending, renormalised, top_k, top_p
 
 z, T, u, k, p, m, S = sp.symbols("z T u k p m S")
@@ -24,7 +25,6 @@ z_i, z_j, p_i, s_i, s_j = sp.symbols("z_i z_j p_i s_i s_j")
 H, EMB = sp.Symbol("h", commutative=False), sp.Symbol("E", commutative=False)
 P_VEC, P_FILTERED = sp.Symbol("p"), sp.Symbol("p'")
 j, V = sp.symbols("j V", integer=True, positive=True)
-SHOWN = 4  # decimals in the tables
 
 
 def _count(n: int, noun: str) -> str:
@@ -75,7 +75,7 @@ def probabilities(v):
     top = row_max(scaled)
     exps = [sp.exp(x - top) for x in scaled]
     rows = [
-        (n, user(w), scaled[n], scaled[n] - top, exps[n], approx(v.probabilities[n], SHOWN))
+        (n, user(w), scaled[n], scaled[n] - top, exps[n], rounded(v.probabilities[n]))
         for n, w in enumerate(v.words)
     ]
     return (
@@ -105,7 +105,7 @@ def _sorted_table(probs, kept, words):
     for rank, n in enumerate(descending(probs), 1):
         total += probs[n]
         fate = "kept" if n in kept else "removed"
-        rows.append((rank, user(words[n]), approx(probs[n], SHOWN), approx(total, SHOWN), fate))
+        rows.append((rank, user(words[n]), rounded(probs[n]), rounded(total), fate))
     return table(("rank", "word", "probability", "cumulative", ""), rows)
 
 
@@ -156,10 +156,10 @@ def filtered(v):
 
 
 def _separating_decimals(values, threshold) -> int:
-    """Enough decimals that no shown cumulative sum looks equal to u."""
-    decimals = SHOWN
+    """The fewest decimals at which no shown cumulative sum looks equal to u (the renderer may show more)."""
+    decimals = 0
     while decimals < 16 and any(abs(sp.N(x - threshold, 30)) < sp.Rational(1, 10**decimals) for x in values):
-        decimals += 2
+        decimals += 1
     return decimals
 
 
@@ -172,14 +172,14 @@ def token(v):
                 "Greedy decoding takes the most probable word (the argmax; a tie goes to the lower index): "
                 "{w}, with probability {q}.",
                 w=user(v.words[best]),
-                q=approx(probs[best], SHOWN),
+                q=rounded(probs[best]),
             ),
         )
     totals = [sum(probs[: n + 1], sp.Integer(0)) for n in range(len(probs))]
     chosen = v.words.index(v.token)
     decimals = _separating_decimals(totals[: chosen + 1], v.u)
     rows = [
-        (n, user(v.words[n]), approx(probs[n], SHOWN), approx(totals[n], decimals), "no")
+        (n, user(v.words[n]), rounded(probs[n]), rounded(totals[n], at_least=decimals), "no")
         for n in range(chosen + 1)
     ]
     rows[-1] = (*rows[-1][:-1], "yes: stop here")

@@ -66,6 +66,9 @@ def fixed(value, decimals: int):
     """Rounded to exactly ``decimals`` places, never in scientific notation (the sheet's precision)."""
     if isinstance(value, sp.MatrixBase):
         return value.applyfunc(lambda entry: fixed(entry, decimals))
+    value = sp.sympify(value)
+    if not (value.is_number and value.is_finite and value.is_real):
+        return value  # -∞ of a mask, or a symbol: shown as it is
     number = PyDecimal(str(sp.N(value, 30))).quantize(PyDecimal(1).scaleb(-decimals), ROUND_HALF_EVEN)
     text = f"{number:f}"
     return Decimal(text[1:] if text.startswith("-") and not text.strip("-0.") else text)
@@ -139,16 +142,17 @@ def _concrete(part) -> bool:
 
 
 def _equation(block: Equation, decimals: int) -> str | None:
-    """One line: all parts if they fit, else the first and the last, else the first and the decimals."""
+    """One line: all parts if they fit, else the first and the last, else the first and the
+    last part's decimals (a long exact matrix), else nothing."""
     if not any(_concrete(p) for p in block.parts) and block.approx is None:
         return None
     parts = [typst(p) for p in block.parts]
-    tail = f" approx {typst(approx(block.approx, decimals))}" if block.approx is not None else ""
-    for chosen in (parts, [parts[0], parts[-1]], parts[:1]):
-        line = " = ".join(dict.fromkeys(chosen)) + tail
-        if len(line) <= EQUATION_MAX_CHARS:
-            return line
-    return None
+    rounded = block.approx if block.approx is not None else block.parts[-1]
+    tail = f" approx {typst(fixed(block.approx, decimals))}" if block.approx is not None else ""
+    candidates = [" = ".join(dict.fromkeys(chosen)) + tail for chosen in (parts, [parts[0], parts[-1]])]
+    if _concrete(rounded):
+        candidates.append(f"{parts[0]} approx {typst(fixed(rounded, decimals))}")
+    return next((line for line in candidates if len(line) <= EQUATION_MAX_CHARS), None)
 
 
 def _steps(item: Assignment, decimals: int) -> list[dict]:

@@ -1,5 +1,5 @@
 """Layer normalisation: level 1 four integers whose variance is a perfect square (so σ is a whole
-number), level 2 adds a learned scale and shift, level 3 two rows of decimals with the default ε."""
+number), level 2 adds a learned scale and shift, level 3 two rows of decimals with PyTorch's default ε = 10⁻⁵."""
 
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ def level_3(rng):
         "x": draw.matrix_text(draw.tenths_matrix(rng, 2, size, -30, 30)),
         "gamma": draw.vector_text(draw.tenths(rng, size, 5, 20)),
         "beta": draw.vector_text(draw.tenths(rng, size, -10, 10)),
+        "eps": "0.00001",
     }
 
 

@@ -1,9 +1,10 @@
-"""Word embeddings on a toy table: lengths, dot products, cosine similarity, distance,
-nearest neighbours and the analogy king - man + woman ≈ queen.
+"""Word embeddings: lengths, dot products, cosine similarity, distance, nearest neighbours and
+the analogy king - man + woman ≈ queen.
 
-The vectors are small integers (derive/data/word_vectors.py), so every cosine is an exact surd.
-As is standard (word2vec, gensim's most_similar), an analogy's own input words are not
-candidates for its answer.
+By default the vectors are a toy table of small integers (derive/data/word_vectors.py), so every
+cosine is an exact surd; ``--vectors`` or ``--vectors-file`` (word2vec text format) replace it, so
+that published analogies can be entered. As is standard (word2vec, gensim's most_similar), an
+analogy's own input words are not candidates for its answer.
 """
 
 from __future__ import annotations
@@ -13,52 +14,32 @@ import re
 import sympy as sp
 
 from derive import inputs
-from derive.data.word_vectors import DIMENSIONS, VECTORS
+from derive.data.word_vectors import VECTORS
 from derive.errors import InputError
 from derive.model import Givens, Option, Stage, Topic
-from derive.topics.embeddings import explain, stages
+from derive.topics.embeddings import explain, stages, vocabulary
 
 MAX_WORDS = 6  # the n×n matrices must fit a page
-
-
-def _known() -> str:
-    return ", ".join(VECTORS)
-
-
-def _lookup(word: str, option: str) -> str:
-    key = word.lower()
-    if key not in VECTORS:
-        raise InputError(option, f"unknown word {word[:40]!r}; the built-in words are: {_known()}")
-    return key
+DEFAULT_ANALOGY = "king - man + woman"
 
 
 def _words(value, option):
     text = inputs.text(value if isinstance(value, str) else " ".join(map(str, value)), option)
-    words = [_lookup(w, option) for w in re.split(r"[\s,]+", text.strip()) if w]
-    if len(words) < 2:
-        raise InputError(
-            option, f"give at least two words to compare, such as 'king queen'; known: {_known()}"
-        )
-    if len(words) > MAX_WORDS:
-        raise InputError(option, f"at most {MAX_WORDS} words fit a worked solution, got {len(words)}")
-    repeated = sorted({w for w in words if words.count(w) > 1})
-    if repeated:
-        raise InputError(option, f"{repeated[0]!r} is given twice")
-    return words
+    return [w for w in re.split(r"[\s,]+", text.strip()) if w]
 
 
-_ANALOGY = re.compile(r"\s*([+-]?)\s*([A-Za-z]+)")
+_ANALOGY = re.compile(r"\s*([+-]?)\s*(\w+)")
 
 
 def _analogy(value, option):
-    """'king - man + woman' as signed terms [(1, 'king'), (-1, 'man'), (1, 'woman')]."""
+    """'king - man + woman' as signed terms [(1, 'king'), (-1, 'man'), (1, 'woman')], words not yet looked up."""
     text = inputs.text(value, option).strip()
     terms, position = [], 0
     while position < len(text):
         match = _ANALOGY.match(text, position)
         if not match or (terms and not match.group(1)):
             raise InputError(option, "expected words joined by + and -, such as 'king - man + woman'")
-        terms.append((-1 if match.group(1) == "-" else 1, _lookup(match.group(2), option)))
+        terms.append((-1 if match.group(1) == "-" else 1, match.group(2)))
         position = match.end()
         while position < len(text) and text[position].isspace():
             position += 1
@@ -69,25 +50,65 @@ def _analogy(value, option):
     return terms
 
 
+def _table(options) -> vocabulary.Vocabulary:
+    if options["vectors"] is not None and options["vectors_file"] is not None:
+        raise InputError("--vectors-file", "give the vectors either with --vectors or in a file, not both")
+    return options["vectors"] or options["vectors_file"] or vocabulary.BUILT_IN
+
+
+def _looked_up_words(words, table) -> list[str]:
+    found = [table.lookup(w, "--words") for w in words]
+    if len(found) < 2:
+        raise InputError(
+            "--words", f"give at least two words to compare, such as 'king queen'; known: {table.known()}"
+        )
+    if len(found) > MAX_WORDS:
+        raise InputError("--words", f"at most {MAX_WORDS} words fit a worked solution, got {len(found)}")
+    repeated = sorted({w for w in found if found.count(w) > 1})
+    if repeated:
+        raise InputError("--words", f"{repeated[0]!r} is given twice")
+    return found
+
+
+def _looked_up_terms(terms, table):
+    if terms is None:
+        terms = _analogy(DEFAULT_ANALOGY, "--analogy")
+        if not all(word in table.vectors for _, word in terms):
+            raise InputError(
+                "--analogy",
+                f"give an analogy of the given words, such as 'a - b + c' (the default, {DEFAULT_ANALOGY}, "
+                "needs king, man and woman)",
+            )
+    return [(sign, table.lookup(word, "--analogy")) for sign, word in terms]
+
+
 def _prepare(options) -> Givens:
-    words, terms = options["words"], options["analogy"]
-    vocabulary = VECTORS
-    if all(e == 0 for e in stages.analogy_vector_of(vocabulary, terms)):
+    table = _table(options)
+    words = _looked_up_words(options["words"], table)
+    terms = _looked_up_terms(options["analogy"], table)
+    if all(e == 0 for e in stages.analogy_vector_of(table.vectors, terms)):
         raise InputError(
             "--analogy", f"{stages.analogy_text(terms)} is the zero vector, so it has no direction"
         )
-    params = {"words": list(words), "analogy": stages.analogy_text(terms)}
+    params = {
+        "words": list(words),
+        "analogy": stages.analogy_text(terms),
+        "vectors": None if table.builtin else {w: [str(e) for e in vec] for w, vec in table.vectors.items()},
+    }
     values = {
         "words": words,
-        "W": sp.Matrix([list(vocabulary[w]) for w in words]),
+        "W": sp.Matrix([list(table.vectors[w]) for w in words]),
         "terms": terms,
-        "vocabulary": vocabulary,
+        "vocabulary": table.vectors,
+        "builtin": table.builtin,
     }
-    intro = explain.intro(words, vocabulary, DIMENSIONS)
+    intro = explain.intro(words, table)
     return Givens("Word embeddings: similarity, neighbours and analogies", values, intro, params)
 
 
 def _sample(rng):
+    if rng.random() < 0.3:
+        return _sample_given_vectors(rng)
     words = list(VECTORS)
     count = int(rng.integers(2, 5))
     chosen = [words[i] for i in rng.permutation(len(words))[:count]]
@@ -95,15 +116,27 @@ def _sample(rng):
     return {"words": " ".join(chosen), "analogy": f"{a} - {b} + {c}"}
 
 
+def _sample_given_vectors(rng):
+    """Five words w1..w5 with small nonzero integer vectors, and an analogy that is not zero."""
+    size = int(rng.integers(2, 5))
+    while True:
+        table = rng.integers(-3, 4, (5, size))
+        if table.any(axis=1).all() and (table[0] - table[1] + table[2]).any():
+            break
+    text = "; ".join(f"w{j + 1}: " + " ".join(str(int(x)) for x in row) for j, row in enumerate(table))
+    return {"vectors": text, "words": "w1 w2 w4", "analogy": "w1 - w2 + w3"}
+
+
 def _reference(options):
     import numpy as np
 
     from derive import forward
 
-    E = {w: np.array(vec, dtype=float) for w, vec in VECTORS.items()}
-    W = np.stack([E[w] for w in options["words"]])  # (n, 4)
+    table = _table(options)
+    E = {w: np.array([float(x) for x in vec]) for w, vec in table.vectors.items()}
+    W = np.stack([E[w] for w in _looked_up_words(options["words"], table)])  # (n, d)
     n = len(W)
-    x = sum(sign * E[w] for sign, w in options["analogy"])  # (4,)
+    x = sum(sign * E[w] for sign, w in _looked_up_terms(options["analogy"], table))  # (d,)
     return {
         "norms": np.linalg.norm(W, axis=1),
         "dots": W @ W.T,
@@ -119,15 +152,25 @@ TOPIC = Topic(
     options=(
         Option(
             "words",
-            f"2 to {MAX_WORDS} built-in words to compare, such as 'king queen man woman'",
+            f"2 to {MAX_WORDS} words of the table to compare, such as 'king queen man woman'",
             _words,
             required=True,
         ),
         Option(
             "analogy",
-            "an analogy of built-in words joined by + and -",
+            f"an analogy of the table's words joined by + and - (default: {DEFAULT_ANALOGY})",
             _analogy,
-            default="king - man + woman",
+        ),
+        Option(
+            "vectors",
+            "your own word vectors instead of the built-in table, such as 'king: 1 2 3; queen: 1 -2 3'",
+            vocabulary.from_text,
+        ),
+        Option(
+            "vectors_file",
+            "a word2vec text file of word vectors ('word x1 x2 ...' per line; a 'count dimensions' "
+            "header line is optional)",
+            vocabulary.from_file,
         ),
     ),
     prepare=_prepare,
@@ -168,10 +211,15 @@ TOPIC = Topic(
     examples={
         "royals": {"words": "king queen man woman"},
         "fruit": {"words": "apple orange banana king", "analogy": "prince - man + woman"},
+        "given": {
+            "vectors": "king: 3 1; queen: 3 -1; man: 1 1; woman: 1 -1; apple: -1 0",
+            "words": "king queen apple",
+        },
     },
     example_notes={
         "royals": "king, queen, man and woman; king - man + woman is nearest to queen",
         "fruit": "fruit against a king; prince - man + woman lands exactly on princess",
+        "given": "vectors of your own with --vectors: two dimensions, king - man + woman lands exactly on queen",
     },
     sample=_sample,
     reference=_reference,

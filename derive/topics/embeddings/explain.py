@@ -36,18 +36,35 @@ def _label(j: int) -> sp.Symbol:
     return sp.Symbol(f"w_{j + 1}")
 
 
-def intro(words, vocabulary, dimensions) -> tuple:
-    """The toy vocabulary, and which word is w_1, w_2, ...: the rows and columns of every matrix."""
-    header = ["word", *dimensions]
-    listing = table(header, [[user(w), *map(sp.Integer, vec)] for w, vec in vocabulary.items()])
-    names = ", ".join(f"{{s{j}}} = {{u{j}}}" for j in range(len(words)))
-    fields = {f"s{j}": _label(j) for j in range(len(words))} | {f"u{j}": user(w) for j, w in enumerate(words)}
-    return (
-        prose(
+def _vocabulary_prose(vocabulary):
+    if vocabulary.builtin:
+        return prose(
             "An embedding gives every word a vector, so that words used alike point alike. Real models "
             "learn hundreds of dimensions; this toy table has four, chosen by hand to mean roughly "
             "royalty, gender (+1 male, -1 female), person and food:"
-        ),
+        )
+    source = (
+        "given with --vectors"
+        if vocabulary.source == "--vectors"
+        else "read from the word2vec text file {file}"
+    )
+    return prose(
+        "An embedding gives every word a vector, so that words used alike point alike. The table here has "
+        "{n} words of {d} dimensions, " + source + ":",
+        n=len(vocabulary.vectors),
+        d=len(vocabulary.dimensions),
+        file=user(vocabulary.source),
+    )
+
+
+def intro(words, vocabulary) -> tuple:
+    """The vocabulary, and which word is w_1, w_2, ...: the rows and columns of every matrix."""
+    header = ["word", *vocabulary.dimensions]
+    listing = table(header, [[user(w), *vec] for w, vec in vocabulary.vectors.items()])
+    names = ", ".join(f"{{s{j}}} = {{u{j}}}" for j in range(len(words)))
+    fields = {f"s{j}": _label(j) for j in range(len(words))} | {f"u{j}": user(w) for j, w in enumerate(words)}
+    return (
+        _vocabulary_prose(vocabulary),
         listing,
         prose(f"The words compared are {names}, in this order (the rows and columns below).", **fields),
     )
@@ -243,14 +260,24 @@ def explain_analogy_vector(v):
 
     names = ", ".join(f"{{u{j}}}" for j in range(len(v.terms)))
     fields = {f"u{j}": user(w) for j, (_, w) in enumerate(v.terms)}
-    return (
+    blocks = (
         prose(
             "Analogy arithmetic: {text} adds and subtracts the vectors of " + names + ". Subtracting one "
-            "word and adding another moves along the direction between them (here from male to female).",
+            "word and adding another moves along the direction between them"
+            + (" (here from male to female)." if v.builtin else "."),
             text=user(analogy_text(v.terms)),
             **fields,
         ),
         eq(sp.Symbol("x"), written, v.analogy_vector),
+    )
+    if v.builtin:
+        return blocks
+    return blocks + (
+        prose(
+            "The vectors are used as given. word2vec's and gensim's analogy search (most_similar) first "
+            "scales every vector to length 1, which gives the same answer when the given vectors have "
+            "length 1 and may give another when their lengths differ."
+        ),
     )
 
 
@@ -294,5 +321,6 @@ def explain_analogy(v):
             )
         )
     if value == 1:
-        blocks.append(prose("The cosine is exactly 1: the analogy holds exactly in this toy table."))
+        where = "this toy table" if v.builtin else "this table"
+        blocks.append(prose(f"The cosine is exactly 1: the analogy holds exactly in {where}."))
     return tuple(blocks)

@@ -20,15 +20,19 @@ SIDE_BY_SIDE = 4  # up to this many columns, the decimals follow the exact matri
 MATRIX_ROWS = 16  # rows per displayed matrix: display math does not break across pages
 
 
+def _dimension_of(cosine: bool, layout: str):
+    """The dimension that holds pair i's sine (or cosine), as a formula: 2i + 1, d_model/2 + i, ..."""
+    with sp.evaluate(False):
+        if layout == "interleaved":
+            return sp.Add(sp.Mul(2, i), 1) if cosine else sp.Mul(2, i)
+        return sp.Add(sp.Mul(d_model, sp.Pow(2, -1)), i) if cosine else i
+
+
 def _general(base, cosine: bool, layout: str):
     """PE(pos, dim) = sin or cos(pos / base^(2i/d_model)), with the dimension as the layout places it."""
     with sp.evaluate(False):
         angle = sp.Mul(pos, sp.Pow(sp.Pow(base, sp.Mul(2, i) / d_model), -1))
-        if layout == "interleaved":
-            dim = sp.Add(sp.Mul(2, i), 1) if cosine else sp.Mul(2, i)
-        else:
-            dim = sp.Add(sp.Mul(d_model, sp.Pow(2, -1)), i) if cosine else i
-        return PE(pos, dim), (sp.cos if cosine else sp.sin)(angle)
+        return PE(pos, _dimension_of(cosine, layout)), (sp.cos if cosine else sp.sin)(angle)
 
 
 LAYOUT_TEXT = {
@@ -38,7 +42,7 @@ LAYOUT_TEXT = {
     ),
     "concatenated": (
         "The first half of the dimensions takes sines and the second half cosines of the same angles: "
-        "dimension i and dimension d_model/2 + i share the angle of pair i, which shrinks as i grows:"
+        "dimension i and dimension {partner} share the angle of pair i, which shrinks as i grows:"
     ),
 }
 CONVENTION_TEXT = {
@@ -58,7 +62,12 @@ def intro(positions, d, base, layout) -> tuple:
     return (
         prose(
             "A transformer sees its tokens all at once, so each position gets a fixed vector added to its "
-            "embedding. " + LAYOUT_TEXT[layout]
+            "embedding. " + LAYOUT_TEXT[layout],
+            **(
+                {"partner": _general(sp.Symbol("base"), True, layout)[0].args[1]}
+                if layout == "concatenated"
+                else {}
+            ),
         ),
         eq(*_general(base, False, layout)),
         eq(*_general(base, True, layout)),

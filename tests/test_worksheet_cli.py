@@ -186,3 +186,28 @@ def test_a_bad_spec_names_its_line_and_writes_nothing(cli, tmp_path):
     code, _, err = cli("worksheet", str(spec), "--out", str(out), "--students", "2")
     assert code == 2 and f"{spec}:4: softmax has no answer 'probabilities'" in err
     assert not out.exists()
+
+
+def test_a_hostile_title_prints_literally(cli, tmp_path):
+    title = 'Week "3" \\ #set text(red) $x$ <i>'
+    spec = tmp_path / "title.toml"
+    spec.write_text(f'title = {json.dumps(title)}\n[[problem]]\ntopic = "residual"\n', encoding="utf-8")
+    out = tmp_path / "w"
+    assert cli("worksheet", str(spec), "--out", str(out), "--students", "1")[0] == 0
+    assert title in pdf_text(out / "sheets.pdf") and title in pdf_text(out / "keys.pdf")
+
+
+def test_separate_processes_give_identical_files(inputs, tmp_path):
+    """Python's string hashing differs between processes: nothing may depend on it."""
+    import os
+    import sys
+
+    outputs = []
+    for hash_seed in ("1", "2"):
+        out = tmp_path / f"w{hash_seed}"
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        argv = [sys.executable, "-m", "derive", "worksheet", str(inputs / "spec.toml"), "--out", str(out)]
+        subprocess.run([*argv, "--students", "2"], check=True, env=env, capture_output=True)
+        outputs.append(out)
+    for relative in ("sheets.pdf", "keys.pdf", "manifest.json"):
+        assert (outputs[0] / relative).read_bytes() == (outputs[1] / relative).read_bytes(), relative

@@ -25,7 +25,7 @@ from importlib import import_module
 
 from derive.errors import DeriveError
 
-MAX_DRAWS = 3000
+MAX_DRAWS = 600
 DRAWS_AFTER_REPEAT = 200
 
 
@@ -125,4 +125,7 @@ def generate(
         repeat = variant
     if repeat is not None:
         return repeat
-    raise DeriveError(f"could not draw a level {level} {topic} problem that works at {decimals} decimals")
+    raise DeriveError(
+        f"could not draw a level {level} {topic} problem whose misconceptions all differ from the "
+        f"answer at {decimals} decimals; ask for more decimals or another level"
+    )

@@ -99,6 +99,9 @@ def check_attention(given, level):
     for i, row in enumerate(scaled):
         visible = row[: i + 1] if causal else row
         assert len(visible) == 1 or len(set(visible.tolist())) > 1
+    visible_scores = np.where(weights > 0, scaled, -np.inf)
+    hard_max = visible_scores == visible_scores.max(axis=1, keepdims=True)
+    assert visibly_different(weights, hard_max.astype(float))  # argmax one-hot
     assert visibly_different(weights, _masked_softmax(scores, causal))  # no scaling
     assert visibly_different(weights, _masked_softmax(scores / d_k, causal))  # divided by d_k
     if not causal:

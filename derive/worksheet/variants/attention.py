@@ -10,6 +10,7 @@ from derive.worksheet import draw
 
 D_K = 4
 MAX_SCALED = 4
+MAX_WEIGHT = 0.95
 
 
 def _even_keys(rng, queries, low, high):
@@ -61,16 +62,19 @@ def level_3(rng):
 
 
 def suitable(values, level):
-    """No row of visible scaled scores all equal (its weights would be uniform whatever the method),
-    and no row or column of V all zero (a value that adds nothing, an output column always 0)."""
+    """No row of visible scaled scores all equal (its weights would be uniform whatever the method)
+    or so spread that one weight reaches 0.95 (hard-max would nearly pass), and no row or column of
+    V all zero (a value that adds nothing, an output column always 0)."""
     v = values.V
     if any(not any(v.col(c)) for c in range(v.cols)) or any(not any(v.row(r)) for r in range(v.rows)):
         return False
     scaled = values.scaled
     for i in range(scaled.rows):
-        visible = [scaled[i, j] for j in range(scaled.cols) if not (values.causal and j > i)]
-        if len(visible) > 1 and len(set(visible)) == 1:
+        visible = [j for j in range(scaled.cols) if not (values.causal and j > i)]
+        if len(visible) > 1 and len({scaled[i, j] for j in visible}) == 1:
             return False
+        if len(visible) > 1 and max(float(values.weights[i, j]) for j in visible) >= MAX_WEIGHT:
+            return False  # so peaked that the hard-max one-hot answer nearly passes
     return True
 
 

@@ -7,6 +7,8 @@ import sympy as sp
 
 from derive.worksheet import draw
 
+MIN_EFFECT = 0.1  # how much the activation must change some output
+
 
 def _network(rng, tokens, d_model, d_ff, low, high):
     return {
@@ -39,9 +41,14 @@ def level_3(rng):
 
 
 def suitable(values, level):
-    """Some hidden units negative and some positive, so the activation matters and passes something."""
+    """Some hidden units negative and some positive, so the activation matters: the output must
+    differ from the one without any activation (whose negative units might cancel in W_2)."""
     hidden = list(values.hidden)
-    return any(h < 0 for h in hidden) and any(h > 0 for h in hidden) and any(values.output)
+    if not (any(h < 0 for h in hidden) and any(h > 0 for h in hidden) and any(values.output)):
+        return False
+    bias = values.b2 if values.b2 is not None else sp.zeros(1, values.W2.cols)
+    linear = values.hidden * values.W2 + sp.Matrix.vstack(*[bias] * values.hidden.rows)
+    return max(abs(float(a - b)) for a, b in zip(values.output, linear)) >= MIN_EFFECT
 
 
 SYMBOLS = {

@@ -8,7 +8,7 @@ first table, pair by pair.
 
 from __future__ import annotations
 
-from derive import inputs, wordpiece
+from derive import byte_level, inputs, wordpiece
 from derive import vocab_training as vt
 from derive.blocks import prose, user
 from derive.errors import InputError
@@ -25,6 +25,8 @@ COURSE_SENTENCES = (  # the Hugging Face course's corpus for its BPE and WordPie
     "Hopefully, you will be able to understand how they are trained and generate tokens."
 )
 SENNRICH_EOW = "low</w> 5, lower</w> 2, newest</w> 6, widest</w> 3"  # with the paper's end-of-word marker
+SOURCES = ("corpus", "corpus_file", "text")  # where the corpus comes from: exactly one is given
+MAX_ENCODE_WORDS = 12
 
 
 def parse_flag(value, option: str) -> bool:
@@ -40,17 +42,11 @@ def parse_merges(value, option: str) -> int:
     return inputs.integer(value, option, 1, vt.MAX_MERGES)
 
 
-MAX_ENCODE_WORDS = 12
-
-
 def parse_encode(value, option: str) -> str:
     text = inputs.text(value, option)
     if not text.strip():
         raise InputError(option, "expected words to encode, such as 'hugs bugs'")
     return text
-
-
-SOURCES = ("corpus", "corpus_file", "text")
 
 
 def parse_text(value, option: str) -> str:
@@ -62,18 +58,18 @@ def parse_text(value, option: str) -> str:
     return text
 
 
-def _corpus(options, byte_level: bool) -> tuple[tuple[str, ...], tuple[int, ...]]:
+def _corpus(options, by_bytes: bool) -> tuple[tuple[str, ...], tuple[int, ...]]:
     given = [name for name in SOURCES if options.get(name) is not None]
     if len(given) > 1:
         flags = " and ".join("--" + name.replace("_", "-") for name in given)
         raise InputError("--" + given[-1].replace("_", "-"), f"give one corpus, not {flags}")
     if not given:
         raise InputError("--corpus", "give the words with counts, or --corpus-file FILE, or --text TEXT")
-    if byte_level and given[0] != "text":
+    if by_bytes and given[0] != "text":
         raise InputError("--byte-level", "needs --text (running text): the Ġ marker records the spaces")
     if given[0] != "text":
         return options[given[0]]
-    words = [w for line in options["text"].splitlines() for w in encode_words(line, byte_level)]
+    words = [w for line in options["text"].splitlines() for w in encode_words(line, by_bytes)]
     counts = dict.fromkeys(words, 0)
     for word in words:
         counts[word] += 1
@@ -86,20 +82,14 @@ def _corpus(options, byte_level: bool) -> tuple[tuple[str, ...], tuple[int, ...]
     return tuple(counts), tuple(counts.values())
 
 
-def encode_words(text: str, byte_level: bool = False) -> list[str]:
+def encode_words(text: str, by_bytes: bool = False) -> list[str]:
     """Running text as words: GPT-2's byte-level pre-tokenizer, or BERT's (spaces and punctuation)."""
-    return byte_level_words(text) if byte_level else wordpiece.split(text)
-
-
-def byte_level_words(text: str) -> list[str]:
-    from derive import byte_level
-
-    return byte_level.pre_tokenize(text)
+    return byte_level.pre_tokenize(text) if by_bytes else wordpiece.split(text)
 
 
 def prepare(scheme: Scheme, options) -> Givens:
-    byte_level = bool(options.get("byte_level"))
-    words, counts = _corpus(options, byte_level)
+    by_bytes = bool(options.get("byte_level"))
+    words, counts = _corpus(options, by_bytes)
     marker = vt.uses_end_marker(words)
     if marker and scheme.wordpiece:
         raise InputError(
@@ -109,7 +99,7 @@ def prepare(scheme: Scheme, options) -> Givens:
         )
     n_merges = options["merges"]
     tie_break = options.get("tie_break") or vt.FIRST
-    encode = None if options.get("encode") is None else encode_words(options["encode"], byte_level)
+    encode = None if options.get("encode") is None else encode_words(options["encode"], by_bytes)
     if encode is not None and len(encode) > MAX_ENCODE_WORDS:
         raise InputError(
             "--encode", f"at most {MAX_ENCODE_WORDS} words fit a worked solution, got {len(encode)}"
@@ -117,7 +107,7 @@ def prepare(scheme: Scheme, options) -> Givens:
     corpus = ", ".join(f"{w} {c}" for w, c in zip(words, counts))
     plural = "merge" if n_merges == 1 else "merges"
     intro = [
-        prose(scheme.byte_level_intro if byte_level else scheme.intro),
+        prose(scheme.byte_level_intro if by_bytes else scheme.intro),
         prose(
             "The corpus has {n} distinct words with their counts, {corpus}, and we learn {m} " + plural + ".",
             n=len(words),
@@ -129,13 +119,13 @@ def prepare(scheme: Scheme, options) -> Givens:
         intro.append(prose(explain.END_MARKER))
     if options.get("text") is not None:
         lines = user(" / ".join(line.strip() for line in options["text"].splitlines() if line.strip()))
-        intro.insert(1, prose(explain.BYTE_LEVEL if byte_level else explain.FROM_TEXT, t=lines))
+        intro.insert(1, prose(explain.BYTE_LEVEL if by_bytes else explain.FROM_TEXT, t=lines))
     params = {"corpus": [[w, c] for w, c in zip(words, counts)], "merges": n_merges}
     if not scheme.wordpiece:
         params["tie_break"] = tie_break
     if options.get("text") is not None:
         params["text"] = options["text"]
-    if byte_level:
+    if by_bytes:
         params["byte_level"] = True
     if encode is not None:
         params["encode"] = options["encode"]

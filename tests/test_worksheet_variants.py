@@ -188,6 +188,30 @@ def check_multi_head(given, level):
         assert all(len(set(row.tolist())) > 1 for row in scaled)
 
 
+def _rotate(vector, position, base, sign=1):
+    out = vector.copy()
+    d = len(vector)
+    for i in range(d // 2):
+        angle = sign * position * base ** (-2 * i / d)
+        c, s = math.cos(angle), math.sin(angle)
+        out[2 * i], out[2 * i + 1] = (
+            c * vector[2 * i] - s * vector[2 * i + 1],
+            s * vector[2 * i] + c * vector[2 * i + 1],
+        )
+    return out
+
+
+def check_rope(given, level):
+    q, k = numbers(given["q"])[0], numbers(given["k"])[0]
+    m, n, base = int(given["m"]), int(given["n"]), float(given.get("base", "10000"))
+    assert m != n and len(q) == len(k) and len(q) % 2 == 0 and np.any(q) and np.any(k)
+    if level == 1:
+        assert len(q) == 2 and is_whole(q) and is_whole(k) and max(m, n) <= 3
+    score = _rotate(q, m, base) @ _rotate(k, n, base)
+    assert visibly_different(score, q @ k)  # positions ignored
+    assert visibly_different(_rotate(q, m, base), _rotate(q, m, base, sign=-1))  # clockwise
+
+
 CHECKS = {
     "softmax": check_softmax,
     "attention": check_attention,
@@ -197,6 +221,7 @@ CHECKS = {
     "feed-forward": check_feed_forward,
     "residual": check_residual,
     "multi-head": check_multi_head,
+    "rope": check_rope,
 }
 
 
@@ -220,6 +245,7 @@ def named_mistakes_are_visible(topic, given, decimals):
         ("softmax", "no-temperature"),
         ("positional-encoding", "index-doubled"),
         ("positional-encoding", "wrong-layout"),  # d_model = 2: one pair, both layouts agree
+        ("rope", "positive-exponent"),  # d = 2: one pair, frequency 1 either way
     }
     for stage in topic.stages:
         if not stage.answer:
@@ -232,10 +258,13 @@ def named_mistakes_are_visible(topic, given, decimals):
             wrong = as_floats(wrong)
             if not visibly_different(truth, wrong):
                 assert (topic.name, mistake.id) in allowed, (stage.name, mistake.id, given)
-                assert given.get("temperature", "1") == "1" or given.get("d_model") == "2"
+                one_pair = len(given.get("q", "").split()) == 2
+                assert given.get("temperature", "1") == "1" or given.get("d_model") == "2" or one_pair
 
 
 def test_every_topic_the_issue_names_has_three_levels():
+    named = ("softmax", "attention", "dot-product", "positional-encoding", "layer-norm", "feed-forward")
+    assert set(named + ("residual", "multi-head")) <= set(CHECKS)
     for name in CHECKS:
         assert variants.levels(name) == (1, 2, 3)
     assert set(variants.topics()) == set(CHECKS)

@@ -83,3 +83,13 @@ def test_blank_answer_file_parses_into_the_issue_format(sheets):
 def test_toml_strings_survive_quotes_backslashes_and_control_characters():
     text = 'a "b" \\ c\n\t\x01 Ü'
     assert tomllib.loads(f"v = {answers.toml_string(text)}")["v"] == text
+
+
+def test_key_decimals_are_fixed_half_up_and_never_scientific():
+    import sympy as sp
+
+    from derive.worksheet.layout import fixed
+
+    shown = [str(fixed(v, 2)) for v in (sp.Rational(1, 8), sp.Rational(-1, 8), sp.exp(-6), -sp.exp(-6), 100)]
+    assert shown == ["0.13", "-0.13", "0.00", "0.00", "100.00"]
+    assert fixed(-sp.oo, 2) == -sp.oo

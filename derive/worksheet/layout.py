@@ -6,9 +6,10 @@ Typst string literal, which Typst prints as it is, so no user text can reach Typ
 
 from __future__ import annotations
 
+import math
 import re
 import string as alphabet
-from decimal import ROUND_HALF_EVEN
+from decimal import ROUND_HALF_UP
 from decimal import Decimal as PyDecimal
 
 import sympy as sp
@@ -16,7 +17,7 @@ import sympy as sp
 from derive.model import Equation
 from derive.numbers import Decimal, approx
 from derive.printing_typst import typst
-from derive.worksheet import needed, variants
+from derive.worksheet import needed, screen, variants
 from derive.worksheet.classroom import Assignment, Sheet
 from derive.worksheet.spec import Spec
 
@@ -63,14 +64,24 @@ def _shape(value) -> tuple[int, int]:
 
 
 def fixed(value, decimals: int):
-    """Rounded to exactly ``decimals`` places, never in scientific notation (the sheet's precision)."""
+    """Rounded to exactly ``decimals`` places, never in scientific notation (the sheet's precision).
+
+    Halves round up, as taught at school. A double decides, unless the value lies within a hair
+    of a tie; then 30 digits do.
+    """
     if isinstance(value, sp.MatrixBase):
         return value.applyfunc(lambda entry: fixed(entry, decimals))
     value = sp.sympify(value)
-    if not (value.is_number and value.is_finite and value.is_real):
-        return value  # -∞ of a mask, or a symbol: shown as it is
-    number = PyDecimal(str(sp.N(value, 30))).quantize(PyDecimal(1).scaleb(-decimals), ROUND_HALF_EVEN)
-    text = f"{number:f}"
+    try:
+        estimate = screen.to_float(value)
+    except (TypeError, ValueError, OverflowError, ZeroDivisionError):
+        return value  # a symbol: shown as it is
+    if isinstance(estimate, complex) or not math.isfinite(estimate):
+        return value  # -∞ of a mask: shown as it is
+    scaled = abs(estimate) * 10**decimals
+    near_tie = abs(scaled - math.floor(scaled) - 0.5) < 1e-6
+    number = PyDecimal(str(sp.N(value, 30))) if near_tie else PyDecimal(repr(estimate))
+    text = f"{number.quantize(PyDecimal(1).scaleb(-decimals), ROUND_HALF_UP):f}"
     return Decimal(text[1:] if text.startswith("-") and not text.strip("-0.") else text)
 
 
@@ -79,9 +90,9 @@ def _rounded(value, decimals: int):
 
 
 def _cell_width(value, decimals: int) -> float:
-    rounded = _rounded(value, decimals)
-    entries = list(rounded) if isinstance(rounded, sp.MatrixBase) else [rounded]
-    widest = max(len(str(e)) for e in entries)
+    """Wide enough for the widest entry written to the sheet's decimals (a float is exact enough)."""
+    entries = list(value) if isinstance(value, sp.MatrixBase) else [value]
+    widest = max(len(f"{screen.to_float(sp.sympify(e)):.{decimals}f}") for e in entries)
     return round(max(CELL_MIN_CM, 0.5 + CELL_CM_PER_CHAR * widest), 2)
 
 
@@ -94,6 +105,16 @@ def _table(item: Assignment, decimals: int) -> list[str]:
         return []
     rows = needed.values_needed(item.derivation, item.problem.ask)
     return [f"{typst(atom)} approx {typst(approx(atom, decimals + TABLE_EXTRA_DECIMALS))}" for atom in rows]
+
+
+def _header(spec: Spec, sheet: Sheet) -> dict:
+    return {
+        "title": literal(spec.title),
+        "student_name": literal(sheet.student.name) if sheet.student.name else "",
+        "student_id": literal(sheet.student.id),
+        "sheet_id": literal(sheet.sheet_id),
+        "decimals": spec.decimals,
+    }
 
 
 def sheet_context(spec: Spec, sheet: Sheet) -> dict:
@@ -126,14 +147,7 @@ def sheet_context(spec: Spec, sheet: Sheet) -> dict:
                 "asks": asks,
             }
         )
-    return {
-        "title": literal(spec.title),
-        "student_name": literal(sheet.student.name) if sheet.student.name else "",
-        "student_id": literal(sheet.student.id),
-        "sheet_id": literal(sheet.sheet_id),
-        "decimals": spec.decimals,
-        "problems": problems,
-    }
+    return {**_header(spec, sheet), "problems": problems}
 
 
 def _concrete(part) -> bool:
@@ -207,9 +221,7 @@ def key_context(spec: Spec, sheet: Sheet) -> dict:
                 "steps": _steps(item, spec.decimals),
             }
         )
-    context = sheet_context(spec, sheet)
-    context["problems"] = problems
-    return context
+    return {**_header(spec, sheet), "problems": problems}
 
 
 def document(kind: str, contexts: list[dict]) -> str:

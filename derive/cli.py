@@ -69,8 +69,10 @@ def _topic_command(name: str) -> click.Command:
             settings["engine"] = engine
         if figures is not None and "figures" not in declared:
             raise click.UsageError(f"--figures does not go with --format {fmt}")
-        if output is not None and Path(output).exists() and not force:
-            raise InputError("--output", f"{output} exists; pass --force to overwrite it")
+        if output is not None:
+            from derive.output import check_target
+
+            check_target(output, force)
         derivation = run(topic, prepare(topic, _split_raw(topic, kwargs), example))
         if "figures" in declared and (figures is not None or output is not None):
             from derive import figures as drawing

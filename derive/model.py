@@ -187,7 +187,7 @@ class Step:
     answer: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Derivation:
     """A finished worked solution: SymPy objects and plain strings, never LaTeX."""
 
@@ -233,6 +233,10 @@ class Derivation:
         from derive.render import render
 
         return render(self, "terminal", color=False, **self.settings)
+
+    def __repr__(self) -> str:
+        """Short, for the Python prompt: print(d) shows the worked solution itself."""
+        return f"<Derivation {self.topic}: {self.title!r}, answers {', '.join(self.answers)}>"
 
 
 def _as_vector(value: Any) -> Any:

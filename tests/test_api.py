@@ -117,3 +117,9 @@ def test_overflowing_values_are_none_in_python_as_in_json():
     d = derive.derive("softmax", example="overflow")
     assert d.values["exp"] == [None, None, None]
     np.testing.assert_allclose(d.values["softmax"], SOFTMAX, rtol=1e-12)
+
+
+def test_the_prompt_shows_a_short_repr_and_print_the_solution():
+    d = derive.derive("softmax", x=[1, 2, 3])
+    assert repr(d) == "<Derivation softmax: 'Softmax', answers z, exp, sum, softmax>"
+    assert str(d).startswith("Softmax\n═══")

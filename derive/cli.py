@@ -73,6 +73,8 @@ def _topic_command(name: str) -> click.Command:
             from derive.output import check_target
 
             check_target(output, force)
+        elif render.get(fmt).binary and sys.stdout.isatty():
+            raise InputError("--output", f"{fmt} is binary; write it with -o FILE or redirect stdout")
         derivation = run(topic, prepare(topic, _split_raw(topic, kwargs), example))
         if "figures" in declared and (figures is not None or output is not None):
             from derive import figures as drawing
@@ -162,8 +164,6 @@ def _emit(derivation, fmt, output, force, settings):
 
         write_atomic(output, result, force=force)
     elif renderer.binary:
-        if sys.stdout.isatty():
-            raise InputError("--output", f"{fmt} is binary; write it with -o FILE or redirect stdout")
         sys.stdout.buffer.write(result)
         sys.stdout.flush()
     else:

@@ -220,3 +220,10 @@ def test_binary_output_goes_to_a_pipe_but_never_to_a_terminal():
     child.close()
     assert child.exitstatus == 2
     assert "-o FILE" in child.before and "%PDF" not in child.before
+
+
+def test_the_checker_json_is_strict_too(cli):
+    code, out, _ = cli("check", "softmax", "--x", "1000 1001 1002", "--answer", "sum=1", "-f", "json")
+    assert code == 1
+    entry = json.loads(out, parse_constant=_refuse)["answers"]["sum"]["entries"][0]
+    assert entry["expected"] is None and entry["given"] == 1

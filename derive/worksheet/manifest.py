@@ -39,4 +39,4 @@ def as_dict(spec: Spec, sheets: tuple[Sheet, ...]) -> dict:
 
 
 def render(spec: Spec, sheets: tuple[Sheet, ...]) -> str:
-    return json.dumps(as_dict(spec, sheets), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(as_dict(spec, sheets), indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -48,17 +48,18 @@ def _split_raw(topic, kwargs):
 
 def _topic_command(name: str) -> click.Command:
     from derive import registry
+    from derive.render.base import EXACT_CHOICES
 
     topic = registry.get(name)
 
-    def run_topic(fmt, output, force, precision, example, fragment, figures, engine, **kwargs):
+    def run_topic(fmt, output, force, precision, exact, example, fragment, figures, engine, **kwargs):
         from derive import render
         from derive.api import prepare
         from derive.model import run
 
         fmt = _output_format(fmt, output)
         declared = render.get(fmt).declared_settings()
-        settings = {"precision": precision}
+        settings = {"precision": precision, "exact": exact}
         if fragment:
             if "fragment" not in declared:
                 raise click.UsageError(f"--fragment does not go with --format {fmt}")
@@ -101,6 +102,14 @@ def _topic_command(name: str) -> click.Command:
         ),
         click.option("--force", is_flag=True, help="overwrite an existing --output file"),
         click.option("--precision", type=click.IntRange(0, 12), default=4, help="decimals shown"),
+        click.option(
+            "--exact",
+            type=click.Choice(EXACT_CHOICES),
+            default="auto",
+            show_default=True,
+            help="exact forms: auto shows ≈ decimals where an exact form is too big for the page; "
+            "always keeps every exact form; never shows decimals wherever they are shorter",
+        ),
         click.option(
             "--example", metavar="NAME", help=f"built-in example: {', '.join(topic.examples) or 'none'}"
         ),

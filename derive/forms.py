@@ -68,11 +68,15 @@ def softmax_entries(exponents) -> list[Ratio]:
     return [exp_over(s, total) for s in exponents]
 
 
+class SumName(sp.Symbol):
+    """The name of a row sum (``Z_i``): a symbol that stands for a number, not an unknown."""
+
+
 @dataclass(frozen=True)
 class Normaliser:
     """A named row sum ``Z_i = Σ_j e^{s_ij}``, defined once so each entry reads ``e^{s_ij}/Z_i``."""
 
-    name: sp.Symbol
+    name: SumName
     terms: tuple[sp.Expr, ...]
 
     @property
@@ -88,9 +92,9 @@ class Normaliser:
         return Ratio(numerator, self.name)
 
 
-def normaliser_name(index=None) -> sp.Symbol:
+def normaliser_name(index=None) -> SumName:
     """``Z`` or ``Z_i``: the conventional name of a softmax row sum."""
-    return sp.Symbol("Z" if index in (None, "") else f"Z_{index}")
+    return SumName("Z" if index in (None, "") else f"Z_{index}")
 
 
 def normaliser(exponents, index=None) -> Normaliser:
@@ -108,6 +112,7 @@ def normalised_row(exponents, index=None) -> tuple[Normaliser, list[Ratio]]:
 __all__ = [
     "Normaliser",
     "Ratio",
+    "SumName",
     "exp_over",
     "normalised_row",
     "normaliser",

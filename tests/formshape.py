@@ -24,9 +24,22 @@ def latex_tokens(text: str) -> str:
 
 
 def typst_tokens(text: str) -> str:
-    """Typst math reduced the same way: ``e^(-2)`` becomes ``e-2``."""
-    text = text.replace("dot.op", "⋅").replace("frac", "")
+    """Typst math reduced the same way: ``e^(-2)`` becomes ``e-2``, ``sqrt(2)`` becomes ``√2``."""
+    text = text.replace("dot.op", "⋅").replace("sqrt", "√").replace("frac", "")
     return re.sub(r"[\s{}^_()\[\]\"$]", "", text)
+
+
+def typst_fraction(text: str) -> tuple[str, str]:
+    """Numerator and denominator of the outermost ``frac(.., ..)``."""
+    start = text.index("frac(") + len("frac(")
+    depth, comma = 1, None
+    for index in range(start, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[index], 0)
+        if depth == 1 and text[index] == "," and comma is None:
+            comma = index
+        if depth == 0:
+            return typst_tokens(text[start:comma]), typst_tokens(text[comma + 1 : index])
+    raise ValueError(f"unbalanced parentheses in {text!r}")
 
 
 def picture_tokens(text: str) -> str:

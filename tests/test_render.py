@@ -84,7 +84,7 @@ def test_prepare_is_called_once_for_every_block_before_visiting():
     class Recording(render.get("markdown")):
         def prepare(self, block):
             seen.append(block)
-            return Prose("replaced")
+            return (Prose("replaced"),)
 
     blocks = (Prose("a"), Equation((sp.Symbol("y"), sp.Integer(2))))
     text = Recording().render(_derivation(*blocks))

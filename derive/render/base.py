@@ -67,13 +67,23 @@ class Renderer:
         """The whole document: ``str`` for text formats, ``bytes`` when ``binary``."""
         raise NotImplementedError(f"{type(self).__name__} must implement render()")
 
-    def prepare(self, block):
-        """The one hook where a block is readied before printing: rounded numbers get their decimals."""
-        return with_decimals(block, self.precision)
+    @property
+    def page(self):
+        """Where blocks are printed, for the size policy: a document page unless a format says otherwise."""
+        from derive.render import policy
+
+        return policy.Page.document(self.settings["exact"], self.precision)
+
+    def prepare(self, block) -> tuple:
+        """The one hook where a block is readied before printing: rounded numbers get their
+        decimals, then the shared size policy (derive/render/policy.py) may name long sums, turn exact forms too big for the page into
+        decimals, or split the block, so one block can become several."""
+        from derive.render import policy
+
+        return policy.prepare(with_decimals(block, self.precision), self.page)
 
     def visit(self, block) -> str | None:
         """The printed block, or None (or "") when this format shows nothing for it."""
-        block = self.prepare(block)
         for klass in type(block).__mro__:
             method = getattr(self, f"visit_{klass.__name__}", None)
             if method is not None:
@@ -81,8 +91,9 @@ class Renderer:
         raise TypeError(f"{type(self).__name__} cannot render a {type(block).__name__} block")
 
     def blocks(self, items) -> list[str]:
-        """The printed blocks that show something, in order."""
-        return [text for text in (self.visit(block) for block in items) if text]
+        """The printed blocks that show something, in order, each readied by ``prepare`` first."""
+        ready = (shown for block in items for shown in self.prepare(block))
+        return [text for text in (self.visit(block) for block in ready) if text]
 
     def template(self, name: str, **context) -> str:
         """Lay out printed strings with ``templates/<format name>/<name>``."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from derive import printing
 from derive.numbers import approx
-from derive.render import escape
+from derive.render import escape, measure, policy
 from derive.render.base import Renderer, fill, is_math, is_user_text, register
 
 
@@ -22,8 +22,11 @@ def display_math(block, precision: int) -> str:
     if block.approx is not None:
         parts.append(("\\approx", printing.latex(approx(block.approx, precision))))
     bodies = [p if isinstance(p, str) else p[1] for p in parts]
-    tall = sum(b.count("\\begin{bmatrix}") for b in bodies) > 2 or (
-        len(parts) > 2 and sum(map(len, bodies)) > 160
+    tall = (
+        sum(b.count("\\begin{bmatrix}") for b in bodies) > 2
+        or (len(parts) > 2 and sum(map(len, bodies)) > 160)
+        or len(bodies) > 1
+        and sum(map(measure.latex_points, bodies)) + measure.RELATION * (len(bodies) - 1) > policy.PAGE_POINTS
     )
     pieces = [parts[0]]
     for part in parts[1:]:

@@ -9,6 +9,7 @@ from sympy.printing.pretty.stringpict import prettyForm
 
 from derive import printing
 from derive.numbers import approx
+from derive.render import policy
 from derive.render.base import Renderer, fill, is_math, is_user_text, register
 
 WIDTH = 100  # the widest a derivation is laid out, even on a wider terminal
@@ -35,10 +36,27 @@ def _chain(parts, width: int) -> str:
     text = joined.render(wrap_line=False)
     if max(len(line) for line in text.splitlines()) <= width:
         return text
-    lines = [forms[0]]
+    lines = [fit(forms[0], width)]
     for form in forms[1:]:
-        lines.append(_prefix("= ", form))
+        first, *rest = _slices(form, width - 2)
+        lines.append("\n\n".join([_prefix("= ", first), *(_prefix("  ", s) for s in rest)]))
     return "\n".join(lines)
+
+
+def fit(picture: str, width: int) -> str:
+    """A picture wider than ``width`` cut into slices that fit, one below the other, as SymPy's
+    own line wrapping does: the last resort for a form the size policy cannot shorten."""
+    return "\n\n".join(_slices(picture, width))
+
+
+def _slices(picture: str, width: int) -> list[str]:
+    lines = picture.split("\n")
+    widest = max(_width(line) for line in lines)
+    if widest <= width:
+        return [picture]
+    return [
+        "\n".join(line[start : start + width].rstrip() for line in lines) for start in range(0, widest, width)
+    ]
 
 
 def _as_form(text: str):
@@ -64,7 +82,7 @@ def _equation_text(block, precision: int, width: int) -> str:
     one_line = "\n" not in text and "\n" not in rounded
     if one_line and len(text) + len(rounded) + 3 <= width:
         return f"{text} ≈ {rounded}"
-    return text + "\n" + _prefix("≈ ", rounded)
+    return text + "\n" + _prefix("≈ ", fit(rounded, width - 2))
 
 
 def _width(text: str) -> int:
@@ -84,16 +102,24 @@ def _table_text(block, precision: int) -> str:
 _SHADES = " ░▒▓█"
 
 
-def _figure_text(block) -> str:
-    """A compact text heatmap; other figures are only named (they are drawn in files)."""
+def _figure_text(block, width: int) -> str:
+    """A compact text heatmap (numbers only when they fit); other figures are only named."""
     if block.kind != "heatmap":
-        return f"[figure: {block.title}; written as PNG with -o or --figures]"
+        import textwrap
+
+        return textwrap.fill(f"[figure: {block.title}; written as PNG with -o or --figures]", width)
+    shown = _heatmap_text(block, with_numbers=len(block.data["values"][0]) <= 8)
+    if max(_width(line) for line in shown.split("\n")) > width:
+        shown = _heatmap_text(block, with_numbers=False)
+    return shown if max(_width(line) for line in shown.split("\n")) <= width else fit(shown, width)
+
+
+def _heatmap_text(block, with_numbers: bool) -> str:
     data = block.data
     values = data["values"]
     low = min(min(r) for r in values)
     high = max(max(r) for r in values)
     span = (high - low) or 1.0
-    with_numbers = len(values[0]) <= 8
     label_width = max(len(label) for label in data["row_labels"])
     cell = 8 if with_numbers else 2
     header = " " * label_width + " " + " ".join(c[:cell].center(cell) for c in data["col_labels"])
@@ -120,8 +146,12 @@ class TerminalRenderer(Renderer):
     def width(self) -> int:
         return self.settings["width"] or min(columns(), WIDTH)
 
+    @property
+    def page(self):
+        return policy.Page.screen(self.width, self.settings["exact"], self.precision)
+
     def visit_Figure(self, block) -> str:
-        return _indent(_figure_text(block))
+        return _indent(_figure_text(block, self.width - 4))
 
     def visit_Prose(self, block) -> str:
         import textwrap
@@ -133,16 +163,19 @@ class TerminalRenderer(Renderer):
         return _indent(_equation_text(block, self.precision, self.width - 4))
 
     def visit_Table(self, block) -> str:
-        return _indent(_table_text(block, self.precision))
+        return _indent(fit(_table_text(block, self.precision), self.width - 4))
 
     def render(self, derivation) -> str:
+        import textwrap
+
         width = self.width
-        out = [derivation.title, "═" * min(len(derivation.title), width), ""]
+        title = textwrap.fill(derivation.title, width)
+        out = [title, "═" * max(_width(line) for line in title.split("\n")), ""]
         for text in self.blocks(derivation.intro):
             out += [text, ""]
         for number, step in enumerate(derivation.steps, 1):
-            heading = f"Step {number}. {step.title}"
-            out += [heading, "─" * min(len(heading), width)]
+            heading = textwrap.fill(f"Step {number}. {step.title}", width)
+            out += [heading, "─" * max(_width(line) for line in heading.split("\n"))]
             for text in self.blocks(step.blocks):
                 out += [text, ""]
         return "\n".join(out).rstrip() + "\n"

@@ -21,7 +21,9 @@ def inline(value) -> str:
     if is_user_text(value):
         return f"#emph[{escape.typst(value.value)}]"
     if is_math(value):
-        return f"${printing_typst.typst(value)}$"
+        text = printing_typst.typst(value)
+        # Typst sets an inline matrix's entries at script size; LaTeX keeps them at text size.
+        return f"$display({text})$" if text.startswith("mat(") else f"${text}$"
     return escape.typst_prose(str(value))
 
 

@@ -8,6 +8,7 @@ import sympy as sp
 from derive.worksheet import draw
 
 MAX_SHARE = 0.97
+MIN_SUM_GAP = 0.25  # how far a row's sum of exponentials must be from 1
 
 
 def level_1(rng):
@@ -36,12 +37,14 @@ def moot(given):
 
 def suitable(values, level):
     """No ties in a row (they hide misconceptions), no row summing to 0 (dividing without
-    exponentials would divide by 0) and no row so peaked that the hard-max one-hot answer
-    would pass for the softmax."""
+    exponentials would divide by 0), no row so peaked that the hard-max one-hot answer would
+    pass for the softmax, and no row whose exponentials already sum to about 1 (forgetting to
+    divide by the sum would pass)."""
     rows = [values.softmax.row(r) for r in range(values.softmax.rows)]
     logits = [values.z.row(r) for r in range(values.z.rows)]
     distinct = all(len(set(row)) == len(row) and sum(row) != 0 for row in logits)
-    return distinct and all(max(float(p) for p in row) < MAX_SHARE for row in rows)
+    normalised_already = any(abs(float(total) - 1) < MIN_SUM_GAP for total in values.sum)
+    return distinct and not normalised_already and all(max(float(p) for p in row) < MAX_SHARE for row in rows)
 
 
 SYMBOLS = {"x": sp.Symbol("x"), "temperature": sp.Symbol("T")}

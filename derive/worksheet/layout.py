@@ -29,7 +29,13 @@ EQUATION_MAX_CHARS = 170
 CELL_MIN_CM = 1.3
 SIDE_BY_SIDE_MAX_CM = 5.6
 CELL_CM_PER_CHAR = 0.2
+_MARKUP = re.compile(r'display\(|frac\(|mat\(delim: "\[", |dot\.op |op\(|"')
 _PLAIN_NUMBER = re.compile(r"^-?[0-9]+(?:\.[0-9]+)?(?:/[0-9]+)?$")
+
+
+def printed_width(printed: str) -> int:
+    """About how many characters wide Typst math source prints (its markup words take no room)."""
+    return len(_MARKUP.sub("", printed))
 
 
 def literal(text: str) -> str:
@@ -166,7 +172,7 @@ def _equation(block: Equation, decimals: int) -> str | None:
     candidates = [" = ".join(dict.fromkeys(chosen)) + tail for chosen in (parts, [parts[0], parts[-1]])]
     if _concrete(rounded):
         candidates.append(f"{parts[0]} approx {typst(fixed(rounded, decimals))}")
-    return next((line for line in candidates if len(line) <= EQUATION_MAX_CHARS), None)
+    return next((line for line in candidates if printed_width(line) <= EQUATION_MAX_CHARS), None)
 
 
 def _steps(item: Assignment, decimals: int) -> list[dict]:
@@ -188,7 +194,7 @@ def _steps(item: Assignment, decimals: int) -> list[dict]:
 
 def _exact(value) -> str | None:
     printed = typst(value)
-    return printed if len(printed) <= EXACT_MAX_CHARS else None
+    return printed if printed_width(printed) <= EXACT_MAX_CHARS else None
 
 
 def key_context(spec: Spec, sheet: Sheet) -> dict:

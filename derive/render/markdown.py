@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sympy as sp
+
 from derive import printing
 from derive.numbers import approx
 from derive.render import escape, measure, policy
@@ -17,24 +19,61 @@ def _inline(value) -> str:
 
 
 def display_math(block, precision: int) -> str:
-    """LaTeX for an equation chain; matrix chains go one part per line so they stay readable."""
-    parts = [printing.latex(p) for p in block.parts]
+    """LaTeX for an equation chain; matrix chains go one part per line so they stay readable,
+    and a sum too long for the page is broken before one of its plus or minus signs."""
+    room = policy.Page.document().room(block.parts[0] if len(block.parts) > 1 else None)
+    parts = [("", _lines(block.parts[0], room))] + [("=", _lines(p, room)) for p in block.parts[1:]]
     if block.approx is not None:
-        parts.append(("\\approx", printing.latex(approx(block.approx, precision))))
-    bodies = [p if isinstance(p, str) else p[1] for p in parts]
+        parts.append(("\\approx", [printing.latex(approx(block.approx, precision))]))
+    bodies = [" ".join(lines) for _, lines in parts]
     tall = (
-        sum(b.count("\\begin{bmatrix}") for b in bodies) > 2
+        any(len(lines) > 1 for _, lines in parts)
+        or sum(b.count("\\begin{bmatrix}") for b in bodies) > 2
         or (len(parts) > 2 and sum(map(len, bodies)) > 160)
         or len(bodies) > 1
         and sum(map(measure.latex_points, bodies)) + measure.RELATION * (len(bodies) - 1) > policy.PAGE_POINTS
     )
-    pieces = [parts[0]]
-    for part in parts[1:]:
-        rel, body = part if isinstance(part, tuple) else ("=", part)
-        pieces.append(f"{'&' if tall else ''}{rel} {body}")
     if not tall:
-        return " ".join(pieces)
-    return "\\begin{aligned}" + pieces[0] + " " + " \\\\ ".join(pieces[1:]) + "\\end{aligned}"
+        return " ".join([bodies[0], *(f"{rel} {body}" for (rel, _), body in zip(parts[1:], bodies[1:]))])
+    first = parts[0][1]
+    head = first[0] + "".join(f" \\\\ &\\quad {line}" for line in first[1:]) if len(first) > 1 else first[0]
+    if len(first) > 1:
+        head = "&" + head
+    rest = [
+        f"&{rel} {lines[0]}" + "".join(f" \\\\ &\\quad {line}" for line in lines[1:])
+        for rel, lines in parts[1:]
+    ]
+    return "\\begin{aligned}" + head + (" " + " \\\\ ".join(rest) if rest else "") + "\\end{aligned}"
+
+
+def _lines(part, room: float) -> list[str]:
+    """The LaTeX of one part, as one line or, for a sum too wide for ``room``, several."""
+    text = printing.latex(part)
+    if not isinstance(part, sp.Add) or "\\begin{" in text or measure.latex_points(text) <= room:
+        return [text]
+    lines, current = [], ""
+    for term in _terms(text):
+        if current and measure.latex_points(f"{current} {term}") > room - measure.QUAD:
+            lines.append(current)
+            current = term
+        else:
+            current = f"{current} {term}".strip()
+    return [*lines, current]
+
+
+def _terms(text: str) -> list[str]:
+    """A printed sum cut before each plus or minus sign outside braces and brackets."""
+    terms, depth, start = [], 0, 0
+    for index, char in enumerate(text):
+        if text.startswith("\\left", index):
+            depth += 1
+        elif text.startswith("\\right", index):
+            depth -= 1
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth == 0 and index > start and text[index - 1 : index + 2] in (" + ", " - "):
+            terms.append(text[start : index - 1])
+            start = index
+    return [*terms, text[start:]]
 
 
 @register

@@ -30,6 +30,7 @@ COLUMN_GAP = 10.0  # \arraycolsep on both sides of a matrix cell
 DELIMITER = 4.5  # one bracket \left( … \right)
 MATRIX_BRACKET = 7.0  # one tall bracket of a bmatrix
 TALL_DELIMITER = 7.5  # \left( around a displayed fraction
+QUAD = 11.0
 ROOT = 9.5  # the radical sign of \sqrt
 OPERATOR = 12.0  # \sum and other large operators, in text style
 
@@ -49,7 +50,7 @@ _COMMANDS = {
     "prod": OPERATOR,
     ",": 1.8,
     ";": 3.1,
-    "quad": 11.0,
+    "quad": QUAD,
     "qquad": 22.0,
     "{": NARROW,
     "}": NARROW,

@@ -37,6 +37,7 @@ TABLE_GAP_POINTS = 12.0  # \\tabcolsep on both sides of a cell
 MAX_ENTRY_LINES = 9  # an exact entry taller than this (fractions in fractions in exponents) is too deep
 NAMED_SUM_COLUMNS = 30  # a row sum wider than this in a denominator is given a name
 NAMED_SUM_POINTS = 170.0
+INLINE_SHARE = 0.4  # on a page, an inline matrix wider than this share of a line gets its own line
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,8 @@ def prepare(block: Block, page: Page) -> tuple[Block, ...]:
         return _equation(block, page)
     if isinstance(block, Table):
         return _table(block, page)
+    if isinstance(block, Prose):
+        return _prose(block, page)
     return (block,)
 
 
@@ -174,14 +177,15 @@ def _index_of(lhs) -> str | None:
 
 
 def _named_sums(parts, page: Page):
-    """Parts with long row sums named, and the definitions ``Z_i = …`` to show first."""
+    """Parts with long row sums named (or any row sum, in a part too big for the page), and the
+    definitions ``Z_i = …`` to show first."""
     names: dict[tuple, sp.Symbol] = {}
     written: dict[tuple, sp.Expr] = {}
 
-    def name_for(denominator, row: int, rows: int) -> sp.Symbol | None:
+    def name_for(denominator, row: int, rows: int, crowded: bool) -> sp.Symbol | None:
         key = _key(denominator)
         if key not in names:
-            if page.measure(denominator) <= page.long_sum:
+            if not crowded and page.measure(denominator) <= page.long_sum:
                 return None
             index = row + 1 if rows > 1 else _index_of(parts[0])
             names[key] = forms.normaliser_name(index)
@@ -192,11 +196,12 @@ def _named_sums(parts, page: Page):
         if not _is_exact_value(part):
             return part
         matrix = part if isinstance(part, sp.MatrixBase) else sp.Matrix([[part]])
+        crowded = _too_big(part, page, page.room(parts[0]))
         rows = []
         for r in range(matrix.rows):
             entries = list(matrix.row(r))
             denominator = _row_denominator(entries)
-            name = denominator is not None and name_for(denominator, r, matrix.rows)
+            name = denominator is not None and name_for(denominator, r, matrix.rows, crowded)
             rows.append([forms.Ratio(_split(e)[0], name) for e in entries] if name else entries)
         rebuilt = sp.Matrix(rows)
         if not names:
@@ -295,6 +300,25 @@ def _equation(block: Equation, page: Page) -> tuple[Block, ...]:
     if dropped:
         out.append(_note(page))
     return tuple(out)
+
+
+# ---- paragraphs -------------------------------------------------------------------------------
+
+
+def _prose(block: Prose, page: Page) -> tuple[Block, ...]:
+    """On a page, where a line cannot break inside a formula, a long inline ``name = value``
+    matrix keeps its name in the sentence and shows the matrix on its own line after it."""
+    if page.terminal or page.exact == "always":
+        return (block,)
+    fields, shown = dict(block.fields), []
+    for key, value in block.fields.items():
+        named_matrix = isinstance(value, sp.Equality) and value.lhs.is_Symbol and value.rhs.is_Matrix
+        if named_matrix and page.measure(value) > INLINE_SHARE * page.width:
+            fields[key] = value.lhs
+            shown.append(Equation((value.lhs, value.rhs)))
+    if not shown:
+        return (block,)
+    return (Prose(block.template, fields), *(out for eq in shown for out in _equation(eq, page)))
 
 
 # ---- tables ----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from derive.blocks import (
     heatmap,
     needs_approx,
     prose,
+    rounded,
     same,
     table,
     unevaluated_dot,
@@ -215,7 +216,7 @@ def explain_nearest(v):
             cells.append(
                 "itself"
                 if w == candidate
-                else _decimal(cosine(vector_of(v.vocabulary, w), vector_of(v.vocabulary, candidate)))
+                else rounded(cosine(vector_of(v.vocabulary, w), vector_of(v.vocabulary, candidate)))
             )
         rows.append(cells)
     blocks = [
@@ -287,7 +288,7 @@ def explain_analogy(v):
     rows = []
     for word in ranked(v.vocabulary, x):
         value = cosine(x, vector_of(v.vocabulary, word))
-        rows.append([user(word), _decimal(value), "input word: not a candidate" if word in excluded else ""])
+        rows.append([user(word), rounded(value), "input word: not a candidate" if word in excluded else ""])
     best = v.analogy[0]
     best_vector = vector_of(v.vocabulary, best)
     value = cosine(x, best_vector)

@@ -15,29 +15,29 @@ from sympy.printing.str import StrPrinter
 _LATEX = {"order": "none", "mul_symbol": "dot", "mat_str": "bmatrix", "mat_delim": "", "full_prec": True}
 
 
-def _negative_factor(arg) -> bool:
+def negative_factor(arg) -> bool:
     """A negative number, exact or a rounded Decimal, which needs brackets inside a product."""
     return (arg.is_Number and arg.is_negative) or str(getattr(arg, "text", "")).startswith("-")
 
 
-def _hidden_product(term) -> bool:
+def hidden_product(term) -> bool:
     """An unevaluated product whose first factor is negative, which SymPy would fold into a minus sign."""
     return (
         term.is_Mul
         and len(term.args) > 1
-        and _negative_factor(term.args[0])
+        and negative_factor(term.args[0])
         and all(a.is_Number for a in term.args)
     )
 
 
-def _moved_by_fraction(factor) -> bool:
+def moved_by_fraction(factor) -> bool:
     """A numerator factor that SymPy's ``fraction()`` would move below the line, like ``e^{-2}``."""
     if factor.is_Number or (factor.is_Pow and factor.exp.is_negative):
         return False
     return sp.fraction(factor, exact=True)[1] != 1
 
 
-def _written_halves(product) -> tuple[list, list]:
+def written_halves(product) -> tuple[list, list]:
     """Numerator and denominator factors of an unevaluated product, each kept on its own side."""
     top, bottom = [], []
     for factor in product.args:
@@ -64,12 +64,12 @@ class _Latex(LatexPrinter):
     def _print_Add(self, expr, order=None):
         """Keep unevaluated products visible: ``1 \\cdot (-3) + (-2) \\cdot 6``, not ``- 12``."""
         terms = list(expr.args) if self.order == "none" else None
-        if not terms or not any(_hidden_product(t) for t in terms):
+        if not terms or not any(hidden_product(t) for t in terms):
             return super()._print_Add(expr, order)
         parts = []
         for index, term in enumerate(terms):
             text = self._print(term)
-            if _hidden_product(term) or not (index and text.startswith("-")):
+            if hidden_product(term) or not (index and text.startswith("-")):
                 parts.append(("+ " if index else "") + text)
             else:
                 parts.append("- " + text[1:].lstrip())
@@ -78,15 +78,15 @@ class _Latex(LatexPrinter):
     def _print_Mul(self, expr):
         """A negative rounded decimal inside a product keeps its brackets: 0.50 \\cdot (-2.25);
         a written quotient keeps its numerator on top: \\frac{e^{-2}}{e^{-2} + e^{-1} + e^{0}}."""
-        if self.order == "none" and any(_moved_by_fraction(a) for a in expr.args):
-            top, bottom = _written_halves(expr)
+        if self.order == "none" and any(moved_by_fraction(a) for a in expr.args):
+            top, bottom = written_halves(expr)
             if bottom:
                 return self._frac(_product(top), _product(bottom))
-        if not any(_negative_factor(a) and not a.is_Number for a in expr.args[1:]):
+        if not any(negative_factor(a) and not a.is_Number for a in expr.args[1:]):
             return super()._print_Mul(expr)
         parts = [self._print(a) for a in expr.args]
         return " \\cdot ".join(
-            f"\\left({p}\\right)" if (_negative_factor(a) and i) or a.is_Add else p
+            f"\\left({p}\\right)" if (negative_factor(a) and i) or a.is_Add else p
             for i, (a, p) in enumerate(zip(expr.args, parts))
         )
 
@@ -111,11 +111,11 @@ class _Pretty(PrettyPrinter):
     def _print_Add(self, expr, order=None):
         """Unevaluated sums of products keep every product as written: 2⋅(-2) + (-1)⋅(-1)."""
         terms = list(expr.args) if self.order == "none" else None
-        if not terms or not any(_hidden_product(t) for t in terms):
+        if not terms or not any(hidden_product(t) for t in terms):
             return super()._print_Add(expr, order)
         result = self._print(terms[0])
         for term in terms[1:]:
-            negative = not _hidden_product(term) and term.could_extract_minus_sign()
+            negative = not hidden_product(term) and term.could_extract_minus_sign()
             form = self._print(-term if negative else term)
             if term.is_Add:
                 form = prettyForm(*form.parens())
@@ -138,13 +138,11 @@ class _Pretty(PrettyPrinter):
         """SymPy's own method without its units import (0.2 s of start-up), and with
         negative factors of an unevaluated product in parentheses: 3⋅(-4), not 3⋅-4."""
         args = product.args
-        if args[0] is sp.S.One or any(
-            isinstance(arg, sp.Number) or _negative_factor(arg) for arg in args[1:]
-        ):
+        if args[0] is sp.S.One or any(isinstance(arg, sp.Number) or negative_factor(arg) for arg in args[1:]):
             forms = []
             for arg in args:
                 form = self._print(arg)
-                if _negative_factor(arg) or arg.is_Add:
+                if negative_factor(arg) or arg.is_Add:
                     form = prettyForm(*form.parens())
                 forms.append(form)
             result = forms[0]
@@ -188,16 +186,16 @@ class _Plain(StrPrinter):
         if len(args) < 2 or not any(isinstance(a, sp.Number) for a in args[1:]):
             return super()._print_Mul(product)
         return "*".join(
-            f"({self._print(a)})" if _negative_factor(a) or a.is_Add else self._print(a) for a in args
+            f"({self._print(a)})" if negative_factor(a) or a.is_Add else self._print(a) for a in args
         )
 
     def _print_Add(self, expr, order=None):
         terms = list(expr.args) if self.order == "none" else None
-        if not terms or not any(_hidden_product(t) for t in terms):
+        if not terms or not any(hidden_product(t) for t in terms):
             return super()._print_Add(expr, order)
         text = self._print(terms[0])
         for term in terms[1:]:
-            negative = not _hidden_product(term) and term.could_extract_minus_sign()
+            negative = not hidden_product(term) and term.could_extract_minus_sign()
             text += (" - " if negative else " + ") + self._print(-term if negative else term)
         return text
 

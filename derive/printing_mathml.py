@@ -22,6 +22,7 @@ from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence_traditional
 
 from derive import printing
+from derive.printing import hidden_product, moved_by_fraction, negative_factor, written_halves
 
 _ENTITY = re.compile(r"&(?:#[0-9]+|#x[0-9A-Fa-f]+|[A-Za-z]+);")
 _GREEK = {
@@ -49,35 +50,6 @@ _OPERATORS = {
 _RELATIONS = {"==": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}
 _TIMES = "×"
 _DOT = "⋅"
-
-
-def _negative_factor(arg) -> bool:
-    return (arg.is_Number and arg.is_negative) or str(getattr(arg, "text", "")).startswith("-")
-
-
-def _hidden_product(term) -> bool:
-    return (
-        term.is_Mul
-        and len(term.args) > 1
-        and _negative_factor(term.args[0])
-        and all(a.is_Number for a in term.args)
-    )
-
-
-def _moved_by_fraction(factor) -> bool:
-    if factor.is_Number or (factor.is_Pow and factor.exp.is_negative):
-        return False
-    return sp.fraction(factor, exact=True)[1] != 1
-
-
-def _written_halves(product) -> tuple[list, list]:
-    top, bottom = [], []
-    for factor in product.args:
-        if factor.is_Pow and factor.exp.is_Rational and factor.exp.is_negative:
-            bottom.append(sp.Pow(factor.base, -factor.exp, evaluate=factor.exp == -1))
-        else:
-            top.append(factor)
-    return top, bottom
 
 
 _TALL = ("mfrac", "mtable", "munderover", "munder")
@@ -211,7 +183,7 @@ class MathMLPrinter(MathMLPresentationPrinter):
     def _print_Add(self, expr, order=None):
         row = self._row()
         for index, term in enumerate(expr.args):
-            if index and not _hidden_product(term) and term.could_extract_minus_sign():
+            if index and not hidden_product(term) and term.could_extract_minus_sign():
                 row.appendChild(self._mo("−"))
                 term = -term
             elif index:
@@ -225,7 +197,7 @@ class MathMLPrinter(MathMLPresentationPrinter):
             return not first and factor.could_extract_minus_sign()
         if precedence_traditional(factor) < PRECEDENCE["Mul"] or factor.is_Relational:
             return True
-        if not first and _negative_factor(factor):
+        if not first and negative_factor(factor):
             return True
         return not last and factor.has(sp.Sum)
 
@@ -254,8 +226,8 @@ class MathMLPrinter(MathMLPresentationPrinter):
         return self._element("mfrac", self._print(expr.numerator), self._print(expr.denominator))
 
     def _print_Mul(self, expr):
-        if isinstance(expr, sp.Mul) and any(_moved_by_fraction(a) for a in expr.args):
-            top, bottom = _written_halves(expr)
+        if isinstance(expr, sp.Mul) and any(moved_by_fraction(a) for a in expr.args):
+            top, bottom = written_halves(expr)
             if bottom:
                 return self._element("mfrac", self._written(top), self._written(bottom))
         if isinstance(expr, sp.Mul):

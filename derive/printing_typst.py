@@ -19,6 +19,8 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence_traditional
 from sympy.printing.printer import Printer
 
+from derive.printing import hidden_product, moved_by_fraction, negative_factor, written_halves
+
 _SETTINGS = {"order": "none", "full_prec": True}
 
 _GREEK = {
@@ -62,39 +64,6 @@ def string(text: str) -> str:
     """A Typst string literal: shown as upright text in math, never interpreted."""
     text = " ".join(str(text).split())
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _negative_factor(arg) -> bool:
-    """A negative number, exact or a rounded Decimal, which needs brackets inside a product."""
-    return (arg.is_Number and arg.is_negative) or str(getattr(arg, "text", "")).startswith("-")
-
-
-def _hidden_product(term) -> bool:
-    """An unevaluated product whose first factor is negative, which SymPy would fold into a minus sign."""
-    return (
-        term.is_Mul
-        and len(term.args) > 1
-        and _negative_factor(term.args[0])
-        and all(a.is_Number for a in term.args)
-    )
-
-
-def _moved_by_fraction(factor) -> bool:
-    """A numerator factor that SymPy's ``fraction()`` would move below the line, like ``e^(-2)``."""
-    if factor.is_Number or (factor.is_Pow and factor.exp.is_negative):
-        return False
-    return sp.fraction(factor, exact=True)[1] != 1
-
-
-def _written_halves(product) -> tuple[list, list]:
-    """Numerator and denominator factors of an unevaluated product, each kept on its own side."""
-    top, bottom = [], []
-    for factor in product.args:
-        if factor.is_Pow and factor.exp.is_Rational and factor.exp.is_negative:
-            bottom.append(sp.Pow(factor.base, -factor.exp, evaluate=factor.exp == -1))
-        else:
-            top.append(factor)
-    return top, bottom
 
 
 class TypstPrinter(Printer):
@@ -203,7 +172,7 @@ class TypstPrinter(Printer):
         terms = list(expr.args) if self.order == "none" else self._as_ordered_terms(expr, order=order)
         out = ""
         for index, term in enumerate(terms):
-            if index and not _hidden_product(term) and term.could_extract_minus_sign():
+            if index and not hidden_product(term) and term.could_extract_minus_sign():
                 out += " - "
                 term = -term
             elif index:
@@ -219,7 +188,7 @@ class TypstPrinter(Printer):
             return not first and factor.could_extract_minus_sign()
         if precedence_traditional(factor) < PRECEDENCE["Mul"] or factor.is_Relational:
             return True
-        if not first and _negative_factor(factor):
+        if not first and negative_factor(factor):
             return True
         return not last and factor.has(sp.Sum)
 
@@ -246,12 +215,8 @@ class TypstPrinter(Printer):
         return f"frac({self._print(expr.numerator)}, {self._print(expr.denominator)})"
 
     def _print_Mul(self, expr):
-        if (
-            isinstance(expr, sp.Mul)
-            and self.order == "none"
-            and any(_moved_by_fraction(a) for a in expr.args)
-        ):
-            top, bottom = _written_halves(expr)
+        if isinstance(expr, sp.Mul) and self.order == "none" and any(moved_by_fraction(a) for a in expr.args):
+            top, bottom = written_halves(expr)
             if bottom:
                 return f"frac({self._written(top)}, {self._written(bottom)})"
         if isinstance(expr, sp.Mul):

@@ -113,12 +113,16 @@ class Stage:
     """One named step; ``name`` is the stable answer id used by JSON and ``derive check``."""
 
     name: str
-    title: str
+    title: str | Callable[[Values], str]  # a callable names the step after the convention in force
     compute: Callable[[Values], Any]
     explain: Callable[[Values], tuple[Block, ...]]
     mistakes: tuple[Mistake, ...] = ()
     answer: bool = True
     optional: bool = False  # left out of the derivation when its value is None (an option not given)
+
+    def titled(self, values: Values) -> str:
+        """The step's heading for these givens."""
+        return self.title(values) if callable(self.title) else self.title
 
 
 @dataclass(frozen=True)
@@ -255,7 +259,9 @@ def run(topic: Topic, givens: Givens) -> Derivation:
         values = values.updated(**{stage.name: value})
         if stage.optional and value is None:
             continue
-        steps.append(Step(stage.name, stage.title, tuple(stage.explain(values)), value, stage.answer))
+        steps.append(
+            Step(stage.name, stage.titled(values), tuple(stage.explain(values)), value, stage.answer)
+        )
     return Derivation(
         topic.name,
         givens.title,

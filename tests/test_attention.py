@@ -268,10 +268,11 @@ def test_no_mask_does_not_apply_without_a_mask():
 
 
 def test_mistake_ids_are_the_documented_ones():
-    assert [m.id for m in TOPIC.stage("scaled").mistakes] == ["no-scaling", "scaled-by-dk"]
+    assert [m.id for m in TOPIC.stage("scaled").mistakes] == ["no-scaling", "scaled-by-dk", "scaled-anyway"]
     assert [m.id for m in TOPIC.stage("weights").mistakes] == [
         "no-scaling",
         "scaled-by-dk",
+        "scaled-anyway",
         "wrong-axis",
         "no-mask",
     ]
@@ -415,8 +416,8 @@ def test_hostile_labels_survive_json(cli):
 
 def test_examples_are_offered(cli):
     code, out, _ = cli("attention", "--help")
-    assert code == 0 and "river, causal, qkv" in out
-    assert set(TOPIC.example_notes) == {"river", "causal", "qkv"}
+    assert code == 0 and "river, causal, unscaled," in out
+    assert set(TOPIC.example_notes) == {"river", "causal", "unscaled", "qkv"}
 
 
 def test_large_inputs_show_only_the_focus_row():
@@ -445,3 +446,62 @@ def test_first_token_under_the_causal_mask_sees_only_itself():
     assert "can only attend to itself" in focus and "masked" in focus
     single = derive("attention", q="2", k="3", v="5", mask="causal")
     assert single.answers["weights"] == sp.Matrix([[1]]) and single.answers["output"] == sp.Matrix([[5]])
+
+
+# --- --scale none: softmax of the raw scores ----------------------------------------------------------
+
+
+def _unscaled_numpy(q, k, v, causal=False):
+    """By hand: softmax(Q Kᵀ) V, no division, the mask as −∞ above the diagonal."""
+    scores = q @ k.T
+    if causal:
+        scores = np.where(np.tril(np.ones(scores.shape, dtype=bool)), scores, -np.inf)
+    e = np.exp(scores - scores.max(axis=1, keepdims=True))
+    weights = e / e.sum(axis=1, keepdims=True)
+    return weights, weights @ v
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("mask", ["none", "causal"])
+def test_scale_none_equals_numpy_by_hand_and_pytorch(seed, mask):
+    torch = require("torch")
+    x, wq, wk, wv = _random_inputs(200 + seed)
+    d = derive("attention", x=_text(x), wq=_text(wq), wk=_text(wk), wv=_text(wv), mask=mask, scale="none")
+    xf = x.astype(float)
+    q, k, v = xf @ wq, xf @ wk, xf @ wv
+    weights, output = _unscaled_numpy(q, k, v, mask == "causal")
+    np.testing.assert_allclose(_numeric(d.answers["scaled"]), q @ k.T, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(_numeric(d.answers["weights"]), weights, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(_numeric(d.answers["output"]), output, rtol=1e-12, atol=1e-12)
+    theirs = torch.nn.functional.scaled_dot_product_attention(
+        *(torch.from_numpy(m) for m in (q, k, v)), is_causal=mask == "causal", scale=1.0
+    )
+    np.testing.assert_allclose(_numeric(d.answers["output"]), theirs.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_scale_none_names_the_convention_and_its_sources():
+    d = derive("attention", example="unscaled")
+    assert d.title == "Dot-product attention, unscaled"
+    assert d.params["scale"] == "none"
+    text = render(d, "terminal", color=False, width=100)
+    assert "Convention (--scale none)" in text and "Luong et al." in text
+    assert "No scaling (--scale none)" in text
+    assert "Convention (--scale sqrt-dk, the default)" in render(
+        derive("attention", example="river"), "terminal", color=False, width=100
+    )
+
+
+def test_scale_none_offers_no_no_scaling_misconception_but_catches_dividing_anyway():
+    truth = _true("unscaled")
+    scaled = truth["scores"] / 2  # √d_k = 2
+    assert _check("unscaled", scaled=_decimals(scaled)).item("scaled").mistake == "scaled-anyway"
+    report = _check("unscaled", weights=_decimals(_softmax_rows(scaled)))
+    assert report.item("weights").mistake == "scaled-anyway"
+    options = parse_options(TOPIC, {}, "unscaled")
+    givens = TOPIC.prepare(options)
+    values = Values({**givens.values, **{s.name: s.value for s in run(TOPIC, givens).steps}})
+    for stage in ("scaled", "weights"):
+        offered = [m.id for m in TOPIC.stage(stage).mistakes if m.compute(values) is not None]
+        assert "no-scaling" not in offered and "scaled-by-dk" not in offered
+    report = _check("unscaled", **{name: _decimals(truth[name], 8) for name in ANSWERS})
+    assert report.all_correct

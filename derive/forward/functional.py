@@ -65,10 +65,15 @@ def causal_mask(n: int, n_keys: int | None = None) -> Array:
     return np.tri(n, n_keys, k=n_keys - n, dtype=bool)  # (T, S)
 
 
-def scaled_dot_product_attention(q, k, v, mask: Array | None = None) -> tuple[Array, Array]:
-    """softmax(Q Kᵀ / √d_k) V with rows as tokens; ``mask`` is True where attention is allowed."""
+def scaled_dot_product_attention(
+    q, k, v, mask: Array | None = None, scale: float | None = None
+) -> tuple[Array, Array]:
+    """softmax(Q Kᵀ / √d_k) V with rows as tokens; ``mask`` is True where attention is allowed.
+
+    ``scale`` multiplies the scores instead of 1/√d_k, as PyTorch's ``scale`` argument (1.0: none)."""
     q, k, v = as_float(q), as_float(k), as_float(v)  # (..., T, d_k), (..., S, d_k), (..., S, d_v)
-    scores = q @ np.swapaxes(k, -1, -2) / math.sqrt(q.shape[-1])  # (..., T, S)
+    scores = q @ np.swapaxes(k, -1, -2)  # (..., T, S)
+    scores = scores / math.sqrt(q.shape[-1]) if scale is None else scores * scale  # (..., T, S)
     if mask is not None:
         scores = np.where(mask, scores, -np.inf)  # (..., T, S)
     weights = softmax(scores, axis=-1)  # (..., T, S)

@@ -47,7 +47,7 @@ def worked(topic: Topic, givens: Givens, ask: tuple[str, ...]) -> Derivation:
         value = stage.compute(values)
         values = values.updated(**{stage.name: value})
         blocks = tuple(stage.explain(values)) if stage.answer and index <= last else ()
-        steps.append(Step(stage.name, stage.title, blocks, value, stage.answer))
+        steps.append(Step(stage.name, stage.titled(values), blocks, value, stage.answer))
     return Derivation(topic.name, givens.title, dict(givens.params), givens.intro, tuple(steps), topic.result)
 
 

@@ -103,7 +103,8 @@ def _params(options):
         for name, _ in PROJECTIONS + GIVEN_QKV
         if options[name] is not None
     }
-    return {**params, "mask": options["mask"], "tokens": options["tokens"], "focus": options["focus"]}
+    chosen = {name: options[name] for name in ("mask", "scale", "tokens", "focus")}
+    return {**params, **chosen}
 
 
 def _prepare(options) -> Givens:
@@ -117,13 +118,15 @@ def _prepare(options) -> Givens:
         d_k=sp.Integer(d_k),
         d_v=values_matrix.cols,
         causal=options["mask"] == "causal",
+        unscaled=options["scale"] == "none",
         tokens=tuple(labels),
         focus_index=focus,
         n=n,
     )
     params = _params(options)
     params["tokens"], params["focus"] = list(labels), labels[focus]
-    return Givens("Scaled dot-product attention", values, explain.intro(values), params)
+    title = "Dot-product attention, unscaled" if values["unscaled"] else "Scaled dot-product attention"
+    return Givens(title, values, explain.intro(values), params)
 
 
 # --- test-suite hooks -----------------------------------------------------------------------------
@@ -135,7 +138,7 @@ def _random_matrix(rng, rows, cols):
 
 def _sample(rng):
     n, d_model, d_k, d_v = (int(rng.integers(2, 5)) for _ in range(4))
-    raw = {"mask": str(rng.choice(["none", "causal"]))}
+    raw = {"mask": str(rng.choice(["none", "causal"])), "scale": str(rng.choice(["sqrt-dk", "none"]))}
     if rng.random() < 0.5:
         raw.update(
             q=_random_matrix(rng, n, d_k), k=_random_matrix(rng, n, d_k), v=_random_matrix(rng, n, d_v)
@@ -164,14 +167,15 @@ def _reference(options):
     else:
         q, k, v = array("q"), array("k"), array("v")
     mask = forward.causal_mask(q.shape[0]) if options["mask"] == "causal" else None
-    output, weights = forward.scaled_dot_product_attention(q, k, v, mask)
+    factor = 1.0 if options["scale"] == "none" else None
+    output, weights = forward.scaled_dot_product_attention(q, k, v, mask, scale=factor)
     scores = q @ k.T  # (T, T)
     return {
         "Q": q,
         "K": k,
         "V": v,
         "scores": scores,
-        "scaled": scores / np.sqrt(q.shape[1]),
+        "scaled": scores if factor else scores / np.sqrt(q.shape[1]),
         "weights": weights,
         "output": output,
     }
@@ -203,6 +207,13 @@ TOPIC = Topic(
             inputs.choice("none", "causal"),
             default="none",
         ),
+        Option(
+            "scale",
+            "sqrt-dk: divide the scores by √d_k (the paper); none: softmax of the raw scores "
+            "(Luong et al.'s dot-product attention, simplified self-attention in some textbooks)",
+            inputs.choice("sqrt-dk", "none"),
+            default="sqrt-dk",
+        ),
         Option("tokens", "token labels, one per row: 'the river bank' (default t1 t2 ...)", inputs.tokens),
         Option("focus", "the token whose row is narrated in full (default: the last)", inputs.text),
     ),
@@ -214,7 +225,7 @@ TOPIC = Topic(
         Stage("scores", "Raw scores: every query against every key", stages.scores, explain.explain_scores),
         Stage(
             "scaled",
-            "Scale by the square root of the key width",
+            explain.scaled_title,
             stages.scaled,
             explain.explain_scaled,
             mistakes=stages.SCALED_MISTAKES,
@@ -239,6 +250,7 @@ TOPIC = Topic(
     examples={
         "river": RIVER,
         "causal": {**RIVER, "mask": "causal"},
+        "unscaled": {**RIVER, "scale": "none"},
         "qkv": {
             "tokens": "I saw it",
             "q": "1 0; 0 2; 1 1",
@@ -250,6 +262,7 @@ TOPIC = Topic(
     example_notes={
         "river": "'the river bank': bank attends most to river (d_k = 4, so sqrt(d_k) = 2)",
         "causal": "the river example under a causal mask: no token sees later ones",
+        "unscaled": "the river example with --scale none: softmax of the raw scores, no division by sqrt(d_k)",
         "qkv": "start from given queries, keys and values (d_k = 2, so sqrt(d_k) = sqrt(2))",
     },
     sample=_sample,

@@ -33,8 +33,21 @@ d_k = sp.Symbol("d_k")
 j, m = sp.symbols("j m", integer=True, positive=True)
 
 
-def _scaled_symbol() -> sp.Expr:
-    return S / sp.sqrt(d_k)
+UNSCALED_SOURCES = (
+    "Luong et al.'s (2015) dot-product attention and the simplified self-attention that some textbooks "
+    "teach before the scaled one (the weight-free self-attention of Raschka's “Build a Large Language Model "
+    "(From Scratch)”)"
+)
+
+
+def _scaled_symbol(v) -> sp.Expr:
+    return S if v.unscaled else S / sp.sqrt(d_k)
+
+
+def scaled_title(v) -> str:
+    if v.unscaled:
+        return "No scaling (--scale none): the raw scores go to the softmax"
+    return "Scale by the square root of the key width"
 
 
 def _shown_rows(v) -> list[int]:
@@ -57,7 +70,11 @@ def intro(values) -> tuple:
             "{q}, and the softmax runs along each row.",
             q=same(Q, X * W_Q),
         ),
-        eq(sp.Function("Attention")(Q, K, V), sp.Function("softmax")(Q * transposed(K) / sp.sqrt(d_k)) * V),
+        eq(
+            sp.Function("Attention")(Q, K, V),
+            sp.Function("softmax")(Q * transposed(K) / (1 if values["unscaled"] else sp.sqrt(d_k))) * V,
+        ),
+        _convention(values),
         prose(f"The {n} tokens, one per row, are {names}.", **fields),
     ]
     if values["X"] is not None:
@@ -100,6 +117,21 @@ def intro(values) -> tuple:
     return tuple(blocks)
 
 
+def _convention(values):
+    if values["unscaled"]:
+        return prose(
+            "Convention (--scale none): the scores are not divided by {r}, as in " + UNSCALED_SOURCES + ". "
+            "The default, --scale sqrt-dk, divides by {r} as the paper does.",
+            r=sp.sqrt(d_k),
+        )
+    return prose(
+        "Convention (--scale sqrt-dk, the default): the scores are divided by {r}, as in the paper and "
+        "PyTorch's scaled_dot_product_attention; --scale none gives the unscaled dot-product attention "
+        "of Luong et al. and of simplified textbook versions.",
+        r=sp.sqrt(d_k),
+    )
+
+
 def explain_scores(v) -> tuple:
     f = v.focus_index
     blocks = [
@@ -137,7 +169,28 @@ def explain_scores(v) -> tuple:
     return tuple(blocks)
 
 
+def _explain_unscaled(v) -> tuple:
+    blocks = [
+        prose(
+            "Under --scale none the softmax takes the raw scores as they are: the answer “scaled” is {s} "
+            "itself. This is the convention of " + UNSCALED_SOURCES + ". The paper divides by "
+            "{r} (here {rv}) because otherwise a large {dk} gives large scores, the softmax saturates, "
+            "and the gradients through the other tokens vanish.",
+            r=sp.sqrt(d_k),
+            rv=same(sp.sqrt(d_k), sp.sqrt(v.d_k)),
+            dk=d_k,
+            s=S,
+        ),
+        eq(S, v.scaled),
+    ]
+    if v.causal:
+        blocks.append(prose("These scores stay finite; the causal mask is applied in the next step."))
+    return tuple(blocks)
+
+
 def explain_scaled(v) -> tuple:
+    if v.unscaled:
+        return _explain_unscaled(v)
     root = sp.sqrt(v.d_k)
     blocks = [
         prose(
@@ -151,7 +204,7 @@ def explain_scaled(v) -> tuple:
         ),
         prose("Here {dk}, so {r}.", dk=same(d_k, v.d_k), r=same(sp.sqrt(d_k), root)),
         eq(
-            _scaled_symbol(),
+            _scaled_symbol(v),
             sp.Mul(S, sp.Pow(root, -1, evaluate=False), evaluate=False),
             v.scaled,
             approx=v.scaled if needs_approx(v.scaled) else None,
@@ -172,22 +225,31 @@ def _softmax_row_shown(z_row, visible: int) -> sp.Matrix:
 
 
 def explain_weights(v) -> tuple:
-    score = sp.Symbol("S_ij") / sp.sqrt(d_k)
+    root = 1 if v.unscaled else sp.sqrt(d_k)
     blocks = [
-        prose("Softmax turns each row of scaled scores into weights that are positive and sum to 1:"),
-        eq(sp.Symbol("a_ij"), sp.exp(score) / sp.Sum(sp.exp(sp.Symbol("S_im") / sp.sqrt(d_k)), (m, 1, v.n))),
+        prose(
+            "Softmax turns each row of "
+            + ("scores" if v.unscaled else "scaled scores")
+            + " into weights that are positive and sum to 1:"
+        ),
+        eq(
+            sp.Symbol("a_ij"),
+            sp.exp(sp.Symbol("S_ij") / root) / sp.Sum(sp.exp(sp.Symbol("S_im") / root), (m, 1, v.n)),
+        ),
     ]
     if v.causal:
         masked = v.scaled + _mask_matrix(v.n)
         blocks += [
             prose(
                 "The causal mask: token i may not look at any later token j > i. The mask M adds {inf} to "
-                "those scaled scores before the softmax, and since the exponential of {inf} is 0, they get "
+                "those "
+                + ("" if v.unscaled else "scaled ")
+                + "scores before the softmax, and since the exponential of {inf} is 0, they get "
                 "weight exactly 0:",
                 inf=-sp.oo,
             ),
             eq(M, _mask_matrix(v.n)),
-            eq(unevaluated_sum([_scaled_symbol(), sp.Symbol("M")]), masked),
+            eq(unevaluated_sum([_scaled_symbol(v), sp.Symbol("M")]), masked),
         ]
     blocks.append(
         prose(
@@ -288,7 +350,8 @@ def explain_focus(v) -> tuple:
     for c in range(v.n):
         shown = v.scaled[f, c] if c < visible else "masked"
         rows.append((c + 1, user(v.tokens[c]), shown, _percent(v.weights[f, c])))
-    blocks.append(table(("j", "key token", "scaled score", "weight"), rows))
+    header = "score" if v.unscaled else "scaled score"
+    blocks.append(table(("j", "key token", header, "weight"), rows))
     if visible == 1:
         blocks.append(
             prose(

@@ -33,7 +33,8 @@ def scores(v):
 
 
 def scaled(v):
-    return exact.scale(v.scores, v.d_k)
+    """S/√d_k, or S itself under ``--scale none``: the stage keeps its answer id either way."""
+    return v.scores if v.unscaled else exact.scale(v.scores, v.d_k)
 
 
 def weights(v):
@@ -52,14 +53,36 @@ def focus_row(v):
 
 NO_SCALING_HINT = "Divide the raw scores by the square root of d_k before the softmax."
 BY_DK_HINT = "Divide by the square root of d_k, not by d_k itself."
+SCALED_ANYWAY_HINT = (
+    "Under --scale none the softmax takes the raw scores: do not divide by the square root of d_k."
+)
+
+
+def _scaled_as(divisor):
+    """The scores a student dividing by ``divisor(v)`` writes; None (not offered) under --scale none."""
+    return lambda v: None if v.unscaled else v.scores / divisor(v)
+
+
+def _weights_as(scaled):
+    return lambda v: None if (z := scaled(v)) is None else exact.masked_softmax(z, _mask(v))
+
+
+def _scaled_anyway(v):
+    return exact.scale(v.scores, v.d_k) if v.unscaled else None
+
+
+_no_scaling = _scaled_as(lambda v: 1)
+_by_dk = _scaled_as(lambda v: v.d_k)
 
 SCALED_MISTAKES = (
-    Mistake("no-scaling", NO_SCALING_HINT, lambda v: v.scores),
-    Mistake("scaled-by-dk", BY_DK_HINT, lambda v: v.scores / v.d_k),
+    Mistake("no-scaling", NO_SCALING_HINT, _no_scaling),
+    Mistake("scaled-by-dk", BY_DK_HINT, _by_dk),
+    Mistake("scaled-anyway", SCALED_ANYWAY_HINT, _scaled_anyway),
 )
 WEIGHTS_MISTAKES = (
-    Mistake("no-scaling", NO_SCALING_HINT, lambda v: exact.masked_softmax(v.scores, _mask(v))),
-    Mistake("scaled-by-dk", BY_DK_HINT, lambda v: exact.masked_softmax(v.scores / v.d_k, _mask(v))),
+    Mistake("no-scaling", NO_SCALING_HINT, _weights_as(_no_scaling)),
+    Mistake("scaled-by-dk", BY_DK_HINT, _weights_as(_by_dk)),
+    Mistake("scaled-anyway", SCALED_ANYWAY_HINT, _weights_as(_scaled_anyway)),
     Mistake(
         "wrong-axis",
         "Take the softmax along each row (over the keys), so every row sums to 1.",

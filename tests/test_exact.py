@@ -24,7 +24,9 @@ import pytest
 import sympy as sp
 
 import derive.exact
+import derive.exact.gradients
 from derive import forward
+from derive.forward import gradients as np_gradients
 
 SEEDS = range(5)
 
@@ -495,6 +497,92 @@ CASES += [
         "linear.add_bias",
         lambda rng: {"y": (y := matrix(rng, *shape(rng))), "b": matrix(rng, 1, y.cols)},
         lambda y, b: y + b,
+    ),
+]
+
+
+# --- derive.exact.gradients (torch autograd and finite differences: tests/test_training_gradients.py) ---
+
+
+def _probabilities(rng, rows=None, cols=None):
+    rows, cols = rows or int(rng.integers(1, 4)), cols or int(rng.integers(2, 5))
+    return derive.exact.softmax.softmax(matrix(rng, rows, cols))
+
+
+def _targets(rng):
+    p = _probabilities(rng)
+    targets = [int(t) for t in rng.integers(0, p.cols, p.rows)]
+    y = derive.exact.gradients.smoothed_targets(targets, p.cols, rng.choice([0, sp.Rational(1, 10)]))
+    return {"p": p, "y": y}
+
+
+def _backward_scores(rng):
+    n, d_k = shape(rng)
+    return {"grad_scores": matrix(rng, n, n), "d_k": d_k}
+
+
+CASES += [
+    Case(
+        "gradients.smoothed_targets",
+        lambda rng: {
+            "targets": [int(t) for t in rng.integers(0, 4, 3)],
+            "classes": 4,
+            "smoothing": rational(rng, 0, 1, (1, 2, 5, 10)),
+        },
+        np_gradients.smoothed_targets,
+    ),
+    Case("gradients.cross_entropy", _targets, np_gradients.cross_entropy),
+    Case("gradients.cross_entropy_gradient", _targets, np_gradients.cross_entropy_gradient),
+    Case(
+        "gradients.softmax_jacobian",
+        lambda rng: {"p": _probabilities(rng, rows=1)},
+        np_gradients.softmax_jacobian,
+    ),
+    Case(
+        "gradients.softmax_backward",
+        lambda rng: {"p": (p := _probabilities(rng)), "grad_p": matrix(rng, p.rows, p.cols)},
+        np_gradients.softmax_backward,
+    ),
+    Case(
+        "gradients.value_gradient",
+        lambda rng: {"weights": _probabilities(rng, 3, 3), "grad_output": matrix(rng, 3, 2)},
+        np_gradients.value_gradient,
+    ),
+    Case(
+        "gradients.weights_gradient",
+        lambda rng: {"grad_output": matrix(rng, 3, 2), "values": matrix(rng, 3, 2)},
+        np_gradients.weights_gradient,
+    ),
+    Case(
+        "gradients.query_gradient",
+        lambda rng: {**(s := _backward_scores(rng)), "keys": matrix(rng, s["grad_scores"].rows, s["d_k"])},
+        np_gradients.query_gradient,
+    ),
+    Case(
+        "gradients.key_gradient",
+        lambda rng: {**(s := _backward_scores(rng)), "queries": matrix(rng, s["grad_scores"].rows, s["d_k"])},
+        np_gradients.key_gradient,
+    ),
+    Case(
+        "gradients.beta_gradient",
+        lambda rng: {"grad_output": matrix(rng, *shape(rng))},
+        np_gradients.beta_gradient,
+    ),
+    Case(
+        "gradients.gamma_gradient",
+        lambda rng: {"grad_output": (g := matrix(rng, *shape(rng))), "normed": matrix(rng, g.rows, g.cols)},
+        np_gradients.gamma_gradient,
+    ),
+    Case(
+        "gradients.layer_norm_input_gradient",
+        lambda rng: {
+            "grad_output": (g := matrix(rng, *shape(rng))),
+            "normed": matrix(rng, g.rows, g.cols),
+            "variance": matrix(rng, g.rows, 1, low=0),
+            "gamma": matrix(rng, 1, g.cols),
+            "eps": positive(rng) / 100,
+        },
+        np_gradients.layer_norm_input_gradient,
     ),
 ]
 

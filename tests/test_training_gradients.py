@@ -1,0 +1,104 @@
+"""The training topics' gradients against PyTorch autograd (float64) and central finite differences.
+
+Expected values never come from derive.exact: torch differentiates its own forward pass, and the
+finite differences perturb an independent NumPy forward pass. The exact answers are the topics' own
+(run through derive.api), so a wrong sign, a missing 1/N or 1/√d_k fails here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+from conftest import require
+
+from derive import registry
+from derive.api import parse_options
+from derive.model import run
+
+SEEDS = range(4)
+H = 1e-6
+
+
+def _answers(topic_name: str, raw: dict) -> dict:
+    topic = registry.get(topic_name)
+    answers = run(topic, topic.prepare(parse_options(topic, raw))).answers
+    return {
+        name: np.array(
+            sp.N(value, 30).tolist() if isinstance(value, sp.MatrixBase) else sp.N(value, 30), dtype=float
+        )
+        for name, value in answers.items()
+    }
+
+
+def _matrix_text(m: np.ndarray) -> str:
+    return "; ".join(" ".join(str(int(e)) for e in row) for row in m)
+
+
+def central_difference(f, x: np.ndarray) -> np.ndarray:
+    """∂f/∂x entry by entry: (f(x + h) − f(x − h)) / 2h for a scalar function f."""
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[index] += H
+        down[index] -= H
+        grad[index] = (f(up) - f(down)) / (2 * H)
+    return grad
+
+
+def _np_softmax(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+# --- cross-entropy --------------------------------------------------------------------------------
+
+
+def _cross_entropy_case(seed):
+    rng = np.random.default_rng(seed)
+    n, classes = int(rng.integers(1, 4)), int(rng.integers(2, 6))
+    z = rng.integers(-3, 4, (n, classes))
+    targets = rng.integers(1, classes + 1, n)
+    smoothing = [0.0, 0.1, 0.25][seed % 3]
+    raw = {
+        "logits": _matrix_text(z),
+        "target": " ".join(map(str, targets)),
+        "label_smoothing": str(smoothing),
+    }
+    return z.astype(float), targets - 1, smoothing, raw
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_cross_entropy_matches_torch_autograd(seed):
+    torch = require("torch")
+    z, targets, smoothing, raw = _cross_entropy_case(seed)
+    logits = torch.tensor(z, dtype=torch.float64, requires_grad=True)
+    loss = torch.nn.functional.cross_entropy(logits, torch.tensor(targets), label_smoothing=smoothing)
+    loss.backward()
+    got = _answers("cross-entropy", raw)
+    np.testing.assert_allclose(got["loss"], loss.item(), rtol=1e-12)
+    np.testing.assert_allclose(got["softmax"], torch.softmax(logits, -1).detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(got["gradient"], logits.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_cross_entropy_gradient_matches_finite_differences(seed):
+    z, targets, smoothing, raw = _cross_entropy_case(seed)
+    classes = z.shape[1]
+    y = np.full(z.shape, smoothing / classes)
+    y[np.arange(len(targets)), targets] += 1 - smoothing
+
+    def loss(logits):
+        return float(np.mean(-(y * np.log(_np_softmax(logits))).sum(axis=1)))
+
+    got = _answers("cross-entropy", raw)
+    np.testing.assert_allclose(got["loss"], loss(z), rtol=1e-12)
+    np.testing.assert_allclose(got["gradient"], central_difference(loss, z), atol=1e-8)
+
+
+def test_cross_entropy_sign_flip_is_named():
+    from derive import check
+
+    topic = registry.get("cross-entropy")
+    report = check.check(topic, {"logits": "2 1 0", "target": "1"}, ["gradient=0.3348 -0.2447 -0.0900"])
+    assert report.item("gradient").mistake == "sign-flipped"

@@ -102,3 +102,42 @@ def test_cross_entropy_sign_flip_is_named():
     topic = registry.get("cross-entropy")
     report = check.check(topic, {"logits": "2 1 0", "target": "1"}, ["gradient=0.3348 -0.2447 -0.0900"])
     assert report.item("gradient").mistake == "sign-flipped"
+
+
+# --- softmax-jacobian -----------------------------------------------------------------------------
+
+
+def _logit_row(seed):
+    rng = np.random.default_rng(seed)
+    z = rng.integers(-3, 4, int(rng.integers(2, 7))).astype(float)
+    return z, {"x": " ".join(str(int(e)) for e in z)}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_softmax_jacobian_matches_torch_autograd(seed):
+    torch = require("torch")
+    z, raw = _logit_row(seed)
+    theirs = torch.autograd.functional.jacobian(
+        lambda t: torch.softmax(t, dim=-1), torch.tensor(z, dtype=torch.float64)
+    )
+    got = _answers("softmax-jacobian", raw)
+    np.testing.assert_allclose(got["jacobian"], theirs.numpy(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_softmax_jacobian_matches_finite_differences(seed):
+    z, raw = _logit_row(seed)
+    columns = [central_difference(lambda t, i=i: _np_softmax(t)[i], z) for i in range(len(z))]
+    got = _answers("softmax-jacobian", raw)
+    np.testing.assert_allclose(got["jacobian"], np.array(columns), atol=1e-8)
+    np.testing.assert_allclose(got["jacobian"].sum(axis=1), 0, atol=1e-12)
+
+
+def test_softmax_jacobian_without_the_diagonal_term_is_named():
+    from derive import check
+
+    p = _np_softmax(np.array([0.0, 1.0]))
+    wrong = -np.outer(p, p)
+    text = "; ".join(" ".join(f"{e:.6f}" for e in row) for row in wrong)
+    report = check.check(registry.get("softmax-jacobian"), {"x": "0 1"}, [f"jacobian={text}"])
+    assert report.item("jacobian").mistake == "no-diagonal-term"

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from derive.errors import DeriveError, InputError
+from derive.export.cli import export
 from derive.worksheet.cli import worksheet
 
 
@@ -282,6 +283,7 @@ def check():
 
 
 main.add_command(worksheet)
+main.add_command(export)
 
 
 def run(argv=None) -> int:

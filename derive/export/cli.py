@@ -1,0 +1,23 @@
+"""``derive export DIR --to moodle|gift|qti -o FILE``: a worksheet folder as a quiz a course site imports."""
+
+from __future__ import annotations
+
+import click
+
+from derive.export import FORMATS
+
+
+@click.command("export")
+@click.argument("folder", metavar="DIR", type=click.Path(file_okay=False))
+@click.option("--to", "to", required=True, type=click.Choice(FORMATS), help="the LMS format")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="the file to write")
+@click.option("--force", is_flag=True, help="overwrite an existing --output file")
+def export(folder, to, output, force):
+    """Quiz files from a worksheet folder: Moodle XML, GIFT, or a QTI 1.2 zip for Canvas."""
+    from derive.export import export as build
+    from derive.output import check_target, write_atomic
+
+    check_target(output, force)
+    data = build(folder, to)
+    write_atomic(output, data, force=force)
+    click.echo(f"wrote {output} ({to})")

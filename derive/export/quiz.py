@@ -1,0 +1,254 @@
+"""A worksheet folder's manifest as quiz questions: the format-neutral model every LMS writer reads.
+
+Each student's variant of each problem becomes one question. Its gaps are the asked answers'
+entries, each with the exact value, the tolerance the sheet's decimals allow (half a unit in the
+last place) and, as wrong answers, the value every named misconception gives for that entry with
+these inputs (computed by the topic's own stages, as ``derive check`` does). A misconception whose
+value cannot be told apart from the right one at that tolerance is left out: the first matching
+answer wins in every LMS, so it could never be reached.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+from decimal import Decimal as PyDecimal
+from pathlib import Path
+
+import sympy as sp
+
+from derive.errors import DeriveError, InputError
+
+CORRECT = "Correct."
+EXTRA_PLACES = 4  # the answer is written this many places beyond the sheet's, so rounding it costs nothing
+
+
+@dataclass(frozen=True)
+class Wrong:
+    value: str
+    mistake: str
+    hint: str
+
+    @property
+    def feedback_html(self) -> str:
+        return f"<b>{html.escape(self.mistake)}</b>: {html.escape(self.hint)}"
+
+
+@dataclass(frozen=True)
+class Gap:
+    row: int
+    col: int
+    value: str
+    tolerance: str
+    wrongs: tuple[Wrong, ...]
+
+
+@dataclass(frozen=True)
+class Asked:
+    id: str
+    label: str
+    rows: int
+    cols: int
+    gaps: tuple[Gap, ...]
+
+    @property
+    def scalar(self) -> bool:
+        return self.rows == 1 and self.cols == 1
+
+    def entry_words(self, gap: Gap) -> str:
+        """Where the entry sits, for a question's text: '' for a single number."""
+        if self.scalar:
+            return ""
+        return f", entry {gap.col}" if self.rows == 1 else f", row {gap.row}, column {gap.col}"
+
+    def entry_name(self, gap: Gap) -> str:
+        if self.scalar:
+            return self.id
+        return f"{self.id}[{gap.col}]" if self.rows == 1 else f"{self.id}[{gap.row},{gap.col}]"
+
+
+@dataclass(frozen=True)
+class Question:
+    problem: int
+    topic: str
+    student: str
+    student_name: str
+    sheet_id: str
+    intro_html: str
+    asked: tuple[Asked, ...]
+
+    @property
+    def name(self) -> str:
+        who = f"{self.student} {self.student_name}".strip()
+        return f"P{self.problem} {self.topic} · {who} · sheet {self.sheet_id}"
+
+    @property
+    def ident(self) -> str:
+        return f"{self.sheet_id}-p{self.problem}"
+
+
+@dataclass(frozen=True)
+class Quiz:
+    title: str
+    decimals: int
+    problems: tuple[tuple[str, tuple[Question, ...]], ...]  # (category name, its questions)
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        return tuple(q for _, questions in self.problems for q in questions)
+
+    def category_path(self, category: str) -> str:
+        """Moodle's category path: one line, levels split by '/', a '/' in a name written '//'."""
+        return "/".join(
+            ["$course$", "top"] + [" ".join(n.split()).replace("/", "//") for n in (self.title, category)]
+        )
+
+
+def load(folder: str | Path) -> Quiz:
+    """The quiz for a worksheet folder (``DIR/manifest.json``); a bad folder is a one-line error."""
+    path = Path(folder) / "manifest.json"
+    if not Path(folder).is_dir():
+        raise InputError("DIR", f"{folder} is not a folder; give a folder made by 'derive worksheet'")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(
+            "DIR", f"{folder} has no manifest.json; give a folder made by 'derive worksheet'"
+        ) from None
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise InputError(str(path), f"not a readable manifest ({error})") from None
+    try:
+        return _quiz(data)
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        raise InputError(str(path), f"not a worksheet manifest (bad or missing {error})") from None
+
+
+def _quiz(data: dict) -> Quiz:
+    decimals = data["decimals"]
+    if not isinstance(decimals, int) or isinstance(decimals, bool) or not 0 <= decimals <= 12:
+        raise ValueError("decimals")
+    title = str(data["title"])
+    students = data["students"]
+    count = max(len(s["problems"]) for s in students)
+    problems = []
+    for index in range(count):
+        questions = tuple(
+            _question(index + 1, student, student["problems"][index], decimals)
+            for student in students
+            if index < len(student["problems"])
+        )
+        problems.append((f"Problem {index + 1}: {questions[0].topic}", questions))
+    return Quiz(title, decimals, tuple(problems))
+
+
+def _question(number: int, student: dict, problem: dict, decimals: int) -> Question:
+    from derive.worksheet import screen, variants
+
+    name = str(problem["topic"])
+    if name not in variants.topics():
+        raise ValueError(f"topic {name[:40]!r}")
+    topic = variants.topic_named(name)
+    given = {str(k): str(v) for k, v in dict(problem["given"]).items()}
+    ask = [str(a) for a in problem["ask"]]
+    if not ask or any(a not in topic.answer_ids for a in ask):
+        raise ValueError(f"ask of {name}")
+    try:
+        values = screen.stage_values(topic, given)
+    except DeriveError as error:
+        raise ValueError(f"given ({error})") from None
+    asked = tuple(_asked(topic, values, answer, decimals) for answer in ask)
+    intro = _intro(name, given, decimals)
+    return Question(
+        number, name, str(student["id"]), str(student.get("name", "")), str(student["sheet_id"]), intro, asked
+    )
+
+
+def _entries(value) -> tuple[int, int, list]:
+    if isinstance(value, sp.MatrixBase):
+        return value.rows, value.cols, list(value)
+    return 1, 1, [value]
+
+
+def _asked(topic, values, answer: str, decimals: int) -> Asked:
+    stage = topic.stage(answer)
+    rows, cols, truth = _entries(values[answer])
+    tolerance = PyDecimal(5).scaleb(-(decimals + 1))
+    candidates = []
+    for mistake in stage.mistakes:
+        try:
+            other = mistake.compute(values)
+        except (TypeError, ValueError, ArithmeticError, IndexError, KeyError, AttributeError, sp.ShapeError):
+            continue
+        if other is None:
+            continue
+        shape = _entries(other)
+        if shape[:2] == (rows, cols):
+            candidates.append((mistake, shape[2]))
+    gaps = []
+    for index, entry in enumerate(truth):
+        right = _decimal(entry)
+        wrongs, taken = [], [right]
+        for mistake, entries in candidates:
+            value = _decimal(entries[index])
+            if value is None or any(t is not None and abs(value - t) <= 2 * tolerance for t in taken):
+                continue
+            taken.append(value)
+            wrongs.append(Wrong(_text(value, decimals), mistake.id, mistake.hint))
+        if right is None:
+            raise ValueError(f"{answer}: an answer that is not a finite number")
+        gaps.append(
+            Gap(index // cols + 1, index % cols + 1, _text(right, decimals), _plain(tolerance), tuple(wrongs))
+        )
+    return Asked(answer, stage.title, rows, cols, tuple(gaps))
+
+
+def _decimal(value) -> PyDecimal | None:
+    """The exact value to 30 significant digits, or None when it is not a finite real number."""
+    try:
+        number = sp.N(sp.sympify(value), 30)
+    except (TypeError, ValueError, sp.SympifyError):
+        return None
+    if not number.is_real or not number.is_finite or not number.is_number:
+        return None
+    return PyDecimal(str(number))
+
+
+def _text(value: PyDecimal, decimals: int) -> str:
+    """Fixed-point, ``EXTRA_PLACES`` beyond the sheet's decimals, trailing zeros dropped (no exponent)."""
+    rounded = value.quantize(PyDecimal(1).scaleb(-(decimals + EXTRA_PLACES)))
+    return _plain(rounded)
+
+
+def _plain(value: PyDecimal) -> str:
+    text = f"{value.normalize():f}" if value else "0"
+    return "0" if text in ("-0", "0") else text
+
+
+def _intro(topic: str, given: dict[str, str], decimals: int) -> str:
+    """The task and the inputs as HTML; every piece of text from the manifest is escaped."""
+    from derive.worksheet import variants
+
+    parts = [f"<p>{html.escape(variants.task(topic, given))}</p>"]
+    for option, value in given.items():
+        symbol = variants.symbol(topic, option)
+        name = _symbol_html(str(symbol)) if symbol is not None else html.escape(option.replace("_", " "))
+        parts.append(f"<div>{name} = {_given_html(value)}</div>")
+    unit = "decimal" if decimals == 1 else "decimals"
+    parts.append(f"<p>Give every answer to {decimals} {unit}.</p>")
+    return "\n".join(parts)
+
+
+def _symbol_html(name: str) -> str:
+    base, _, sub = name.partition("_")
+    return html.escape(base) + (f"<sub>{html.escape(sub)}</sub>" if sub else "")
+
+
+def _given_html(text: str) -> str:
+    rows = [row.split() for row in text.split(";")]
+    if len(rows) == 1 and len(rows[0]) == 1:
+        return html.escape(rows[0][0])
+    if len(rows) == 1:
+        return "[" + ", ".join(html.escape(e) for e in rows[0]) + "]"
+    cells = "".join("<tr>" + "".join(f"<td>{html.escape(e)}</td>" for e in row) + "</tr>" for row in rows)
+    return f'<table class="derive-matrix">{cells}</table>'

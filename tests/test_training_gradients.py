@@ -141,3 +141,97 @@ def test_softmax_jacobian_without_the_diagonal_term_is_named():
     text = "; ".join(" ".join(f"{e:.6f}" for e in row) for row in wrong)
     report = check.check(registry.get("softmax-jacobian"), {"x": "0 1"}, [f"jacobian={text}"])
     assert report.item("jacobian").mistake == "no-diagonal-term"
+
+
+# --- attention-backward ---------------------------------------------------------------------------
+
+
+def _attention_case(seed):
+    rng = np.random.default_rng(seed)
+    n, d_k, d_v = int(rng.integers(2, 4)), int(rng.integers(1, 4)), int(rng.integers(1, 3))
+    q, k = rng.integers(-2, 3, (n, d_k)), rng.integers(-2, 3, (n, d_k))
+    v, grad = rng.integers(-2, 3, (n, d_v)), rng.integers(-2, 3, (n, d_v))
+    causal = bool(seed % 2)
+    raw = {
+        "q": _matrix_text(q),
+        "k": _matrix_text(k),
+        "v": _matrix_text(v),
+        "grad_output": _matrix_text(grad),
+        "mask": "causal" if causal else "none",
+    }
+    return [m.astype(float) for m in (q, k, v, grad)], causal, raw
+
+
+def _np_attention(q, k, v, causal):
+    scores = q @ k.T / np.sqrt(q.shape[1])
+    if causal:
+        scores = np.where(np.tri(len(q), dtype=bool), scores, -np.inf)
+    return _np_softmax(scores) @ v
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_attention_backward_matches_torch_autograd(seed):
+    torch = require("torch")
+    (q, k, v, grad), causal, raw = _attention_case(seed)
+    tq, tk, tv = (torch.tensor(m, dtype=torch.float64, requires_grad=True) for m in (q, k, v))
+    scores = tq @ tk.T / np.sqrt(q.shape[1])
+    if causal:
+        scores = scores.masked_fill(~torch.ones(len(q), len(q), dtype=torch.bool).tril(), float("-inf"))
+    scores.retain_grad()
+    weights = torch.softmax(scores, dim=-1)
+    weights.retain_grad()
+    output = weights @ tv
+    output.backward(torch.tensor(grad, dtype=torch.float64))
+    got = _answers("attention-backward", raw)
+    expected = {
+        "weights": weights.detach(),
+        "output": output.detach(),
+        "dV": tv.grad,
+        "dweights": weights.grad,
+        "dscores": scores.grad,
+        "dQ": tq.grad,
+        "dK": tk.grad,
+    }
+    for name, value in expected.items():
+        np.testing.assert_allclose(got[name], value.numpy(), rtol=1e-10, atol=1e-13, err_msg=name)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_attention_backward_matches_finite_differences(seed):
+    (q, k, v, grad), causal, raw = _attention_case(seed)
+    got = _answers("attention-backward", raw)
+    inputs = {"dQ": q, "dK": k, "dV": v}
+    for name, x in inputs.items():
+
+        def loss(changed, name=name):
+            args = {**{"dQ": q, "dK": k, "dV": v}, name: changed}
+            return float((_np_attention(args["dQ"], args["dK"], args["dV"], causal) * grad).sum())
+
+        np.testing.assert_allclose(got[name], central_difference(loss, x), atol=1e-7, err_msg=name)
+
+
+def _np_attention_mistakes():
+    """The basic example's wrong answers, by NumPy: each misconception written out by hand."""
+    q = np.array([[2.0, 0, 0, 0], [0, 2, 2, 0]])
+    k = np.array([[1.0, 1, 0, 0], [0, 0, 1, 1]])
+    v, grad = np.eye(2), np.array([[1.0, -1], [0, 1]])
+    weights = _np_softmax(q @ k.T / 2)
+    d_weights = grad @ v.T
+    d_scores = weights * (d_weights - (weights * d_weights).sum(axis=1, keepdims=True))
+    return {
+        ("dQ", "no-scale"): d_scores @ k,
+        ("dK", "no-scale"): d_scores.T @ q,
+        ("dV", "weights-not-transposed"): weights @ grad,
+        ("dscores", "jacobian-diagonal-only"): weights * d_weights,
+    }
+
+
+@pytest.mark.parametrize("answer,mistake", list(_np_attention_mistakes()))
+def test_attention_backward_misconceptions_are_named(answer, mistake):
+    from derive import check
+
+    wrong = _np_attention_mistakes()[answer, mistake]
+    text = "; ".join(" ".join(f"{e:.8f}" for e in row) for row in wrong)
+    topic = registry.get("attention-backward")
+    report = check.check(topic, {}, [f"{answer}={text}"], example="basic")
+    assert report.item(answer).mistake == mistake

@@ -1,0 +1,120 @@
+"""The attention-backward topic's values, from derive.exact, and the misconceptions.
+
+Every stage reads the answers before it (dscores reads weights and dweights, dQ reads dscores), so a
+student's slip follows through. Gradients whose exact sums grow too long are carried as 50-digit
+decimals (``precision.settle``), as the forward attention topics do.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from derive.exact import attention, gradients
+from derive.exact.precision import BIG, nodes_over, settle
+from derive.model import Mistake
+
+
+def _tidy(matrix):
+    """Each entry over one common denominator, factored (2e/(1 + e)², not e(1 + …)/(1 + e)), while small."""
+    return settle(matrix.applyfunc(lambda e: e if nodes_over(e, BIG) else sp.factor(e)))
+
+
+def _mask(v):
+    return attention.causal_mask(v.n) if v.causal else None
+
+
+def scores(v):
+    return attention.scale(attention.scores(v.Q, v.K), v.d_k)
+
+
+def weights(v):
+    return attention.masked_softmax(v.scores, _mask(v))
+
+
+def output(v):
+    return attention.weighted_values(v.weights, v.V)
+
+
+def d_values(v):
+    return _tidy(gradients.value_gradient(v.weights, v.dO))
+
+
+def d_weights(v):
+    return gradients.weights_gradient(v.dO, v.V)
+
+
+def d_scores(v):
+    return _tidy(gradients.softmax_backward(v.weights, v.dweights))
+
+
+def d_queries(v):
+    return _tidy(gradients.query_gradient(v.dscores, v.K, v.d_k))
+
+
+def d_keys(v):
+    return _tidy(gradients.key_gradient(v.dscores, v.Q, v.d_k))
+
+
+# --- misconceptions: what a student holding each one would write -----------------------------------
+
+SCALE_HINT = "S = Q K^T / sqrt(d_k), so the chain rule brings the factor 1/sqrt(d_k) into dQ and dK too."
+
+
+def _square(matrix):
+    return matrix.rows == matrix.cols
+
+
+DV_MISTAKES = (
+    Mistake(
+        "weights-not-transposed",
+        "dV = A^T dO: value row j collects the gradients of the queries that attended to it (column j of A).",
+        lambda v: settle(v.weights * v.dO),
+    ),
+    Mistake(
+        "no-weights",
+        "dV = A^T dO, not dO: each value row reaches the output only through its attention weights.",
+        lambda v: v.dO if v.dO.shape == v.V.shape else None,
+    ),
+)
+DWEIGHTS_MISTAKES = (
+    Mistake(
+        "values-not-transposed",
+        "dA = dO V^T: entry (i, j) is the output gradient of query i dotted with value row j.",
+        lambda v: v.dO * v.V if v.dO.cols == v.V.rows and _square(v.V) else None,
+    ),
+)
+DSCORES_MISTAKES = (
+    Mistake(
+        "jacobian-diagonal-only",
+        "The softmax couples a row: dS_ij = a_ij (dA_ij - sum_k a_ik dA_ik); subtract the weighted row sum.",
+        lambda v: settle(v.weights.multiply_elementwise(v.dweights)),
+    ),
+    Mistake(
+        "jacobian-no-diagonal-term",
+        "Keep the delta term of the softmax Jacobian: dS_ij = a_ij dA_ij - a_ij sum_k a_ik dA_ik.",
+        lambda v: settle(
+            gradients.softmax_backward(v.weights, v.dweights) - v.weights.multiply_elementwise(v.dweights)
+        ),
+    ),
+    Mistake(
+        "skipped-softmax",
+        "The weights come from a softmax of the scores: multiply dA by the softmax Jacobian before going on.",
+        lambda v: v.dweights,
+    ),
+)
+DQ_MISTAKES = (
+    Mistake("no-scale", SCALE_HINT, lambda v: settle(v.dscores * v.K)),
+    Mistake(
+        "scores-transposed",
+        "dQ = dS K / sqrt(d_k): query i collects row i of dS (dS^T belongs to dK).",
+        lambda v: settle(gradients.key_gradient(v.dscores, v.K, v.d_k)),
+    ),
+)
+DK_MISTAKES = (
+    Mistake("no-scale", SCALE_HINT, lambda v: settle(v.dscores.T * v.Q)),
+    Mistake(
+        "scores-not-transposed",
+        "dK = dS^T Q / sqrt(d_k): key j collects column j of dS, the queries that looked at it.",
+        lambda v: settle(gradients.query_gradient(v.dscores, v.Q, v.d_k)),
+    ),
+)

@@ -120,7 +120,7 @@ class _Pretty(PrettyPrinter):
             if term.is_Add:
                 form = prettyForm(*form.parens())
             result = prettyForm(*result.right(" - " if negative else " + ", form))
-        return prettyForm(*result, binding=prettyForm.ADD)
+        return prettyForm("\n".join(result.picture), result.baseline, binding=prettyForm.ADD)
 
     def _print_Sum(self, expr):
         """A compact three-line sigma instead of SymPy's eleven-line one."""

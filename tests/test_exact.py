@@ -587,6 +587,87 @@ CASES += [
 ]
 
 
+# --- derive.exact.optim (torch.optim itself is in tests/test_optimizer_step.py) -------------------------
+
+
+def _pair(rng):
+    rows, cols = shape(rng)
+    return {"params": matrix(rng, rows, cols), "grad": matrix(rng, rows, cols)}
+
+
+def _moment_inputs(rng, name):
+    rows, cols = shape(rng)
+    return {name: matrix(rng, rows, cols, low=0), "grad": matrix(rng, rows, cols)}
+
+
+CASES += [
+    Case(
+        "optim.l2_gradient",
+        lambda rng: {**_pair(rng), "weight_decay": positive(rng) / 10},
+        lambda grad, params, weight_decay: grad + weight_decay * params,
+    ),
+    Case(
+        "optim.momentum_buffer",
+        lambda rng: {
+            "buffer": matrix(rng, 2, 3),
+            "grad": matrix(rng, 2, 3),
+            "momentum": positive(rng) / 5,
+            "dampening": sp.Rational(int(rng.integers(0, 3)), 4),
+        },
+        lambda buffer, grad, momentum, dampening: momentum * buffer + (1 - dampening) * grad,
+    ),
+    Case(
+        "optim.momentum_buffer",
+        lambda rng: {"buffer": None, "grad": matrix(rng, 2, 3), "momentum": positive(rng) / 5},
+        lambda buffer, grad, momentum: grad,
+        name="first-step",
+    ),
+    Case(
+        "optim.first_moment",
+        lambda rng: {**_moment_inputs(rng, "m"), "beta1": sp.Rational(int(rng.integers(0, 10)), 10)},
+        lambda m, grad, beta1: beta1 * m + (1 - beta1) * grad,
+    ),
+    Case(
+        "optim.second_moment",
+        lambda rng: {**_moment_inputs(rng, "v"), "beta2": sp.Rational(int(rng.integers(900, 1000)), 1000)},
+        lambda v, grad, beta2: beta2 * v + (1 - beta2) * np.square(grad),
+    ),
+    Case(
+        "optim.bias_correct",
+        lambda rng: {
+            "moment": matrix(rng, *shape(rng)),
+            "beta": sp.Rational(int(rng.integers(1, 10)), 10),
+            "step": int(rng.integers(1, 6)),
+        },
+        lambda moment, beta, step: moment / (1 - np.power(beta, step)),
+    ),
+    Case(
+        "optim.adam_update",
+        lambda rng: {
+            "m_hat": matrix(rng, 2, 2),
+            "v_hat": matrix(rng, 2, 2, low=0),
+            "lr": positive(rng) / 10,
+            "eps": sp.Rational(1, int(rng.choice([10, 1000, 10**8]))),
+        },
+        lambda m_hat, v_hat, lr, eps: -lr * m_hat / (np.sqrt(v_hat) + eps),
+    ),
+    Case(
+        "optim.decoupled_decay",
+        lambda rng: {
+            "params": matrix(rng, *shape(rng)),
+            "lr": positive(rng) / 10,
+            "weight_decay": positive(rng),
+        },
+        lambda params, lr, weight_decay: -lr * weight_decay * params,
+    ),
+    Case(
+        "optim.sgd_update",
+        lambda rng: {"direction": matrix(rng, *shape(rng)), "lr": positive(rng)},
+        lambda direction, lr: -lr * direction,
+    ),
+]
+
+
 # --- the harness ------------------------------------------------------------------------------------
 
 

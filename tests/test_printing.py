@@ -6,6 +6,7 @@ import sympy as sp
 from formshape import latex_fraction, picture_fraction
 
 from derive import printing
+from derive.forms import Ratio
 
 
 def _written_quotient(exponent, exponents):
@@ -39,3 +40,11 @@ def test_evaluated_quotient_unchanged():
     assert printing.latex(sp.exp(-x) / (1 + x)) == sp.latex(
         sp.exp(-x) / (1 + x), order="none", mul_symbol="dot"
     )
+
+
+def test_a_written_sum_may_start_with_a_fraction():
+    """A written sum whose first term is several lines high (it crashed the terminal printer)."""
+    quotient = Ratio(sp.Integer(3), sp.Add(sp.Rational(1, 2), sp.Integer(7), evaluate=False))
+    product = sp.Mul(sp.Rational(-1, 10), sp.Integer(2), evaluate=False)
+    lines = printing.pretty(sp.Add(quotient, product, evaluate=False)).split("\n")
+    assert len(lines) == 3 and lines[1].endswith("+ (-1/10)⋅2"), lines

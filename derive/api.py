@@ -133,9 +133,11 @@ def check(
     example: str | None = None,
     rtol: float | None = None,
     atol: float | None = None,
+    decimals: int | None = None,
     **inputs: Any,
 ):
-    """``check("softmax", {"softmax": [0.09, 0.245, 0.665]}, x="1 2 3")``: a Report of verdicts.
+    """``check("softmax", {"softmax": [0.09, 0.245, 0.665]}, x="1 2 3")``: a Report of verdicts,
+    at ``decimals`` (default 2) or the explicit tolerances ``rtol``/``atol``.
 
     ``answers`` maps answer ids to values (numbers, lists, NumPy arrays or strings such as
     ``"0.09 0.245 0.665"``), or is a list of ``"id=value"`` strings as ``derive check`` takes.
@@ -144,4 +146,6 @@ def check(
 
     if isinstance(answers, Mapping):
         answers = [f"{name}={_written(value)}" for name, value in answers.items()]
-    return grading.check(registry.get(topic), inputs, list(answers), example=example, rtol=rtol, atol=atol)
+    return grading.check(
+        registry.get(topic), inputs, list(answers), example=example, rtol=rtol, atol=atol, decimals=decimals
+    )

@@ -185,11 +185,19 @@ def _check_command(name: str) -> click.Command:
 
     topic = registry.get(name)
 
-    def run_check(fmt, answers, rtol, atol, example, **kwargs):
+    def run_check(fmt, answers, decimals, rtol, atol, reveal, example, **kwargs):
         from derive import check
 
-        report = check.check(topic, _split_raw(topic, kwargs), answers, example=example, rtol=rtol, atol=atol)
-        click.echo(check.render_report(report, fmt), nl=False)
+        report = check.check(
+            topic,
+            _split_raw(topic, kwargs),
+            answers,
+            example=example,
+            rtol=rtol,
+            atol=atol,
+            decimals=decimals,
+        )
+        click.echo(check.render_report(report, fmt, reveal), nl=False)
         sys.exit(0 if report.all_correct else 1)
 
     common = [
@@ -201,15 +209,25 @@ def _check_command(name: str) -> click.Command:
             metavar="ID=VALUE",
             help=f"a hand-computed answer; ids: {', '.join(topic.answer_ids)}",
         ),
-        click.option(
-            "--rtol", type=float, default=None, help="relative tolerance (default: from the decimals written)"
-        ),
-        click.option(
-            "--atol", type=float, default=None, help="absolute tolerance (default: from the decimals written)"
-        ),
+        *_grading_options(),
         click.option("--example", metavar="NAME", help="built-in example to take the inputs from"),
     ]
     return click.command(name, help=topic.summary)(_apply(common + _topic_options(topic), run_check))
+
+
+def _grading_options():
+    """The precision options shared by every way of checking answers."""
+    return [
+        click.option(
+            "--decimals",
+            type=click.IntRange(0, 12),
+            default=None,
+            help="the decimals answers must be given to [default: the worksheet's, else 2]",
+        ),
+        click.option("--rtol", type=float, default=None, help="relative tolerance (overrides --decimals)"),
+        click.option("--atol", type=float, default=None, help="absolute tolerance (overrides --decimals)"),
+        click.option("--reveal", is_flag=True, help="show the expected values (hidden by default)"),
+    ]
 
 
 class _TopicGroup(click.Group):

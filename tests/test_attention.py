@@ -275,7 +275,9 @@ def test_mistake_ids_are_the_documented_ones():
         "scaled-anyway",
         "wrong-axis",
         "no-mask",
+        "not-normalised",
     ]
+    assert [m.id for m in TOPIC.stage("scores").mistakes] == ["reversed-product", "k-not-transposed"]
     assert TOPIC.answer_ids == ANSWERS and TOPIC.result == "output"
 
 

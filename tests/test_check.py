@@ -1,78 +1,196 @@
-"""The checker: tolerance from the written decimals, misconceptions, follow-through, exit codes."""
+"""The checker: precision set by the task, misconceptions, follow-through that cannot be gamed,
+what a student is shown, and exit codes. Expected values come from NumPy, never from derive."""
 
 from __future__ import annotations
 
 import json
-import math
 
+import numpy as np
 import pytest
 
 from derive import check, registry
 from derive.errors import InputError
 
 SOFTMAX = registry.get("softmax")
+ATTENTION = registry.get("attention")
 
 
 def _softmax(values, temperature=1.0):
-    exps = [math.exp(v / temperature) for v in values]
-    return [e / sum(exps) for e in exps]
+    z = np.asarray(values, dtype=float) / temperature
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
 
 
-def test_rounded_answers_are_accepted_within_half_a_unit_plus_slack():
+def _written(matrix, decimals):
+    matrix = np.atleast_2d(matrix)
+    return "; ".join(" ".join(f"{v:.{decimals}f}" for v in row) for row in matrix)
+
+
+def _verdict(topic, inputs, answer, **options):
+    name = answer.partition("=")[0]
+    return check.check(topic, inputs, [answer], **options).item(name)
+
+
+def test_rounded_answers_are_accepted_within_half_a_unit_of_the_tasks_decimals():
     p = _softmax([1, 2, 3])
-    report = check.check(SOFTMAX, {"x": "1 2 3"}, [f"softmax={p[0]:.2f} {p[1]:.2f} {p[2]:.2f}"])
-    assert report.all_correct
+    assert check.check(SOFTMAX, {"x": "1 2 3"}, [f"softmax={_written(p, 2)}"]).all_correct
     off = f"softmax={p[0] + 0.02:.2f} {p[1]:.2f} {p[2]:.2f}"
     item = check.check(SOFTMAX, {"x": "1 2 3"}, [off]).item("softmax")
     assert item.verdict == "wrong" and item.wrong_entries == [(1, 1)]
 
 
-def test_explicit_tolerances_override_the_written_decimals():
+def test_the_precision_is_the_tasks_not_the_digits_written():
+    """0.0940 is 0.09 at 2 decimals (right) but 0.094 is not 0.090 at 3 (wrong), however it is written."""
     p = _softmax([1, 2, 3])
-    rough = f"softmax={p[0] + 0.004:.4f} {p[1]:.4f} {p[2]:.4f}"
+    answer = f"softmax={p[0] + 0.004:.4f} {p[1]:.4f} {p[2]:.4f}"
+    assert check.check(SOFTMAX, {"x": "1 2 3"}, [answer]).all_correct
+    assert _verdict(SOFTMAX, {"x": "1 2 3"}, answer, decimals=3).verdict == "wrong"
+
+
+@pytest.mark.parametrize("coarse", ["0.1 0.2 0.7", "0.09 0.2 0.67"])
+def test_fewer_decimals_than_asked_is_imprecise_with_no_credit(coarse):
+    item = _verdict(SOFTMAX, {"x": "1 2 3"}, f"softmax={coarse}")
+    assert (item.verdict, item.points, item.hint) == ("imprecise", 0.0, "give 2 decimals")
+    assert _verdict(SOFTMAX, {"x": "1 2 3"}, "softmax=0.1 0.2 0.7", decimals=1).verdict == "correct"
+
+
+def test_explicit_tolerances_override_the_decimals():
+    p = _softmax([1, 2, 3])
+    rough = f"softmax={p[0] + 0.008:.4f} {p[1]:.4f} {p[2]:.4f}"
     assert not check.check(SOFTMAX, {"x": "1 2 3"}, [rough]).all_correct
     assert check.check(SOFTMAX, {"x": "1 2 3"}, [rough], atol=0.01).all_correct
+    assert check.check(SOFTMAX, {"x": "1 2 3"}, [rough], rtol=0.1).all_correct
 
 
-def test_exact_answers_are_compared_exactly():
-    report = check.check(SOFTMAX, {"x": "0 0"}, ["softmax=1/2 1/2", "sum=2"])
-    assert report.all_correct
-    assert not check.check(SOFTMAX, {"x": "0 0"}, ["sum=2.0001"]).all_correct
+@pytest.mark.parametrize(
+    "option, value",
+    [("atol", float("inf")), ("atol", float("nan")), ("rtol", float("1e400")), ("atol", -1e-3)],
+)
+def test_tolerances_that_would_pass_anything_are_refused(option, value):
+    with pytest.raises(InputError, match=f"--{option}"):
+        check.check(SOFTMAX, {"x": "1 2 3"}, ["sum=30"], **{option: value})
 
 
-def test_no_exp_misconception_is_named():
-    item = check.check(SOFTMAX, {"x": "1 2 3"}, ["softmax=0.1667 0.3333 0.5000"]).item("softmax")
+@pytest.mark.parametrize(
+    "args", [("--atol", "inf"), ("--atol", "nan"), ("--rtol", "1e400"), ("--rtol", "-1")]
+)
+def test_cli_refuses_bad_tolerances_in_one_line(cli, args):
+    code, out, err = cli("check", "softmax", "--x", "1 2 3", "--answer", "softmax=0 0 1", *args)
+    assert code == 2 and not out and len(err.strip().splitlines()) == 1 and args[0] in err
+
+
+def test_exact_forms_are_accepted_when_equal():
+    assert check.check(SOFTMAX, {"x": "0 0"}, ["softmax=1/2 1/2", "sum=2"]).all_correct
+    exact = "softmax=e/(e+exp(2)+exp(3)) exp(2)/(e+exp(2)+exp(3)) exp(3)/(e+exp(2)+exp(3))"
+    assert check.check(SOFTMAX, {"x": "1 2 3"}, [exact], rtol=0, atol=0).all_correct
+    assert not check.check(SOFTMAX, {"x": "0 0"}, ["sum=2.01"]).all_correct
+
+
+def test_hard_max_and_not_normalised_are_named():
+    """The done-when of the issue: coarse softmax answers are not correct, and their mistakes named."""
+    hard = _verdict(SOFTMAX, {"x": "1 2 3"}, "softmax=0 0 1")
+    assert (hard.verdict, hard.mistake) == ("wrong", "hard-max") and hard.hint
+    exps = np.exp([1.0, 2.0, 3.0])
+    raw = _verdict(SOFTMAX, {"x": "1 2 3"}, f"softmax={_written(exps, 2)}")
+    assert (raw.verdict, raw.mistake) == ("wrong", "not-normalised")
+
+
+def test_hard_max_attention_weights_are_wrong():
+    """Scores 0 and 1 in each row: true weights 0.27 and 0.73; the one-hot 0 1 is the hard max."""
+    weights = _softmax([[0.0, 1.0], [0.0, 1.0]])
+    assert np.allclose(weights[0], [0.2689, 0.7311], atol=1e-4)
+    item = _verdict(ATTENTION, {"q": "1; 1", "k": "0; 1", "v": "1; 2"}, "weights=0 1; 0 1")
+    assert (item.verdict, item.mistake) == ("wrong", "hard-max")
+    right = _verdict(ATTENTION, {"q": "1; 1", "k": "0; 1", "v": "1; 2"}, f"weights={_written(weights, 2)}")
+    assert right.verdict == "correct"
+
+
+def test_rows_not_summing_to_one_is_named_for_weights():
+    item = _verdict(ATTENTION, {"q": "1; 1", "k": "0; 1", "v": "1; 2"}, "weights=0.27 0.63; 0.27 0.73")
+    assert item.mistake == "rows-not-summing-to-one"
+
+
+def test_reversed_products_and_an_untransposed_key_are_named():
+    q = np.array([[1.0, 2.0], [0.0, 1.0]])
+    k = np.array([[1.0, -1.0], [2.0, 1.0]])
+    inputs = {"q": "1 2; 0 1", "k": "1 -1; 2 1", "v": "1 0; 0 1"}
+    reversed_ = _verdict(ATTENTION, inputs, f"scores={_written(k @ q.T, 0)}")
+    assert reversed_.mistake == "reversed-product"
+    untransposed = _verdict(ATTENTION, inputs, f"scores={_written(q @ k, 0)}")
+    assert untransposed.mistake == "k-not-transposed"
+    x, w = np.array([[1.0, 2.0], [3.0, 0.0]]), np.array([[0.0, 1.0], [1.0, 1.0]])
+    projected = {"x": "1 2; 3 0", "wq": "0 1; 1 1", "wk": "1 0; 0 1", "wv": "1 0; 0 1"}
+    assert _verdict(ATTENTION, projected, f"Q={_written(w @ x, 0)}").mistake == "reversed-product"
+    assert _verdict(ATTENTION, projected, f"Q={_written(x @ w, 0)}").verdict == "correct"
+
+
+def test_the_same_layer_norm_answer_gets_the_same_verdict_however_written():
+    """x = 1 2 3: population variance 2/3, sample variance 1 (NumPy's ddof=0 and ddof=1)."""
+    x = np.array([1.0, 2.0, 3.0])
+    assert np.isclose(x.var(), 2 / 3) and np.isclose(x.var(ddof=1), 1.0)
+    verdicts = {
+        written: (item.verdict, item.mistake)
+        for written in ("1", "1.0", "1.00", "1.000")
+        for item in [_verdict(registry.get("layer-norm"), {"x": "1 2 3"}, f"variance={written}")]
+    }
+    assert set(verdicts.values()) == {("wrong", "sample-variance")}
+    halves = {
+        _verdict(SOFTMAX, {"x": "0 0"}, f"softmax={w}").verdict for w in ("0.5 0.5", "0.50 0.50", "0.500 0.5")
+    }
+    assert halves == {"correct"}
+
+
+def test_no_exp_and_no_temperature_misconceptions_are_named():
+    item = _verdict(SOFTMAX, {"x": "1 2 3"}, "softmax=0.17 0.33 0.50")
     assert (item.verdict, item.mistake) == ("wrong", "no-exp") and item.hint
-
-
-def test_no_temperature_misconception_is_named():
     p = _softmax([1, 2, 3])
-    answer = "softmax=" + " ".join(f"{v:.4f}" for v in p)
-    item = check.check(SOFTMAX, {"x": "1 2 3", "temperature": "2"}, [answer]).item("softmax")
+    item = _verdict(SOFTMAX, {"x": "1 2 3", "temperature": "2"}, f"softmax={_written(p, 2)}")
     assert item.mistake == "no-temperature"
 
 
 def test_no_misconception_fires_on_a_correct_answer():
     p = _softmax([1, 2, 3], 2.0)
-    report = check.check(
-        SOFTMAX, {"x": "1 2 3", "temperature": "2"}, ["softmax=" + " ".join(f"{v:.4f}" for v in p)]
-    )
+    report = check.check(SOFTMAX, {"x": "1 2 3", "temperature": "2"}, [f"softmax={_written(p, 2)}"])
     assert report.all_correct and report.item("softmax").mistake is None
 
 
 def test_follow_through_from_a_wrong_sum():
-    exps = [math.exp(v) for v in (1, 2, 3)]
-    wrong_sum = 31.0
-    followed = " ".join(f"{e / wrong_sum:.4f}" for e in exps)
-    report = check.check(SOFTMAX, {"x": "1 2 3"}, [f"sum={wrong_sum}", f"softmax={followed}"])
+    exps = np.exp([1.0, 2.0, 3.0])
+    followed = _written(exps / 31.0, 2)
+    report = check.check(SOFTMAX, {"x": "1 2 3"}, ["sum=31", f"softmax={followed}"])
     assert report.item("sum").verdict == "wrong"
-    assert report.item("softmax").verdict == "follows-through"
+    assert report.item("softmax").verdict == "follows-through" and report.item("softmax").points == 1
     assert not report.all_correct
 
 
 def test_a_later_error_after_a_wrong_input_is_still_wrong():
     report = check.check(SOFTMAX, {"x": "1 2 3"}, ["sum=31", "softmax=0.5 0.25 0.25"])
     assert report.item("softmax").verdict == "wrong"
+
+
+@pytest.mark.parametrize(
+    "scaled",
+    [
+        "0 0; 0 0",  # all zero: uniform weights
+        "1 1; 1 1",  # all equal
+        "2 2; 5 5",  # every row one value
+        "0 100; 0 100",  # so large that the softmax is one-hot
+    ],
+)
+def test_follow_through_cannot_be_gamed_with_a_trivial_earlier_answer(scaled):
+    z = np.array([[float(v) for v in row.split()] for row in scaled.split(";")])
+    easy = _softmax(z)
+    inputs = {"q": "1; 1", "k": "0; 1", "v": "1; 2"}
+    report = check.check(ATTENTION, inputs, [f"scaled={scaled}", f"weights={_written(easy, 2)}"])
+    assert report.item("scaled").verdict == "wrong"
+    assert report.item("weights").verdict == "wrong" and report.item("weights").points == 0
+
+
+def test_follow_through_from_a_plausible_wrong_answer():
+    z = np.array([[0.0, 2.0], [0.0, 2.0]])
+    inputs = {"q": "1; 1", "k": "0; 1", "v": "1; 2"}
+    report = check.check(ATTENTION, inputs, ["scaled=0 2; 0 2", f"weights={_written(_softmax(z), 2)}"])
+    assert report.item("weights").verdict == "follows-through"
 
 
 def test_shape_mismatch_is_reported():
@@ -87,19 +205,32 @@ def test_bad_answers_raise_input_errors():
         check.check(SOFTMAX, {"x": "1 2 3"}, ["stable=1"])
     with pytest.raises(InputError, match="--rtol"):
         check.check(SOFTMAX, {"x": "1 2 3"}, ["sum=30"], rtol=-1)
+    with pytest.raises(InputError, match="--decimals"):
+        check.check(SOFTMAX, {"x": "1 2 3"}, ["sum=30"], decimals=13)
+
+
+def test_a_student_sees_no_expected_value_unless_revealed(cli):
+    args = ("check", "softmax", "--x", "1 2 3", "--answer", "softmax=0.10 0.24 0.67")
+    code, out, _ = cli(*args)
+    assert code == 1 and "0.0900" not in out and "expected" not in out.split("\n(")[0]
+    assert "row 1, col 1: you wrote 0.10" in out
+    code, out, _ = cli(*args, "--reveal")
+    assert "expected 0.0900" in out
+    code, out, _ = cli(*args, "-f", "json")
+    answer = json.loads(out)["answers"]["softmax"]
+    assert answer["expected"]["value"][0][0] == pytest.approx(_softmax([1, 2, 3])[0])
+    assert answer["expected"]["exact"][0][0].startswith("E/")
 
 
 def test_cli_exit_codes_and_json_report(cli):
     code, out, _ = cli("check", "softmax", "--x", "1 2 3", "--answer", "softmax=0.09 0.24 0.67")
     assert code == 0 and "✔ softmax" in out
-    code, out, _ = cli(
-        "check", "softmax", "--x", "1 2 3", "--answer", "softmax=0.1667 0.3333 0.5", "-f", "json"
-    )
+    code, out, _ = cli("check", "softmax", "--x", "1 2 3", "--answer", "softmax=0.17 0.33 0.5", "-f", "json")
     assert code == 1
     data = json.loads(out)
     assert data["all_correct"] is False
     answer = data["answers"]["softmax"]
-    assert answer["verdict"] == "wrong" and answer["mistake"] == "no-exp"
+    assert answer["verdict"] == "wrong" and answer["mistake"] == "no-exp" and answer["points"] == 0
     assert [e["correct"] for e in answer["entries"]] == [False, False, False]
     assert answer["entries"][0]["row"] == 1 and answer["entries"][0]["col"] == 1
 
@@ -107,27 +238,46 @@ def test_cli_exit_codes_and_json_report(cli):
 @pytest.mark.parametrize("decimals", [2, 3, 4, 6])
 def test_follow_through_allows_for_the_students_own_rounding(decimals):
     """A wrong scaled score, then weights and output done right from it, rounded as a student would."""
-    import numpy as np
-
     from derive import derive
 
     river = derive("attention", example="river")
     scaled = np.array(river.answers["scaled"].evalf(20).tolist(), dtype=float)
     values = np.array(river.answers["V"].evalf(20).tolist(), dtype=float)
     scaled[2, 1] = 3.0
-    exact_weights = np.exp(scaled) / np.exp(scaled).sum(axis=1, keepdims=True)
+    scaled = np.round(scaled, decimals)
+    exact_weights = _softmax(scaled)
     weights = np.round(exact_weights, decimals)
-    output = np.round(exact_weights @ values, decimals)  # carried at full precision, then rounded
-
-    def written(matrix):
-        return "; ".join(" ".join(f"{v:.{decimals}f}" for v in row) for row in matrix)
+    output = np.round(weights @ values, decimals)  # from the student's own rounded weights
 
     report = check.check(
-        registry.get("attention"),
+        ATTENTION,
         {},
-        [f"scaled={written(scaled)}", f"weights={written(weights)}", f"output={written(output)}"],
+        [
+            f"scaled={_written(scaled, decimals)}",
+            f"weights={_written(weights, decimals)}",
+            f"output={_written(output, decimals)}",
+        ],
         example="river",
+        decimals=decimals,
     )
     assert report.item("scaled").verdict == "wrong"
     assert report.item("weights").verdict == "follows-through"
     assert report.item("output").verdict == "follows-through"
+
+
+def test_rounded_intermediate_answers_carried_forward_are_still_correct():
+    """Right answers at each step, each computed from the previous rounded one: all correct."""
+    from derive import derive
+
+    river = derive("attention", example="river")
+    scaled = np.round(np.array(river.answers["scaled"].evalf(20).tolist(), dtype=float), 2)
+    values = np.array(river.answers["V"].evalf(20).tolist(), dtype=float)
+    weights = np.round(_softmax(scaled), 2)
+    output = np.round(weights @ values, 2)
+    report = check.check(
+        ATTENTION,
+        {},
+        [f"scaled={_written(scaled, 2)}", f"weights={_written(weights, 2)}", f"output={_written(output, 2)}"],
+        example="river",
+    )
+    assert report.all_correct, [(i.id, i.verdict) for i in report.items]

@@ -61,3 +61,11 @@ def stable_softmax(z: sp.Matrix, temperature=1) -> sp.Matrix:
         total = sp.Add(*exps)
         rows.append([sp.Mul(e, sp.Pow(total, -1)) for e in exps])
     return sp.Matrix(rows)
+
+
+def unnormalised(z: sp.Matrix, mask=None) -> sp.Matrix:
+    """e^(z_ij) over the allowed entries, 0 elsewhere: the softmax's numerators, never divided by
+    their sum (the not-normalised misconception)."""
+    return sp.Matrix(
+        z.rows, z.cols, lambda i, j: sp.exp(z[i, j]) if mask is None or mask[i][j] else sp.Integer(0)
+    )

@@ -219,10 +219,34 @@ TOPIC = Topic(
     ),
     prepare=_prepare,
     stages=(
-        Stage("Q", "Queries", stages.queries, explain.explain_projection("Q")),
-        Stage("K", "Keys", stages.keys, explain.explain_projection("K")),
-        Stage("V", "Values", stages.values, explain.explain_projection("V")),
-        Stage("scores", "Raw scores: every query against every key", stages.scores, explain.explain_scores),
+        Stage(
+            "Q",
+            "Queries",
+            stages.queries,
+            explain.explain_projection("Q"),
+            mistakes=stages.projection_mistakes("Q"),
+        ),
+        Stage(
+            "K",
+            "Keys",
+            stages.keys,
+            explain.explain_projection("K"),
+            mistakes=stages.projection_mistakes("K"),
+        ),
+        Stage(
+            "V",
+            "Values",
+            stages.values,
+            explain.explain_projection("V"),
+            mistakes=stages.projection_mistakes("V"),
+        ),
+        Stage(
+            "scores",
+            "Raw scores: every query against every key",
+            stages.scores,
+            explain.explain_scores,
+            mistakes=stages.SCORES_MISTAKES,
+        ),
         Stage(
             "scaled",
             explain.scaled_title,

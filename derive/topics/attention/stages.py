@@ -9,6 +9,7 @@ every entry above the diagonal weight exactly 0. The ``no-mask`` misconception i
 from __future__ import annotations
 
 from derive.exact import attention as exact
+from derive.exact import softmax
 from derive.model import Mistake
 
 
@@ -51,6 +52,28 @@ def focus_row(v):
 
 # --- misconceptions: what a student holding each one would write for that stage -------------------
 
+
+def _square_product(left, right, shape):
+    """left · right when the shapes allow it and give the true answer's ``shape``, else None."""
+    if left is None or right is None or left.cols != right.rows:
+        return None
+    product = left * right
+    return product if product.shape == shape else None
+
+
+def _reversed_projection(weight):
+    """W X for X W: possible only when both are square (n = d_model = d_k)."""
+    return lambda v: None if v.X is None else _square_product(v[weight], v.X, (v.X.rows, v[weight].cols))
+
+
+NOT_NORMALISED_HINT = (
+    "Divide each exponential by the sum of the exponentials in its row, so the row sums to 1."
+)
+REVERSED_HINT = (
+    "Keep the order of the product: tokens are rows, so Q = X W_Q (not W_Q X) and the scores are "
+    "Q Kᵀ (not K Qᵀ): row i belongs to query i."
+)
+NOT_TRANSPOSED_HINT = "Multiply Q by the transpose of K: entry (i, j) is query row i dotted with key row j."
 NO_SCALING_HINT = "Divide the raw scores by the square root of d_k before the softmax."
 BY_DK_HINT = "Divide by the square root of d_k, not by d_k itself."
 SCALED_ANYWAY_HINT = (
@@ -74,6 +97,19 @@ def _scaled_anyway(v):
 _no_scaling = _scaled_as(lambda v: 1)
 _by_dk = _scaled_as(lambda v: v.d_k)
 
+
+def projection_mistakes(name):
+    """Q, K or V: the product taken in the wrong order where the shapes allow it."""
+    weight = {"Q": "W_Q", "K": "W_K", "V": "W_V"}[name]
+    return (Mistake("reversed-product", REVERSED_HINT, _reversed_projection(weight)),)
+
+
+SCORES_MISTAKES = (
+    Mistake("reversed-product", REVERSED_HINT, lambda v: v.K * v.Q.T),
+    Mistake(
+        "k-not-transposed", NOT_TRANSPOSED_HINT, lambda v: _square_product(v.Q, v.K, (v.Q.rows, v.K.rows))
+    ),
+)
 SCALED_MISTAKES = (
     Mistake("no-scaling", NO_SCALING_HINT, _no_scaling),
     Mistake("scaled-by-dk", BY_DK_HINT, _by_dk),
@@ -94,4 +130,5 @@ WEIGHTS_MISTAKES = (
         "(weight 0) before the softmax.",
         lambda v: exact.masked_softmax(v.scaled) if v.causal else None,
     ),
+    Mistake("not-normalised", NOT_NORMALISED_HINT, lambda v: softmax.unnormalised(v.scaled, _mask(v))),
 )

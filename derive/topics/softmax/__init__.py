@@ -64,6 +64,7 @@ TOPIC = Topic(
                     "Divide the logits by the temperature T before exponentiating.",
                     stages.no_temperature,
                 ),
+                Mistake("not-normalised", stages.NOT_NORMALISED_HINT, stages.not_normalised),
             ),
         ),
         Stage("stable", "The numerically stable form", stages.stable, explain.stable, answer=False),

@@ -35,6 +35,10 @@ def shifted_logits(z: sp.Matrix) -> sp.Matrix:
 
 # --- misconceptions: what a student holding each one would write ------------------------------------
 
+NOT_NORMALISED_HINT = (
+    "Divide each exponential by the sum of the exponentials in its row, so the row sums to 1."
+)
+
 
 def no_exp(v):
     """Each logit over its row's sum of logits: the exponential forgotten."""
@@ -43,3 +47,8 @@ def no_exp(v):
 
 def no_temperature(v):
     return exact.stable_softmax(v.x)
+
+
+def not_normalised(v):
+    """The exponentials themselves: the division by their row's sum forgotten."""
+    return v.exp

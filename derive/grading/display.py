@@ -1,0 +1,127 @@
+"""How a check report reads: a line per answer in the terminal, or the JSON report.
+
+The terminal shows verdicts, the misconception and its hint, never the expected value unless
+``reveal`` (a student checking homework must not be handed the answer); JSON always has everything.
+"""
+
+from __future__ import annotations
+
+import json
+
+from derive import printing
+from derive.grading.report import BLANK, CORRECT, FOLLOWS_THROUGH, IMPRECISE, UNREADABLE, WRONG
+from derive.numbers import to_exact, to_float
+
+_MARK = {CORRECT: "✔", WRONG: "✘", FOLLOWS_THROUGH: "↪", IMPRECISE: "≈", BLANK: "·", UNREADABLE: "?"}
+_WORD = {
+    CORRECT: "correct",
+    WRONG: "wrong",
+    FOLLOWS_THROUGH: "follows through",
+    IMPRECISE: "imprecise",
+    BLANK: "blank",
+    UNREADABLE: "unreadable",
+}
+_SHOWN_ENTRIES = 6
+
+
+def _show(value) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) or getattr(value, "is_Integer", False):
+        return str(value)
+    return printing.plain(printing.sp.N(value, 6))
+
+
+def _entry_lines(item, pad: str, reveal: bool) -> list[str]:
+    wrong = [e for e in item.entries if not e.correct]
+    lines = []
+    for entry in wrong[:_SHOWN_ENTRIES]:
+        where = f"row {entry.row}, col {entry.col}: " if len(item.entries) > 1 else ""
+        shown = f"you wrote {entry.written}"
+        lines.append(
+            f"{pad}{where}{shown}, expected {_show(entry.expected)}" if reveal else f"{pad}{where}{shown}"
+        )
+    if len(wrong) > _SHOWN_ENTRIES:
+        lines.append(f"{pad}... and {len(wrong) - _SHOWN_ENTRIES} more")
+    return lines
+
+
+def _terminal(report, reveal: bool) -> str:
+    lines = [f"Checking {report.topic}" + (f" (to {report.precision})" if report.precision else ""), ""]
+    lines += [f"note: {note}" for note in report.notes]
+    width = max(len(item.id) for item in report.items)
+    pad = " " * (width + 4)
+    for item in report.items:
+        summary = _WORD[item.verdict]
+        wrong = [e for e in item.entries if not e.correct]
+        if item.verdict in (WRONG, IMPRECISE) and len(item.entries) > 1:
+            summary += f": {len(wrong)} of {len(item.entries)} entries"
+        if item.verdict == IMPRECISE:
+            summary += f"; {item.hint}"
+        lines.append(f"{_MARK[item.verdict]} {item.id:<{width}}  {summary}")
+        if item.shape_note:
+            lines.append(f"{pad}{item.shape_note}")
+        if item.verdict in (WRONG, IMPRECISE):
+            lines += _entry_lines(item, pad, reveal)
+        if item.verdict == UNREADABLE:
+            lines.append(f"{pad}{item.hint}")
+        if item.mistake:
+            lines.append(f"{pad}matches the misconception '{item.mistake}': {item.hint}")
+        if item.verdict == FOLLOWS_THROUGH:
+            lines.append(f"{pad}right, given your own earlier answers: the error is counted once, earlier")
+        if reveal and (item.verdict in (BLANK, UNREADABLE) or item.shape_note):
+            lines.append(f"{pad}expected {_show_value(item.expected)}")
+    right = sum(i.verdict == CORRECT for i in report.items)
+    lines += ["", f"{right} of {len(report.items)} answers correct."]
+    if not reveal and any(i.verdict != CORRECT for i in report.items):
+        lines.append("(--reveal shows the expected values)")
+    return "\n".join(lines) + "\n"
+
+
+def _show_value(value) -> str:
+    from derive.grading import reading
+
+    rows, cols = reading.shape(value)
+    entries = [_show(e) for e in reading.flat(value)]
+    return "; ".join(" ".join(entries[r * cols : (r + 1) * cols]) for r in range(rows))
+
+
+def as_dict(report) -> dict:
+    return {
+        "topic": report.topic,
+        "precision": report.precision,
+        "notes": list(report.notes),
+        "all_correct": report.all_correct,
+        "points": report.points,
+        "answers": {
+            item.id: {
+                "verdict": item.verdict,
+                "points": item.points,
+                "mistake": item.mistake,
+                "hint": item.hint,
+                "shape": item.shape_note,
+                "written": item.written,
+                "expected": {"value": to_float(item.expected), "exact": to_exact(item.expected)},
+                "entries": [
+                    {
+                        "row": e.row,
+                        "col": e.col,
+                        "written": e.written,
+                        "given": to_float(e.given),
+                        "expected": to_float(e.expected),
+                        "correct": e.correct,
+                    }
+                    for e in item.entries
+                ],
+            }
+            for item in report.items
+        },
+    }
+
+
+def render(report, fmt: str, reveal: bool = False) -> str:
+    if fmt == "json":
+        return json.dumps(as_dict(report), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    if fmt == "terminal":
+        return _terminal(report, reveal)
+    raise ValueError(f"unknown report format {fmt!r}")

@@ -1,0 +1,73 @@
+"""Misconceptions the grader names: each stage's own (``Stage.mistakes``, defined by its topic) and
+the generic ones that hold for any topic, found from the shape of the true answer.
+
+Generic: ``hard-max`` (the argmax's one-hot for softmax weights) and ``rows-not-summing-to-one`` wherever the true answer is a set of weights (every entry
+>= 0, every row summing to exactly 1: attention weights of any topic, softmax outputs, next-token
+probabilities), and the student's rows do not sum to 1 within their rounding.
+"""
+
+from __future__ import annotations
+
+import mpmath
+import sympy as sp
+
+from derive.grading import reading
+
+ROWS_NOT_SUMMING = "rows-not-summing-to-one"
+ROWS_NOT_SUMMING_HINT = (
+    "Each row of weights is a probability distribution: its entries must add up to 1. "
+    "Divide every exponential by the sum of its own row."
+)
+_EXACTLY = mpmath.mpf(10) ** -20
+
+
+def _rows(numbers: list, cols: int) -> list[list]:
+    return [numbers[r : r + cols] for r in range(0, len(numbers), cols)]
+
+
+def is_weights(truth) -> bool:
+    """Rows of probabilities: at least two columns, entries >= 0, each row summing to 1, and some
+    entry strictly between 0 and 1 (so that a 0/1 matrix of scores is not taken for weights)."""
+    rows, cols = reading.shape(truth)
+    if cols < 2:
+        return False
+    try:
+        numbers = [reading.number(e) for e in reading.flat(truth)]
+    except (TypeError, ValueError):
+        return False
+    if any(n < 0 for n in numbers) or not any(0 < n < 1 for n in numbers):
+        return False
+    return all(abs(sum(row) - 1) <= _EXACTLY for row in _rows(numbers, cols))
+
+
+def rows_not_summing(given: reading.Written, truth, rooms: list) -> bool:
+    """The student's weights have a row whose sum is off by more than its entries' ``rooms`` (each
+    entry's rounding, at the task's decimals or the coarser ones it was written to) allow."""
+    if not given.numeric or len(given.flat) != len(reading.flat(truth)) or not is_weights(truth):
+        return False
+    cols = reading.shape(truth)[1]
+    numbers = [reading.number(e) for e in given.flat]
+    for index, row in enumerate(_rows(numbers, cols)):
+        if abs(sum(row) - 1) > sum(rooms[index * cols : (index + 1) * cols]):
+            return True
+    return False
+
+
+HARD_MAX = "hard-max"
+HARD_MAX_HINT = (
+    "Softmax is not argmax: every entry gets its share e^(z_i) / Σ_j e^(z_j), not only the largest "
+    "(which gets less than 1)."
+)
+
+
+def hard_max(truth):
+    """The weights' argmax one-hot, row by row (ties share their row): what a student who takes the
+    largest score only would write. Softmax keeps the order, so the truth's argmax is the scores'."""
+    rows, cols = reading.shape(truth)
+    numbers = [reading.number(e) for e in reading.flat(truth)]
+    out = []
+    for row in _rows(numbers, cols):
+        top = max(row)
+        winners = [n == top for n in row]
+        out += [sp.Rational(1, sum(winners)) if w else sp.Integer(0) for w in winners]
+    return sp.Matrix(rows, cols, out)

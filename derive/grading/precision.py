@@ -1,0 +1,87 @@
+"""How close an answer must be: set by the task (decimals), never by the digits a student wrote.
+
+An entry is right when it lies within half a unit of the task's last decimal of the exact value
+(``0.5e-2`` for 2 decimals), widened only by the slack that carrying one's own rounded earlier
+answers needs. ``--rtol``/``--atol`` replace the half unit when a lecturer wants another rule.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import mpmath
+
+from derive.errors import InputError
+
+DEFAULT_DECIMALS = 2
+MAX_DECIMALS = 12
+# The largest relative tolerance that still says something: beyond 100 % every answer passes.
+MAX_RTOL = 1.0
+# Two numbers this close are the same number (exact forms are compared at 30 digits).
+SAME = mpmath.mpf(10) ** -25
+
+_DECIMAL = re.compile(r"^[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$")
+
+
+@dataclass(frozen=True)
+class Precision:
+    """The task's precision: ``decimals``, or explicit tolerances that override it."""
+
+    decimals: int = DEFAULT_DECIMALS
+    rtol: float | None = None
+    atol: float | None = None
+
+    def __post_init__(self):
+        check_decimals(self.decimals)
+        check_tolerance("--rtol", self.rtol, MAX_RTOL)
+        check_tolerance("--atol", self.atol)
+
+    @property
+    def explicit(self) -> bool:
+        return self.rtol is not None or self.atol is not None
+
+    def allowance(self, expected) -> mpmath.mpf:
+        """How far an entry may lie from ``expected`` before any carried slack."""
+        if self.explicit:
+            return mpmath.mpf(self.atol or 0) + mpmath.mpf(self.rtol or 0) * abs(expected)
+        return half_unit(self.decimals)
+
+    def describe(self) -> str:
+        if self.explicit:
+            return f"rtol {self.rtol or 0:g}, atol {self.atol or 0:g}"
+        return f"{self.decimals} decimals"
+
+
+def half_unit(decimals: int) -> mpmath.mpf:
+    return mpmath.mpf(5) * mpmath.mpf(10) ** -(decimals + 1)
+
+
+def check_decimals(decimals) -> None:
+    if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= MAX_DECIMALS:
+        raise InputError("--decimals", f"expected a whole number of decimals from 0 to {MAX_DECIMALS}")
+
+
+def check_tolerance(option: str, value, high: float | None = None) -> None:
+    """A tolerance is a finite number >= 0 (inf, nan or a negative one would pass any answer)."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(option, "expected a number >= 0")
+    if not math.isfinite(value) or value < 0:
+        raise InputError(option, f"expected a finite number >= 0, got {value!r}")
+    if high is not None and value > high:
+        raise InputError(option, f"expected at most {high:g} (a larger tolerance accepts any answer)")
+
+
+def decimals_of(text: str) -> int | None:
+    """The decimals a written number needs (``0.1`` and ``0.10`` → 1, ``1`` and ``1.0`` → 0,
+    ``2.5e-3`` → 4): read from its value, so trailing zeros never change a verdict. None for an
+    exact form such as ``1/3`` or ``sqrt(2)``, which is as precise as a number can be."""
+    match = _DECIMAL.match(text.strip())
+    if not match or not (match.group(1) or match.group(2)):
+        return None
+    digits = match.group(2) or ""
+    exponent = int(match.group(3) or 0)
+    return max(0, len(digits.rstrip("0")) - exponent) if digits else max(0, -exponent)

@@ -2,7 +2,8 @@
 
 Shared by the attention and multi-head topics, so that neither imports the other: a topic's values
 hold X (or None when Q, K, V were given), the weight matrices under "W_Q"..., the tokens and the
-focus token's index.
+focus token's index; keys and values come from ``memory`` (labelled ``key_tokens``) when a topic's
+values hold one (cross-attention).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from derive.blocks import eq, prose, unevaluated_dot, user
 from derive.notation import indexed, matrix_name, written_product
 
-X = matrix_name("X")
+X, MEMORY = matrix_name("X"), matrix_name("M")
 PROJECTION = {
     "Q": (matrix_name("W_Q"), "query", "what the token is looking for"),
     "K": (matrix_name("W_K"), "key", "what the token offers, to be matched against queries"),
@@ -37,18 +38,23 @@ def explain_projection(name: str):
                 ),
                 eq(symbol, value),
             )
-        f, key = v.focus_index, str(weight)
-        c = _busiest_column(v.X.row(f), v[key])
+        key = str(weight)
+        if name != "Q" and v.get("memory") is not None:
+            source, source_name, what, f, tokens = v.memory, MEMORY, "memory row", 0, v.key_tokens
+        else:
+            source, source_name, what, f, tokens = v.X, X, "embedding", v.focus_index, v.tokens
+        c = _busiest_column(source.row(f), v[key])
         return (
             prose(
-                f"Each token's {role} ({meaning}) is its embedding times {{w}}: row i of {{m}} is row i "
-                f"of X times {{w}}. Entry (i, j) is row i of X dotted with column j of {{w}}.",
+                f"Each token's {role} ({meaning}) is its {what} times {{w}}: row i of {{m}} is row i "
+                f"of {{s}} times {{w}}. Entry (i, j) is row i of {{s}} dotted with column j of {{w}}.",
                 w=weight,
                 m=symbol,
+                s=source_name,
             ),
-            eq(symbol, X * weight, *written_product(v.X, v[key]), value),
-            prose("For example, for {tok} (row {i}):", tok=user(v.tokens[f]), i=f + 1),
-            eq(indexed(name, f + 1, c + 1), unevaluated_dot(v.X.row(f), v[key].col(c)), value[f, c]),
+            eq(symbol, source_name * weight, *written_product(source, v[key]), value),
+            prose("For example, for {tok} (row {i}):", tok=user(tokens[f]), i=f + 1),
+            eq(indexed(name, f + 1, c + 1), unevaluated_dot(source.row(f), v[key].col(c)), value[f, c]),
         )
 
     return explain

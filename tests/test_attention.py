@@ -323,7 +323,16 @@ HOSTILE = "__import__('os').system('id')"
         (["--x", M2, "--wq", M2, "--wk", "1 0 0; 0 1 0", "--wv", M2], "--wk"),
         (["--x", M2, "--wq", M2, "--wk", M2, "--wv", "1 2 3"], "--wv"),
         (["--q", M2, "--k", "1 2 3; 4 5 6", "--v", M2], "--k"),
-        (["--q", M2, "--k", "1 2; 3 4; 5 6", "--v", M2], "--k"),
+        (["--q", M2, "--k", "1 2; 3 4; 5 6", "--v", M2], "--v"),
+        (["--q", M2, "--k", "1 2", "--v", "1", "--mask", "causal"], "--mask"),
+        (["--q", M2, "--k", M2, "--v", M2, "--memory", M2], "--memory"),
+        (["--x", M2, "--wq", M2, "--wk", M2, "--wv", M2, "--memory", "1 2 3"], "--memory"),
+        (["--x", M2, "--wq", M2, "--wk", M2, "--wv", M2, "--memory", M2, "--mask", "causal"], "--mask"),
+        (
+            ["--x", M2, "--wq", M2, "--wk", M2, "--wv", M2, "--memory", M2, "--memory-tokens", "a"],
+            "--memory-tokens",
+        ),
+        (["--q", M2, "--k", "1 2; 3 4; 5 6", "--v", "1; 2; 3", "--memory-tokens", "a b"], "--memory-tokens"),
         (["--q", M2, "--k", M2, "--v", "1; 2; 3"], "--v"),
         (["--x", "1 2; 3", "--wq", M2, "--wk", M2, "--wv", M2], "--x"),
         (["--q", "1 2; 3 4 5", "--k", M2, "--v", M2], "--q"),
@@ -419,7 +428,7 @@ def test_hostile_labels_survive_json(cli):
 def test_examples_are_offered(cli):
     code, out, _ = cli("attention", "--help")
     assert code == 0 and "river, causal, unscaled," in out
-    assert set(TOPIC.example_notes) == {"river", "causal", "unscaled", "qkv"}
+    assert set(TOPIC.example_notes) == {"river", "causal", "unscaled", "cross", "cached", "qkv"}
 
 
 def test_large_inputs_show_only_the_focus_row():
@@ -507,3 +516,92 @@ def test_scale_none_offers_no_no_scaling_misconception_but_catches_dividing_anyw
         assert "no-scaling" not in offered and "scaled-by-dk" not in offered
     report = _check("unscaled", **{name: _decimals(truth[name], 8) for name in ANSWERS})
     assert report.all_correct
+
+
+# --- queries and keys of different lengths: cross-attention and cached keys -------------------------------
+
+
+def _by_hand(q, k, v, allowed=None):
+    """softmax(Q Kᵀ / √d_k) V in NumPy, with −∞ wherever ``allowed`` is False."""
+    scores = q @ k.T / math.sqrt(q.shape[1])
+    if allowed is not None:
+        scores = np.where(allowed, scores, -np.inf)
+    e = np.exp(scores - scores.max(axis=1, keepdims=True))
+    weights = e / e.sum(axis=1, keepdims=True)
+    return weights, weights @ v
+
+
+def _lower_right(n_q, n_k):
+    """Query i is key position n_k − n_q + i and sees keys 0 … that position (written out, not np.tri)."""
+    return np.array([[j <= n_k - n_q + i for j in range(n_k)] for i in range(n_q)])
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("mask", ["none", "causal"])
+def test_more_keys_than_queries_equals_numpy_and_pytorch(seed, mask):
+    torch = require("torch")
+    rng = np.random.default_rng(300 + seed)
+    n, n_keys, d_k, d_v = int(rng.integers(1, 4)), int(rng.integers(4, 7)), int(rng.integers(1, 5)), 2
+    q, k, v = (rng.integers(-3, 4, shape) for shape in ((n, d_k), (n_keys, d_k), (n_keys, d_v)))
+    d = derive("attention", q=_text(q), k=_text(k), v=_text(v), mask=mask)
+    causal = mask == "causal"
+    allowed = _lower_right(n, n_keys) if causal else None
+    weights, output = _by_hand(q.astype(float), k.astype(float), v.astype(float), allowed)
+    np.testing.assert_allclose(_numeric(d.answers["weights"]), weights, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(_numeric(d.answers["output"]), output, rtol=1e-12, atol=1e-12)
+    tq, tk, tv = (torch.from_numpy(m.astype(float)) for m in (q, k, v))
+    if causal:
+        from torch.nn.attention.bias import causal_lower_right
+
+        theirs = torch.nn.functional.scaled_dot_product_attention(
+            tq, tk, tv, attn_mask=causal_lower_right(n, n_keys)
+        )
+    else:
+        theirs = torch.nn.functional.scaled_dot_product_attention(tq, tk, tv)
+    np.testing.assert_allclose(_numeric(d.answers["output"]), theirs.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_causal_with_cached_keys_is_not_pytorchs_top_left_is_causal():
+    """The documented choice: bottom-right alignment; is_causal=True would hide keys from the last query."""
+    torch = require("torch")
+    d = derive("attention", example="cached")
+    q, k, v = (torch.from_numpy(_numeric(d.answers[n])) for n in ("Q", "K", "V"))
+    top_left = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+    assert not np.allclose(_numeric(d.answers["output"]), top_left.numpy())
+    assert d.answers["weights"][0, 2] == 0 and d.answers["weights"][1, 2] != 0
+    text = render(d, "terminal", color=False, width=100)
+    assert "causal_lower_right" in text and "is_causal=True aligns the mask top-left" in text
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_memory_route_is_cross_attention(seed):
+    torch = require("torch")
+    rng = np.random.default_rng(400 + seed)
+    n, n_mem, d_model, d_k, d_v = (int(e) for e in rng.integers(1, 5, 5))
+    x, memory = rng.integers(-3, 4, (n, d_model)), rng.integers(-3, 4, (n_mem, d_model))
+    wq, wk, wv = (rng.integers(-3, 4, (d_model, c)) for c in (d_k, d_k, d_v))
+    d = derive(
+        "attention", x=_text(x), memory=_text(memory), wq=_text(wq), wk=_text(wk), wv=_text(wv), scale="none"
+    )
+    q, k, v = x @ wq, memory @ wk, memory @ wv
+    np.testing.assert_array_equal(_numeric(d.answers["K"]), k)
+    scores = (q @ k.T).astype(float)
+    e = np.exp(scores - scores.max(axis=1, keepdims=True))
+    expected = (e / e.sum(axis=1, keepdims=True)) @ v
+    np.testing.assert_allclose(_numeric(d.answers["output"]), expected, rtol=1e-12, atol=1e-12)
+    theirs = torch.nn.functional.scaled_dot_product_attention(
+        *(torch.from_numpy(m.astype(float)) for m in (q, k, v)), scale=1.0
+    )
+    np.testing.assert_allclose(_numeric(d.answers["output"]), theirs.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_cross_example_labels_the_memory_rows():
+    d = derive("attention", example="cross")
+    assert d.params["memory_tokens"] == ["the", "black", "cat"]
+    assert d.answers["weights"].shape == (2, 3)
+    text = render(d, "terminal", color=False, width=100)
+    assert "This is cross-attention" in text and "every query may attend to every key" in text
+    assert "“chat” attends most to “cat”" in text
+    assert "moved toward" not in text  # a query in cross-attention has no value row of its own
+    figure = next(b for s in d.steps for b in s.blocks if getattr(b, "kind", None) == "heatmap")
+    assert list(figure.data["col_labels"]) == ["the", "black", "cat"]

@@ -40,8 +40,15 @@ def _require_one_route(options):
 
 
 def _check_projection(options):
-    x, wq, wk, wv = (options[name] for name, _ in PROJECTIONS)
+    x, memory = options["x"], options["memory"]
     limits.check_shape("--x", x)
+    source = x if memory is None else memory
+    if memory is not None:
+        limits.check_shape("--memory", memory)
+        if memory.cols != x.cols:
+            raise InputError(
+                "--memory", f"has {memory.cols} columns but X has {x.cols}; both live in the same d_model"
+            )
     for name, symbol in PROJECTIONS[1:]:
         w = options[name]
         limits.check_shape("--" + name, w, rows=limits.MAX_DIM, cols=limits.MAX_DIM)
@@ -50,44 +57,46 @@ def _check_projection(options):
                 "--" + name,
                 f"{symbol} has {w.rows} rows but X has {x.cols} columns; X {symbol} needs them equal",
             )
+    wq, wk, wv = (options[name] for name in ("wq", "wk", "wv"))
     if wk.cols != wq.cols:
         raise InputError(
             "--wk",
             f"W_K has {wk.cols} columns but W_Q has {wq.cols}; queries and keys need the same width d_k",
         )
-    return x.rows, wq.cols, wv
+    return x.rows, source.rows, wq.cols, wv
 
 
 def _check_given(options):
     q, k, v = (options[name] for name, _ in GIVEN_QKV)
     for name, _ in GIVEN_QKV:
         limits.check_shape("--" + name, options[name])
+    if options["memory"] is not None:
+        raise InputError(
+            "--memory", "goes with --x and the projections; with --q, give --k and --v of any length"
+        )
     if k.cols != q.cols:
         raise InputError(
             "--k", f"K has {k.cols} columns but Q has {q.cols}; queries and keys need the same width d_k"
         )
-    if k.rows != q.rows:
-        raise InputError(
-            "--k", f"K has {k.rows} rows but Q has {q.rows}; give one row per token (self-attention)"
-        )
     if v.rows != k.rows:
         raise InputError("--v", f"V has {v.rows} rows but K has {k.rows}; every key needs one value row")
-    return q.rows, q.cols, v
+    return q.rows, k.rows, q.cols, v
+
+
+def _labels(given, n_rows, option, what, prefix):
+    if given is None:
+        return [f"{prefix}{i}" for i in range(1, n_rows + 1)]
+    if len(given) > limits.MAX_TOKENS:
+        raise InputError(
+            option, f"{len(given)} tokens is too many for a worked solution (at most {limits.MAX_TOKENS})"
+        )
+    if len(given) != n_rows:
+        raise InputError(option, f"{len(given)} tokens but {what} has {n_rows} rows; give one token per row")
+    return given
 
 
 def _check_tokens(options, n_rows, first):
-    labels = options["tokens"]
-    if labels is None:
-        labels = [f"t{i}" for i in range(1, n_rows + 1)]
-    elif len(labels) > limits.MAX_TOKENS:
-        raise InputError(
-            "--tokens",
-            f"{len(labels)} tokens is too many for a worked solution (at most {limits.MAX_TOKENS})",
-        )
-    elif len(labels) != n_rows:
-        raise InputError(
-            "--tokens", f"{len(labels)} tokens but {first} has {n_rows} rows; give one token per row"
-        )
+    labels = _labels(options["tokens"], n_rows, "--tokens", first, "t")
     focus = options["focus"]
     if focus is None:
         return labels, n_rows - 1
@@ -97,10 +106,31 @@ def _check_tokens(options, n_rows, first):
     return labels, labels.index(focus)
 
 
+def _check_keys(options, n, n_keys, labels, projected):
+    """The key rows' labels; self-attention when the keys are the query tokens themselves."""
+    memory, given = options["memory"], options["memory_tokens"]
+    self_attention = memory is None and given is None and n_keys == n
+    if options["mask"] == "causal":
+        if memory is not None:
+            raise InputError(
+                "--mask", "causal does not apply to a --memory: cross-attention sees every memory row"
+            )
+        if n_keys < n:
+            raise InputError(
+                "--mask",
+                f"causal needs at least as many keys as queries ({n_keys} keys, {n} queries): "
+                "the queries are the last of the key positions",
+            )
+    if self_attention:
+        return labels, True
+    what = "the memory" if memory is not None else ("X" if projected else "K")
+    return _labels(given, n_keys, "--memory-tokens", what, "s"), False
+
+
 def _params(options):
     params = {
         name: [[str(e) for e in row] for row in options[name].tolist()]
-        for name, _ in PROJECTIONS + GIVEN_QKV
+        for name, _ in PROJECTIONS + GIVEN_QKV + (("memory", "M"),)
         if options[name] is not None
     }
     chosen = {name: options[name] for name in ("mask", "scale", "tokens", "focus")}
@@ -109,8 +139,9 @@ def _params(options):
 
 def _prepare(options) -> Givens:
     projected = _require_one_route(options)
-    n, d_k, values_matrix = _check_projection(options) if projected else _check_given(options)
+    n, n_keys, d_k, values_matrix = _check_projection(options) if projected else _check_given(options)
     labels, focus = _check_tokens(options, n, "X" if projected else "Q")
+    key_labels, self_attention = _check_keys(options, n, n_keys, labels, projected)
     values = dict.fromkeys(("X", "W_Q", "W_K", "W_V", "Q_given", "K_given", "V_given"))
     for name, symbol in PROJECTIONS if projected else GIVEN_QKV:
         values[symbol if projected else symbol + "_given"] = options[name]
@@ -120,11 +151,18 @@ def _prepare(options) -> Givens:
         causal=options["mask"] == "causal",
         unscaled=options["scale"] == "none",
         tokens=tuple(labels),
+        key_tokens=tuple(key_labels),
+        self_attention=self_attention,
+        own_key_offset=n_keys - n if self_attention or options["mask"] == "causal" else None,
+        memory=options["memory"],
         focus_index=focus,
         n=n,
+        n_keys=n_keys,
     )
     params = _params(options)
     params["tokens"], params["focus"] = list(labels), labels[focus]
+    if not self_attention:
+        params["memory_tokens"] = list(key_labels)
     title = "Dot-product attention, unscaled" if values["unscaled"] else "Scaled dot-product attention"
     return Givens(title, values, explain.intro(values), params)
 
@@ -138,10 +176,17 @@ def _random_matrix(rng, rows, cols):
 
 def _sample(rng):
     n, d_model, d_k, d_v = (int(rng.integers(2, 5)) for _ in range(4))
-    raw = {"mask": str(rng.choice(["none", "causal"])), "scale": str(rng.choice(["sqrt-dk", "none"]))}
+    n_keys = n + int(rng.integers(0, 3))  # sometimes more keys than queries
+    cross = rng.random() < 0.25
+    raw = {
+        "mask": "none" if cross else str(rng.choice(["none", "causal"])),
+        "scale": str(rng.choice(["sqrt-dk", "none"])),
+    }
     if rng.random() < 0.5:
         raw.update(
-            q=_random_matrix(rng, n, d_k), k=_random_matrix(rng, n, d_k), v=_random_matrix(rng, n, d_v)
+            q=_random_matrix(rng, n, d_k),
+            k=_random_matrix(rng, n_keys, d_k),
+            v=_random_matrix(rng, n_keys, d_v),
         )
     else:
         raw.update(
@@ -150,6 +195,8 @@ def _sample(rng):
             wk=_random_matrix(rng, d_model, d_k),
             wv=_random_matrix(rng, d_model, d_v),
         )
+        if cross:
+            raw["memory"] = _random_matrix(rng, int(rng.integers(1, 5)), d_model)
     return raw
 
 
@@ -163,13 +210,14 @@ def _reference(options):
 
     if options["x"] is not None:
         x = array("x")  # (T, d_model)
-        q, k, v = x @ array("wq"), x @ array("wk"), x @ array("wv")  # (T, d_k), (T, d_k), (T, d_v)
+        source = x if options["memory"] is None else array("memory")  # (S, d_model)
+        q, k, v = x @ array("wq"), source @ array("wk"), source @ array("wv")  # (T, d_k), (S, d_k), (S, d_v)
     else:
         q, k, v = array("q"), array("k"), array("v")
-    mask = forward.causal_mask(q.shape[0]) if options["mask"] == "causal" else None
+    mask = forward.causal_mask(q.shape[0], k.shape[0]) if options["mask"] == "causal" else None
     factor = 1.0 if options["scale"] == "none" else None
     output, weights = forward.scaled_dot_product_attention(q, k, v, mask, scale=factor)
-    scores = q @ k.T  # (T, T)
+    scores = q @ k.T  # (T, S)
     return {
         "Q": q,
         "K": k,
@@ -198,12 +246,20 @@ TOPIC = Topic(
         Option("wq", "query projection W_Q (d_model × d_k)", inputs.matrix),
         Option("wk", "key projection W_K (d_model × d_k)", inputs.matrix),
         Option("wv", "value projection W_V (d_model × d_v)", inputs.matrix),
+        Option(
+            "memory",
+            "keys and values from these rows instead of X (cross-attention: K = M W_K, V = M W_V)",
+            inputs.matrix,
+        ),
         Option("q", "queries Q, one row per token (instead of --x and the projections)", inputs.matrix),
-        Option("k", "keys K, one row per token", inputs.matrix),
-        Option("v", "values V, one row per token", inputs.matrix),
+        Option(
+            "k", "keys K, one row per key token (as many as the queries, or more or fewer)", inputs.matrix
+        ),
+        Option("v", "values V, one row per key token", inputs.matrix),
         Option(
             "mask",
-            "none, or causal: each token attends only to itself and earlier tokens",
+            "none, or causal: each token attends only to itself and earlier tokens (with more keys than "
+            "queries, the queries are the last positions)",
             inputs.choice("none", "causal"),
             default="none",
         ),
@@ -215,6 +271,12 @@ TOPIC = Topic(
             default="sqrt-dk",
         ),
         Option("tokens", "token labels, one per row: 'the river bank' (default t1 t2 ...)", inputs.tokens),
+        Option(
+            "memory_tokens",
+            "labels of the key rows when they are not the query tokens (--memory, or --k of its own "
+            "length); default s1 s2 ...",
+            inputs.tokens,
+        ),
         Option("focus", "the token whose row is narrated in full (default: the last)", inputs.text),
     ),
     prepare=_prepare,
@@ -275,6 +337,24 @@ TOPIC = Topic(
         "river": RIVER,
         "causal": {**RIVER, "mask": "causal"},
         "unscaled": {**RIVER, "scale": "none"},
+        "cross": {
+            "tokens": "le chat",
+            "x": "1 0 1; 0 1 1",
+            "memory": "1 0 0; 0 1 0; 1 1 0",
+            "memory_tokens": "the black cat",
+            "wq": "1 0; 0 1; 1 1",
+            "wk": "2 0; 0 2; 0 0",
+            "wv": "1 0; 0 1; 0 0",
+            "focus": "chat",
+        },
+        "cached": {
+            "tokens": "cat sat",
+            "q": "0 2 0 0; 0 0 2 2",
+            "k": "2 0 0 0; 0 2 0 0; 0 1 2 0",
+            "v": "1 0; 0 1; 1 1",
+            "memory_tokens": "the cat sat",
+            "mask": "causal",
+        },
         "qkv": {
             "tokens": "I saw it",
             "q": "1 0; 0 2; 1 1",
@@ -287,6 +367,8 @@ TOPIC = Topic(
         "river": "'the river bank': bank attends most to river (d_k = 4, so sqrt(d_k) = 2)",
         "causal": "the river example under a causal mask: no token sees later ones",
         "unscaled": "the river example with --scale none: softmax of the raw scores, no division by sqrt(d_k)",
+        "cross": "cross-attention: queries from 'le chat', keys and values from the memory 'the black cat'",
+        "cached": "two queries over three keys under the causal mask: the queries are the last two positions",
         "qkv": "start from given queries, keys and values (d_k = 2, so sqrt(d_k) = sqrt(2))",
     },
     sample=_sample,

@@ -50,17 +50,102 @@ def scaled_title(v) -> str:
     return "Scale by the square root of the key width"
 
 
+def _small(v) -> bool:
+    return max(v.n, v.n_keys) <= SMALL
+
+
 def _shown_rows(v) -> list[int]:
-    return list(range(v.n)) if v.n <= SMALL else [v.focus_index]
+    return list(range(v.n)) if _small(v) else [v.focus_index]
+
+
+def _visible(v, i: int) -> int:
+    """How many keys query i sees: all, or under the causal mask those up to its own position."""
+    return v.n_keys - v.n + i + 1 if v.causal else v.n_keys
+
+
+def _own_key(v, i: int) -> int | None:
+    """The key index of query i's own token, when the queries are among the keys."""
+    return None if v.own_key_offset is None else i + v.own_key_offset
 
 
 def _percent(weight) -> str:
     return f"{100 * float(sp.N(weight, 30)):.1f}%"
 
 
-def intro(values) -> tuple:
-    labels, n = values["tokens"], values["n"]
+def _tokens_and_inputs(values) -> list:
+    labels, n, n_keys = values["tokens"], values["n"], values["n_keys"]
     names, fields = listing(labels)
+    if values["self_attention"]:
+        blocks = [prose(f"The {n} tokens, one per row, are {names}.", **fields)]
+    else:
+        keys, key_fields = listing(values["key_tokens"], start=len(labels))
+        blocks = [
+            prose(
+                f"The {n} query tokens are {names}; the {n_keys} key and value rows belong to {keys}.",
+                **fields,
+                **key_fields,
+            )
+        ]
+    if values["X"] is None:
+        blocks.append(prose("The queries, keys and values are given directly, one row per token:"))
+        blocks += [eq(name, values[key]) for name, key in ((Q, "Q_given"), (K, "K_given"), (V, "V_given"))]
+        blocks.append(
+            prose(
+                "So {dk}: every query and key has {n} entries.", dk=same(d_k, values["d_k"]), n=values["d_k"]
+            )
+        )
+        return blocks
+    memory = values["memory"]
+    if memory is None:
+        blocks.append(prose("Their embeddings (the rows of X) and the three projection matrices are given:"))
+        given = ((X, values["X"]),)
+    else:
+        blocks.append(
+            prose(
+                "This is cross-attention, as in the decoder of “Attention Is All You Need”: the queries come "
+                "from X, the keys and values from the memory M (for instance the encoder's output), so "
+                "{q}, {k} and {v}. X, M and the projection matrices are given:",
+                q=same(Q, X * W_Q),
+                k=same(K, M * W_K),
+                v=same(V, M * W_V),
+            )
+        )
+        given = ((X, values["X"]), (M, memory))
+    blocks += [eq(name, value) for name, value in given]
+    blocks += [eq(name, values[key]) for name, key in ((W_Q, "W_Q"), (W_K, "W_K"), (W_V, "W_V"))]
+    blocks.append(
+        prose(
+            "So {dm} and {dk}: every query and key has {n} entries.",
+            dm=same(sp.Symbol("d_model"), values["X"].cols),
+            dk=same(d_k, values["d_k"]),
+            n=values["d_k"],
+        )
+    )
+    return blocks
+
+
+def _mask_text(values):
+    n, n_keys = values["n"], values["n_keys"]
+    if values["causal"] and n_keys == n:
+        return prose(
+            "With the causal mask, each token may attend only to itself and to earlier "
+            "tokens, as in a decoder that writes text left to right."
+        )
+    if values["causal"]:
+        return prose(
+            f"With the causal mask and {n_keys} keys for {n} queries, the queries are the last {n} "
+            "positions (as when the earlier keys are cached): query i sits at key position "
+            f"{n_keys - n} + i and attends to the keys up to it. This is the bottom-right alignment of "
+            "FlashAttention and PyTorch's causal_lower_right; PyTorch's is_causal=True aligns the mask "
+            "top-left instead (query i sees keys 1 to i)."
+        )
+    if values["self_attention"]:
+        return prose("There is no mask: every token may attend to every token, itself included.")
+    return prose("There is no mask: every query may attend to every key.")
+
+
+def intro(values) -> tuple:
+    labels = values["tokens"]
     blocks = [
         prose(
             "Attention lets every token build a new vector from the whole sequence. Its query is "
@@ -75,45 +160,14 @@ def intro(values) -> tuple:
             sp.Function("softmax")(Q * transposed(K) / (1 if values["unscaled"] else sp.sqrt(d_k))) * V,
         ),
         _convention(values),
-        prose(f"The {n} tokens, one per row, are {names}.", **fields),
-    ]
-    if values["X"] is not None:
-        blocks.append(prose("Their embeddings (the rows of X) and the three projection matrices are given:"))
-        blocks += [
-            eq(name, values[key]) for name, key in ((X, "X"), (W_Q, "W_Q"), (W_K, "W_K"), (W_V, "W_V"))
-        ]
-        blocks.append(
-            prose(
-                "So {dm} and {dk}: every query and key has {n} entries.",
-                dm=same(sp.Symbol("d_model"), values["X"].cols),
-                dk=same(d_k, values["d_k"]),
-                n=values["d_k"],
-            )
-        )
-    else:
-        blocks.append(prose("The queries, keys and values are given directly, one row per token:"))
-        blocks += [eq(name, values[key]) for name, key in ((Q, "Q_given"), (K, "K_given"), (V, "V_given"))]
-        blocks.append(
-            prose(
-                "So {dk}: every query and key has {n} entries.", dk=same(d_k, values["d_k"]), n=values["d_k"]
-            )
-        )
-    if values["causal"]:
-        blocks.append(
-            prose(
-                "With the causal mask, each token may attend only to itself and to earlier "
-                "tokens, as in a decoder that writes text left to right."
-            )
-        )
-    else:
-        blocks.append(prose("There is no mask: every token may attend to every token, itself included."))
-    blocks.append(
+        *_tokens_and_inputs(values),
+        _mask_text(values),
         prose(
             "At the end we follow {tok} (token {i}) in detail.",
             tok=user(labels[values["focus_index"]]),
             i=values["focus_index"] + 1,
-        )
-    )
+        ),
+    ]
     return tuple(blocks)
 
 
@@ -151,7 +205,7 @@ def explain_scores(v) -> tuple:
         blocks.append(prose("Entry by entry:"))
     cells = []
     for i in rows:
-        for col in range(v.n):
+        for col in range(v.n_keys):
             entry = same(
                 indexed("S", i + 1, col + 1),
                 sp.Mul(indexed("q", i + 1), indexed("k", col + 1), evaluate=False),
@@ -160,7 +214,7 @@ def explain_scores(v) -> tuple:
                 (
                     entry,
                     user(v.tokens[i]),
-                    user(v.tokens[col]),
+                    user(v.key_tokens[col]),
                     unevaluated_dot(v.Q.row(i), v.K.row(col)),
                     v.scores[i, col],
                 )
@@ -215,8 +269,8 @@ def explain_scaled(v) -> tuple:
     return tuple(blocks)
 
 
-def _mask_matrix(n: int) -> sp.Matrix:
-    return sp.Matrix(n, n, lambda r, c: -sp.oo if c > r else 0)
+def _mask_matrix(n: int, n_keys: int) -> sp.Matrix:
+    return sp.Matrix(n, n_keys, lambda r, c: -sp.oo if c > n_keys - n + r else 0)
 
 
 def _softmax_row_shown(z_row, visible: int) -> sp.Matrix:
@@ -234,33 +288,38 @@ def explain_weights(v) -> tuple:
         ),
         eq(
             sp.Symbol("a_ij"),
-            sp.exp(sp.Symbol("S_ij") / root) / sp.Sum(sp.exp(sp.Symbol("S_im") / root), (m, 1, v.n)),
+            sp.exp(sp.Symbol("S_ij") / root) / sp.Sum(sp.exp(sp.Symbol("S_im") / root), (m, 1, v.n_keys)),
         ),
     ]
     if v.causal:
-        masked = v.scaled + _mask_matrix(v.n)
+        masked = v.scaled + _mask_matrix(v.n, v.n_keys)
         blocks += [
             prose(
-                "The causal mask: token i may not look at any later token j > i. The mask M adds {inf} to "
+                (
+                    "The causal mask: token i may not look at any later token j > i."
+                    if v.n == v.n_keys
+                    else f"The causal mask: query i may not look at any key j > {v.n_keys - v.n} + i."
+                )
+                + " The mask M adds {inf} to "
                 "those "
                 + ("" if v.unscaled else "scaled ")
                 + "scores before the softmax, and since the exponential of {inf} is 0, they get "
                 "weight exactly 0:",
                 inf=-sp.oo,
             ),
-            eq(M, _mask_matrix(v.n)),
+            eq(M, _mask_matrix(v.n, v.n_keys)),
             eq(unevaluated_sum([_scaled_symbol(v), sp.Symbol("M")]), masked),
         ]
     blocks.append(
         prose(
             "Row by row, with the numbers substituted:"
-            if v.n <= SMALL
+            if _small(v)
             else "The row of {tok}, with the numbers substituted:",
             tok=user(v.tokens[v.focus_index]),
         )
     )
     for i in _shown_rows(v):
-        visible = i + 1 if v.causal else v.n
+        visible = _visible(v, i)
         row = v.weights.row(i)
         blocks.append(prose("Row {i}, {tok}:", i=i + 1, tok=user(v.tokens[i])))
         blocks.append(
@@ -275,7 +334,7 @@ def explain_weights(v) -> tuple:
     blocks.append(eq(A, approx=v.weights) if needs_approx(v.weights) else eq(A, v.weights))
     blocks.append(prose("Each row sums to 1: row i says how token i splits its attention over the tokens."))
     blocks.append(
-        heatmap("attention-weights", "Attention weights", v.weights, v.tokens, v.tokens, "key", "query")
+        heatmap("attention-weights", "Attention weights", v.weights, v.tokens, v.key_tokens, "key", "query")
     )
     return tuple(blocks)
 
@@ -285,11 +344,11 @@ def explain_output(v) -> tuple:
         prose(
             "Each token's output is the average of the value rows, weighted by its row of attention weights:"
         ),
-        eq(sp.Symbol("o_i"), sp.Sum(sp.Symbol("a_ij") * sp.Symbol("v_j"), (j, 1, v.n))),
+        eq(sp.Symbol("o_i"), sp.Sum(sp.Symbol("a_ij") * sp.Symbol("v_j"), (j, 1, v.n_keys))),
         prose("All rows at once:"),
     ]
     approx = v.output if needs_approx(v.output) else None
-    if v.n <= SMALL:
+    if _small(v):
         blocks.append(eq(OUT, A * V, v.output, approx=approx))
     else:
         blocks.append(eq(OUT, A * V, approx=v.output))
@@ -298,7 +357,7 @@ def explain_output(v) -> tuple:
 
 def _ranking(v, f) -> tuple[str, dict, list]:
     """``{t0} (66.5%), then {t1} (24.5%) and {t2} (9.0%)``, tied weights named together."""
-    visible = range(f + 1) if v.causal else range(v.n)
+    visible = range(_visible(v, f))
     order = sorted(visible, key=lambda c: (-sp.N(v.weights[f, c], 30), c))
     groups: list[list[int]] = []
     for c in order:
@@ -308,7 +367,7 @@ def _ranking(v, f) -> tuple[str, dict, list]:
             groups.append([c])
     parts, fields = [], {}
     for group in groups:
-        named = [("itself", {}) if c == f else _who(v, c, f"k{c}") for c in group]
+        named = [("itself", {}) if c == _own_key(v, f) else _who(v, c, f"k{c}") for c in group]
         for _, field in named:
             fields.update(field)
         slots = [slot for slot, _ in named]
@@ -324,8 +383,8 @@ def _ranking(v, f) -> tuple[str, dict, list]:
 
 def _who(v, c: int, name: str) -> tuple[str, dict]:
     """A prose slot naming token ``c``, with its position when its label occurs more than once."""
-    label = v.tokens[c]
-    suffix = f" (token {c + 1})" if v.tokens.count(label) > 1 else ""
+    label = v.key_tokens[c]
+    suffix = f" (token {c + 1})" if v.key_tokens.count(label) > 1 else ""
     return "{" + name + "}" + suffix, {name: user(label)}
 
 
@@ -335,7 +394,7 @@ def _distance(a, b) -> float:
 
 def explain_focus(v) -> tuple:
     f, tok = v.focus_index, user(v.tokens[v.focus_index])
-    visible = f + 1 if v.causal else v.n
+    own, visible = _own_key(v, f), _visible(v, f)
     ranking, fields, groups = _ranking(v, f)
     top = groups[0]
     blocks = [
@@ -347,9 +406,9 @@ def explain_focus(v) -> tuple:
         )
     ]
     rows = []
-    for c in range(v.n):
+    for c in range(v.n_keys):
         shown = v.scaled[f, c] if c < visible else "masked"
-        rows.append((c + 1, user(v.tokens[c]), shown, _percent(v.weights[f, c])))
+        rows.append((c + 1, user(v.key_tokens[c]), shown, _percent(v.weights[f, c])))
     header = "score" if v.unscaled else "scaled score"
     blocks.append(table(("j", "key token", header, "weight"), rows))
     if visible == 1:
@@ -370,7 +429,7 @@ def explain_focus(v) -> tuple:
                     "of the value rows it can see."
                 )
             )
-        elif len(top) == 1 and top[0] != f:
+        elif len(top) == 1 and top[0] != own:
             other, other_field = _who(v, top[0], "other")
             blocks.append(
                 prose(
@@ -381,18 +440,18 @@ def explain_focus(v) -> tuple:
                     **other_field,
                 )
             )
-        if v.causal and visible < v.n:
-            later, later_fields = listing(v.tokens[visible:], start=visible)
+        if v.causal and visible < v.n_keys:
+            later, later_fields = listing(v.key_tokens[visible:], start=visible)
             blocks.append(prose(f"Under the causal mask it cannot see {later}: weight 0.", **later_fields))
-    blocks += _output_row(v, f, tok, top if visible > 1 else [])
+    blocks += _output_row(v, f, tok, top if visible > 1 else [], own)
     return tuple(blocks)
 
 
-def _output_row(v, f, tok, top) -> list:
-    terms = [sp.Mul(indexed("a", f + 1, c + 1), indexed("v", c + 1), evaluate=False) for c in range(v.n)]
+def _output_row(v, f, tok, top, own) -> list:
+    terms = [sp.Mul(indexed("a", f + 1, c + 1), indexed("v", c + 1), evaluate=False) for c in range(v.n_keys)]
     parts = [indexed("o", f + 1), unevaluated_sum(terms)]
-    if v.n <= SMALL:
-        seen = [c for c in range(v.n) if v.weights[f, c] != 0]
+    if _small(v):
+        seen = [c for c in range(v.n_keys) if v.weights[f, c] != 0]
         with sp.evaluate(False):
             parts.append(
                 sp.MatAdd(*[sp.MatMul(v.weights[f, c], sp.ImmutableMatrix(v.V.row(c))) for c in seen])
@@ -403,16 +462,16 @@ def _output_row(v, f, tok, top) -> list:
         prose("Its output row is the weighted sum of the value rows:"),
         eq(*parts, approx=row if needs_approx(row) else None),
     ]
-    if len(top) == 1 and top[0] != f:
+    if own is not None and len(top) == 1 and top[0] != own:
         c = top[0]
-        before, after = _distance(v.V.row(f), v.V.row(c)), _distance(row, v.V.row(c))
+        before, after = _distance(v.V.row(own), v.V.row(c)), _distance(row, v.V.row(c))
         if after < before:
             other, other_field = _who(v, c, "other")
             blocks.append(
                 prose(
                     "Compared with its own value row {vf}, the output of {tok} has moved toward the value row "
                     f"of {other}, {{vc}}: the distance to it shrank from {{before}} to {{after}}.",
-                    vf=same(indexed("v", f + 1), v.V.row(f)),
+                    vf=same(indexed("v", own + 1), v.V.row(own)),
                     tok=tok,
                     **other_field,
                     vc=same(indexed("v", c + 1), v.V.row(c)),
@@ -420,7 +479,7 @@ def _output_row(v, f, tok, top) -> list:
                     after=f"{after:.2f}",
                 )
             )
-    elif top == [f]:
+    elif own is not None and top == [own]:
         blocks.append(
             prose(
                 "{tok} gives its largest share to itself, so its own value row weighs most in its output.",

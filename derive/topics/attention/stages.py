@@ -14,7 +14,13 @@ from derive.model import Mistake
 
 
 def _mask(v):
-    return exact.causal_mask(v.n) if v.causal else None
+    """Causal with more keys than queries: the queries are the last positions (bottom-right aligned)."""
+    return exact.causal_mask(v.n, v.n_keys) if v.causal else None
+
+
+def _source(v):
+    """The rows keys and values come from: X, or the memory in cross-attention."""
+    return v.X if v.memory is None else v.memory
 
 
 def queries(v):
@@ -22,11 +28,11 @@ def queries(v):
 
 
 def keys(v):
-    return v.X * v.W_K if v.X is not None else v.K_given
+    return _source(v) * v.W_K if v.X is not None else v.K_given
 
 
 def values(v):
-    return v.X * v.W_V if v.X is not None else v.V_given
+    return _source(v) * v.W_V if v.X is not None else v.V_given
 
 
 def scores(v):

@@ -39,7 +39,7 @@ class Partial(sp.Expr):
         return top / bottom
 
     def _sympystr(self, printer):
-        top, bottom = (printer._print(a) for a in self.args)
+        top, bottom = (_one_line(a, printer) for a in self.args)
         return f"{PARTIAL}{top}/{PARTIAL}{bottom}"
 
     def _typst(self, printer):
@@ -56,6 +56,12 @@ class Partial(sp.Expr):
             row.appendChild(printer._print(part))
             fraction.appendChild(row)
         return fraction
+
+
+def _one_line(expr, printer) -> str:
+    """Unicode names (β_j, x̂ᵢ) where SymPy's pretty form fits one line, else the plain string."""
+    shown = sp.pretty(expr, use_unicode=True)
+    return shown if "\n" not in shown else printer._print(expr)
 
 
 def partial(numerator, denominator) -> Partial:

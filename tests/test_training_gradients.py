@@ -235,3 +235,66 @@ def test_attention_backward_misconceptions_are_named(answer, mistake):
     topic = registry.get("attention-backward")
     report = check.check(topic, {}, [f"{answer}={text}"], example="basic")
     assert report.item(answer).mistake == mistake
+
+
+# --- layer-norm-backward --------------------------------------------------------------------------
+
+
+def _layer_norm_case(seed):
+    rng = np.random.default_rng(seed)
+    rows, cols = int(rng.integers(1, 4)), int(rng.integers(2, 5))
+    x = rng.integers(-3, 4, (rows, cols))
+    x[:, 0] = x[:, 1] + 1  # no constant row
+    grad = rng.integers(-2, 3, (rows, cols))
+    gamma = rng.choice([1.0, 2.0, -1.0, 0.5], cols)
+    eps = [1e-5, 0.1, 0.0, 1e-5][seed % 4]
+    raw = {
+        "x": _matrix_text(x),
+        "grad_output": _matrix_text(grad),
+        "gamma": " ".join(str(g) for g in gamma),
+        "eps": str(eps),
+    }
+    return x.astype(float), grad.astype(float), gamma, eps, raw
+
+
+def _np_layer_norm(x, gamma, eps):
+    mean = x.mean(axis=1, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=1, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps) * gamma
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_layer_norm_backward_matches_torch_autograd(seed):
+    torch = require("torch")
+    x, grad, gamma, eps, raw = _layer_norm_case(seed)
+    tx = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    weight = torch.tensor(gamma, dtype=torch.float64, requires_grad=True)
+    bias = torch.zeros(x.shape[1], dtype=torch.float64, requires_grad=True)
+    out = torch.nn.functional.layer_norm(tx, (x.shape[1],), weight, bias, eps)
+    out.backward(torch.tensor(grad, dtype=torch.float64))
+    got = _answers("layer-norm-backward", raw)
+    for name, value in {"dx": tx.grad, "dgamma": weight.grad, "dbeta": bias.grad}.items():
+        np.testing.assert_allclose(
+            np.reshape(got[name], value.shape), value.numpy(), rtol=1e-9, atol=1e-12, err_msg=name
+        )
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_layer_norm_backward_matches_finite_differences(seed):
+    x, grad, gamma, eps, raw = _layer_norm_case(seed)
+    got = _answers("layer-norm-backward", raw)
+    dx = central_difference(lambda t: float((_np_layer_norm(t, gamma, eps) * grad).sum()), x)
+    dgamma = central_difference(lambda g: float((_np_layer_norm(x, g, eps) * grad).sum()), gamma)
+    np.testing.assert_allclose(np.reshape(got["dx"], x.shape), dx, atol=1e-6)
+    np.testing.assert_allclose(np.reshape(got["dgamma"], gamma.shape), dgamma, atol=1e-6)
+    np.testing.assert_allclose(np.reshape(got["dbeta"], (-1,)), grad.sum(axis=0), atol=1e-12)
+
+
+def test_layer_norm_backward_direct_path_only_is_named():
+    from derive import check
+
+    x, grad = np.array([[1.0, 2, 3]]), np.array([[1.0, 0, 0]])
+    wrong = grad / np.sqrt(x.var())  # the direct path alone, without the mean's and the divisor's
+    text = " ".join(f"{e:.8f}" for e in wrong[0])
+    report = check.check(registry.get("layer-norm-backward"), {}, [f"dx={text}"], example="basic")
+    assert report.item("dx").mistake == "direct-path-only"

@@ -1,0 +1,167 @@
+"""What each layer-norm-backward stage shows: the forward pass briefly, the two parameter gradients
+(sums over the tokens), and dx derived through its three paths, then worked row by row."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from derive.blocks import eq, needs_approx, prose, same
+from derive.exact import norms
+from derive.forms import Ratio, shown_sum
+from derive.gradient_notation import partial
+
+x_i, x_j, xh_i, xh_j, y_j, mu, eps, s = sp.symbols("x_i x_j xhat_i xhat_j y_j mu epsilon s")
+g_i, g_j, dy_j, dx_i, gamma_j, beta_j, sigma = sp.symbols("g_i g_j dy_j dx_i gamma_j beta_j sigma")
+i, j, r = sp.symbols("i j r", integer=True, positive=True)
+d, T, L = sp.symbols("d T L")
+DELTA = sp.Symbol("delta_ij")
+X_HAT, DY, DX, G = (sp.Symbol(n) for n in ("xhat", "dy", "dx", "g"))
+
+
+def _approx(value):
+    return value if needs_approx(value) else None
+
+
+def _row(name: str, r: int, rows: int) -> sp.Symbol:
+    return sp.Symbol(name if rows == 1 else f"{name}_{r + 1}")
+
+
+def _mean_of(values, count: int):
+    """``(a + b + c)/count`` exactly as written."""
+    with sp.evaluate(False):
+        return sp.Mul(sp.Add(*values) if len(values) > 1 else values[0], sp.Pow(sp.Integer(count), -1))
+
+
+def intro(values) -> tuple:
+    x = values["x"]
+    return (
+        prose(
+            "LayerNorm normalises each token (row) with its own mean and standard deviation, then scales "
+            "and shifts every feature. Backpropagation gets {dy} from the next layer and must return the "
+            "gradients of the learned {g} and {b} and of the input x. Here {dz} is short for {full}.",
+            dy=same(DY, partial(L, sp.Symbol("y"))),
+            g=sp.Symbol("gamma"),
+            b=sp.Symbol("beta"),
+            dz=sp.Symbol("dz"),
+            full=partial(L, sp.Symbol("z")),
+        ),
+        eq(s, sp.sqrt(sp.Add(sigma**2, eps, evaluate=False))),
+        eq(xh_j, (x_j - mu) / s),
+        eq(y_j, sp.Add(gamma_j * xh_j, beta_j, evaluate=False)),
+        prose(
+            "with the population variance (divided by d, as PyTorch does), {e} inside the root, and {dd} "
+            "features. The inputs:",
+            e=same(eps, values["eps"]),
+            dd=same(d, x.cols),
+        ),
+        eq(sp.Symbol("x"), x),
+        eq(DY, values["dy"]),
+        eq(sp.Symbol("gamma"), values["gamma"]),
+    )
+
+
+def explain_forward(v):
+    mean = norms.mean(v.x)
+    var = norms.variance(v.x, mean)
+    blocks = [prose("The forward pass, row by row: mean, variance, the divisor s and the normalised row.")]
+    for r in range(v.x.rows):
+        spread = sp.sqrt(var[r, 0] + v.eps)
+        blocks.append(eq(_row("mu", r, v.x.rows), mean[r, 0]))
+        blocks.append(eq(_row("sigma", r, v.x.rows) ** 2, var[r, 0]))
+        blocks.append(eq(_row("s", r, v.x.rows), spread, approx=_approx(spread)))
+    blocks.append(eq(X_HAT, v.normalized, approx=_approx(v.normalized)))
+    return tuple(blocks)
+
+
+def explain_d_beta(v):
+    return (
+        prose(
+            "{b} is added to feature j of every token, so {dyb}: its gradient is the sum of dy over the "
+            "tokens (the columns summed).",
+            b=beta_j,
+            dyb=same(partial(y_j, beta_j), 1),
+        ),
+        eq(partial(L, beta_j), sp.Sum(sp.Symbol("dy_rj"), (r, 1, T))),
+        eq(partial(L, sp.Symbol("beta")), v.dbeta),
+    )
+
+
+def explain_d_gamma(v):
+    return (
+        prose(
+            "{g} multiplies the normalised feature {x} of every token, so its gradient sums dy times {xh} "
+            "over the tokens:",
+            xh=X_HAT,
+            g=gamma_j,
+            x=xh_j,
+        ),
+        eq(partial(L, gamma_j), sp.Sum(sp.Symbol("dy_rj") * sp.Symbol("xhat_rj"), (r, 1, T))),
+        eq(partial(L, sp.Symbol("gamma")), v.dgamma, approx=_approx(v.dgamma)),
+    )
+
+
+def explain_d_x(v):
+    blocks = [
+        prose(
+            "First the gradient at {xh}: y depends on {xh} through {g}, so", xh=X_HAT, g=sp.Symbol("gamma")
+        ),
+        eq(g_j, same(partial(L, xh_j), dy_j * gamma_j)),
+        prose(
+            "Every {xj} depends on every {xi} of its row: directly, through the mean {mu} and through the "
+            "divisor {s}, whose derivatives are",
+            xj=xh_j,
+            xi=x_i,
+            mu=mu,
+            s=s,
+        ),
+        eq(partial(mu, x_i), 1 / d),
+        eq(partial(s, x_i), xh_i / d),
+        prose("so the quotient rule gives"),
+        eq(partial(xh_j, x_i), (DELTA - 1 / d) / s - xh_j * xh_i / (d * s)),
+        prose("and summing over j with the chain rule:"),
+        eq(
+            dx_i,
+            sp.Sum(g_j * partial(xh_j, x_i), (j, 1, d)),
+            (g_i - sp.Sum(g_j, (j, 1, d)) / d - xh_i * sp.Sum(g_j * xh_j, (j, 1, d)) / d) / s,
+        ),
+        prose(
+            "The first term is the direct path, the second the mean's, the third the divisor's. Row by row, "
+            "with {gb} the mean of g and {c} the mean of g times {xh}:",
+            xh=X_HAT,
+            gb=sp.Symbol("gbar"),
+            c=sp.Symbol("c"),
+        ),
+    ]
+    mean = norms.mean(v.x)
+    var = norms.variance(v.x, mean)
+    rows = v.x.rows
+    for row in range(rows):
+        g = [v.dy[row, c] * v.gamma[c] for c in range(v.x.cols)]
+        xh = list(v.normalized.row(row))
+        mean_g = sum(g) / len(g)
+        mean_gx = sum(a * b for a, b in zip(g, xh)) / len(g)
+        blocks.append(eq(_row("g", row, rows), sp.Matrix([g])))
+        blocks.append(eq(_row("gbar", row, rows), _mean_of(g, len(g)), mean_g))
+        products = [sp.Mul(a, b, evaluate=False) for a, b in zip(g, xh) if a != 0]
+        blocks.append(
+            eq(
+                _row("c", row, rows),
+                _mean_of(products or [sp.Integer(0)], len(g)),
+                mean_gx,
+                approx=_approx(mean_gx),
+            )
+        )
+        spread = sp.sqrt(var[row, 0] + v.eps)
+        written = sp.Matrix(
+            [[Ratio(shown_sum([g[c], -mean_g, -xh[c] * mean_gx]), spread) for c in range(len(g))]]
+        )
+        blocks.append(eq(_row("dx", row, rows), written, v.dx.row(row), approx=_approx(v.dx.row(row))))
+    blocks.append(
+        prose(
+            "Check: each row of dx sums to 0 and is orthogonal to its {xh}, because shifting a row or scaling "
+            "it about its mean leaves {xh} unchanged (up to {e}).",
+            xh=X_HAT,
+            e=eps,
+        )
+    )
+    return tuple(blocks)

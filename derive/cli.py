@@ -13,6 +13,7 @@ import click
 
 from derive.errors import DeriveError, InputError
 from derive.export.cli import export
+from derive.practice import practice
 from derive.worksheet.cli import worksheet
 
 
@@ -302,6 +303,7 @@ def check():
 
 main.add_command(worksheet)
 main.add_command(export)
+main.add_command(practice)
 
 
 def run(argv=None) -> int:

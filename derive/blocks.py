@@ -39,7 +39,8 @@ def heatmap(
     )
 
 
-def curves(name: str, title: str, x, series, xlabel: str, ylabel: str) -> Figure:
+def curves(name: str, title: str, x, series, xlabel: str, ylabel: str, points=None) -> Figure:
+    """``points`` maps a label to one (x, y) marked on the curves, such as the step asked about."""
     return Figure(
         name,
         "curves",
@@ -49,6 +50,7 @@ def curves(name: str, title: str, x, series, xlabel: str, ylabel: str) -> Figure
             "series": {k: [float(v) for v in ys] for k, ys in series.items()},
             "xlabel": xlabel,
             "ylabel": ylabel,
+            "points": {k: [float(sp.N(x)), float(sp.N(y))] for k, (x, y) in (points or {}).items()},
         },
     )
 

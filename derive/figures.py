@@ -65,6 +65,8 @@ def _heatmap(ax, fig, data):
 def _curves(ax, fig, data):
     for label, ys in data["series"].items():
         ax.plot(data["x"], ys, label=label, linewidth=1.2)
+    for label, (x, y) in data.get("points", {}).items():
+        ax.plot([x], [y], "o", color="black", markersize=4, label=label)
     ax.set_xlabel(data["xlabel"])
     ax.set_ylabel(data["ylabel"])
     ax.grid(alpha=0.3)

@@ -668,6 +668,56 @@ CASES += [
 ]
 
 
+# --- derive.exact.schedules (torch.optim.lr_scheduler itself is in tests/test_lr_schedule.py) ----------
+
+
+def _decay_inputs(rng):
+    total = int(rng.integers(5, 60))
+    warmup = int(rng.integers(0, total))
+    return {
+        "step": int(rng.integers(0, total + 1)),
+        "total": total,
+        "lr_max": positive(rng) / 100,
+        "lr_min": positive(rng) / 1000,
+        "warmup": warmup,
+    }
+
+
+def _np_decay(shape_of):
+    def reference(step, total, lr_max, lr_min, warmup):
+        if step < warmup:
+            return lr_max * step / warmup
+        done = (step - warmup) / (total - warmup)
+        return lr_min + (lr_max - lr_min) * shape_of(done)
+
+    return reference
+
+
+CASES += [
+    Case(
+        "schedules.noam",
+        lambda rng: {
+            "step": int(rng.integers(1, 20000)),
+            "d_model": int(rng.choice([64, 512])),
+            "warmup": int(rng.choice([10, 4000])),
+        },
+        lambda step, d_model, warmup: d_model**-0.5 * np.minimum(step**-0.5, step * warmup**-1.5),
+    ),
+    Case(
+        "schedules.warmup_ramp",
+        lambda rng: {"step": int(rng.integers(0, 10)), "warmup": 10, "lr_max": positive(rng)},
+        lambda step, warmup, lr_max: np.interp(step, [0, warmup], [0, lr_max]),
+    ),
+    Case(
+        "schedules.progress",
+        lambda rng: {"step": int(rng.integers(3, 20)), "warmup": 3, "total": 20},
+        lambda step, warmup, total: np.interp(step, [warmup, total], [0, 1]),
+    ),
+    Case("schedules.cosine", _decay_inputs, _np_decay(lambda done: (1 + np.cos(np.pi * done)) / 2)),
+    Case("schedules.linear", _decay_inputs, _np_decay(lambda done: 1 - done)),
+]
+
+
 # --- the harness ------------------------------------------------------------------------------------
 
 

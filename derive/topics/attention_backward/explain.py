@@ -24,6 +24,11 @@ def _approx(value):
     return value if needs_approx(value) else None
 
 
+def _value(value) -> tuple:
+    """The exact value as an equation part, unless it is carried as 50-digit decimals (then ≈ alone)."""
+    return () if value.has(sp.Float) else (value,)
+
+
 def _labels(n):
     return [f"t{r + 1}" for r in range(n)]
 
@@ -95,7 +100,7 @@ def explain_d_values(v):
             "how much that query attended to j. As a matrix this is the transposed weights times dO:"
         ),
         eq(sp.Symbol("dV_jk"), sp.Sum(a_ij * dO_ik, (i, 1, n_sym))),
-        eq(dV, transposed(A) * dO, *written_product(v.weights.T, v.dO), v.dV, approx=_approx(v.dV)),
+        eq(dV, transposed(A) * dO, *written_product(v.weights.T, v.dO), *_value(v.dV), approx=_approx(v.dV)),
     )
 
 
@@ -107,7 +112,13 @@ def explain_d_weights(v):
             a=a_ij,
         ),
         eq(dA_ij, sp.Sum(dO_im * V_jm, (m, 1, sp.Symbol("d_v")))),
-        eq(dA, dO * transposed(V), *written_product(v.dO, v.V.T), v.dweights, approx=_approx(v.dweights)),
+        eq(
+            dA,
+            dO * transposed(V),
+            *written_product(v.dO, v.V.T),
+            *_value(v.dweights),
+            approx=_approx(v.dweights),
+        ),
     )
 
 
@@ -133,7 +144,7 @@ def explain_d_scores(v):
         blocks.append(
             prose("A masked weight is 0, so its score gets gradient 0: it had no effect on the loss.")
         )
-    blocks.append(eq(dS, v.dscores, approx=_approx(v.dscores)))
+    blocks.append(eq(dS, *_value(v.dscores), approx=_approx(v.dscores)))
     blocks.append(
         heatmap(
             "attention-dscores",
@@ -155,7 +166,7 @@ def explain_d_queries(v):
             "by {r} of the forward pass appears again:",
             r=sp.sqrt(d_k),
         ),
-        eq(dQ, dS * K / sp.sqrt(d_k), v.dQ, approx=_approx(v.dQ)),
+        eq(dQ, dS * K / sp.sqrt(d_k), *_value(v.dQ), approx=_approx(v.dQ)),
     )
 
 
@@ -165,5 +176,5 @@ def explain_d_keys(v):
             "Likewise for the keys, with dS transposed: key j collects the queries, weighted by column j "
             "of dS (the queries that looked at it).",
         ),
-        eq(dK, transposed(dS) * Q / sp.sqrt(d_k), v.dK, approx=_approx(v.dK)),
+        eq(dK, transposed(dS) * Q / sp.sqrt(d_k), *_value(v.dK), approx=_approx(v.dK)),
     )

@@ -10,13 +10,15 @@ from __future__ import annotations
 import sympy as sp
 
 from derive.exact import attention, gradients
-from derive.exact.precision import BIG, nodes_over, settle
+from derive.exact.precision import BIG, DIGITS, nodes_over, settle
 from derive.model import Mistake
 
 
 def _tidy(matrix):
-    """Each entry over one common denominator, factored (2e/(1 + e)², not e(1 + …)/(1 + e)), while small."""
-    return settle(matrix.applyfunc(lambda e: e if nodes_over(e, BIG) else sp.factor(e)))
+    """Each entry over one common denominator, factored (2e/(1 + e)², not e(1 + …)/(1 + e)), while small;
+    an entry that mixes carried decimals with a root (0.0459…·√2) becomes one decimal."""
+    factored = settle(matrix.applyfunc(lambda e: e if nodes_over(e, BIG) else sp.factor(e)))
+    return factored.applyfunc(lambda e: sp.N(e, DIGITS) if e.has(sp.Float) else e)
 
 
 def _mask(v):

@@ -107,11 +107,14 @@ def derive(
     ``precision`` (decimals) and ``exact`` (auto, always or never) are how it displays itself;
     ``derive.render`` may override them.
     """
+    from derive import budget
     from derive.render.base import check_settings
 
     settings = check_settings({"precision": precision, "exact": exact})
     chosen = registry.get(topic)
-    return replace(run(chosen, prepare(chosen, options, example)), settings=settings)
+    givens = prepare(chosen, options, example)
+    derivation = budget.within(budget.describe(options), lambda: run(chosen, givens))
+    return replace(derivation, settings=settings)
 
 
 def _written(value: Any) -> str:
@@ -142,10 +145,15 @@ def check(
     ``answers`` maps answer ids to values (numbers, lists, NumPy arrays or strings such as
     ``"0.09 0.245 0.665"``), or is a list of ``"id=value"`` strings as ``derive check`` takes.
     """
+    from derive import budget
     from derive import check as grading
 
     if isinstance(answers, Mapping):
         answers = [f"{name}={_written(value)}" for name, value in answers.items()]
-    return grading.check(
-        registry.get(topic), inputs, list(answers), example=example, rtol=rtol, atol=atol, decimals=decimals
+    chosen, answers = registry.get(topic), list(answers)
+    return budget.within(
+        budget.describe({**inputs, "answer": " ".join(answers)}),
+        lambda: grading.check(
+            chosen, inputs, answers, example=example, rtol=rtol, atol=atol, decimals=decimals
+        ),
     )

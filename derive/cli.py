@@ -78,14 +78,21 @@ def _topic_command(name: str) -> click.Command:
             check_target(output, force)
         elif render.get(fmt).binary and sys.stdout.isatty():
             raise InputError("--output", f"{fmt} is binary; write it with -o FILE or redirect stdout")
-        derivation = run(topic, prepare(topic, _split_raw(topic, kwargs), example))
+        from derive import budget
+
+        raw = _split_raw(topic, kwargs)
+        givens = prepare(topic, raw, example)
         if "figures" in declared and (figures is not None or output is not None):
             from derive import figures as drawing
 
             folder = figures if figures is not None else drawing.default_folder(output)
             base = Path(output).parent if output is not None else Path.cwd()
             settings["figures"] = drawing.FigureSink(folder, relative_to=base, force=force)
-        _emit(derivation, fmt, output, force, settings)
+        result = budget.within(
+            budget.describe({**raw, "example": example}),
+            lambda: _rendered(run(topic, givens), fmt, output, settings),
+        )
+        _emit(result, fmt, output, force)
 
     common = [
         click.option(
@@ -158,18 +165,23 @@ def _output_format(fmt: str | None, output: str | None) -> str:
     return fmt
 
 
-def _emit(derivation, fmt, output, force, settings):
+def _rendered(derivation, fmt, output, settings):
+    from derive import render
+
+    if fmt == "terminal" and output is not None:
+        settings["color"] = False
+    return render.render(derivation, fmt, **settings)
+
+
+def _emit(result, fmt, output, force):
     from derive import render
 
     renderer = render.get(fmt)
     if fmt == "terminal" and output is None:
         from derive.render import terminal
 
-        terminal.echo(render.render(derivation, "terminal", **settings))
+        terminal.echo(result)
         return
-    if fmt == "terminal":
-        settings["color"] = False
-    result = render.render(derivation, fmt, **settings)
     if output is not None:
         from derive.output import write_atomic
 
@@ -187,16 +199,14 @@ def _check_command(name: str) -> click.Command:
     topic = registry.get(name)
 
     def run_check(fmt, answers, decimals, rtol, atol, reveal, example, **kwargs):
-        from derive import check
+        from derive import budget, check
 
-        report = check.check(
-            topic,
-            _split_raw(topic, kwargs),
-            answers,
-            example=example,
-            rtol=rtol,
-            atol=atol,
-            decimals=decimals,
+        raw = _split_raw(topic, kwargs)
+        report = budget.within(
+            budget.describe({**raw, "answer": " ".join(answers)}),
+            lambda: check.check(
+                topic, raw, answers, example=example, rtol=rtol, atol=atol, decimals=decimals
+            ),
         )
         click.echo(check.render_report(report, fmt, reveal), nl=False)
         sys.exit(0 if report.all_correct else 1)

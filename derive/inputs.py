@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import Any
 
@@ -10,21 +11,29 @@ import sympy as sp
 from derive import parse
 from derive.errors import InputError
 
+_MAX_BITS = 4 * parse.MAX_MAGNITUDE  # beyond 2^4000 > 10^1000, refused before any conversion
+
 
 def _entry(value: Any, option: str) -> sp.Expr:
+    """One entry, from text or a Python value, held to the parser's bound either way."""
     if isinstance(value, str):
         return parse.parse_scalar(value, option)
     if isinstance(value, bool):
         raise InputError(option, "expected a number, not a boolean")
-    if isinstance(value, int):
-        return sp.Integer(value)
-    if isinstance(value, float):
-        return sp.Rational(Fraction(repr(value)))
-    if isinstance(value, Fraction):
-        return sp.Rational(value.numerator, value.denominator)
-    if isinstance(value, sp.Expr) and value.is_number and value.is_real:
-        return value
-    raise InputError(option, f"expected a number, got {type(value).__name__}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InputError(option, f"expected a finite number, got {value!r}")
+    if isinstance(value, (int, Fraction)):
+        value = Fraction(value)
+        if max(abs(value.numerator), value.denominator).bit_length() > _MAX_BITS:
+            raise InputError(option, f"a number beyond 10^{parse.MAX_MAGNITUDE}, the bound on every entry")
+        number = sp.Rational(value.numerator, value.denominator)
+    elif isinstance(value, float):
+        number = sp.Rational(Fraction(repr(value)))
+    elif isinstance(value, sp.Expr) and value.is_number and value.is_real:
+        number = value
+    else:
+        raise InputError(option, f"expected a number, got {type(value).__name__}")
+    return parse.bounded(number, option, str(value))
 
 
 def scalar(value: Any, option: str) -> sp.Expr:

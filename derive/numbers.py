@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 from decimal import Decimal as PyDecimal
@@ -47,9 +48,17 @@ class Decimal(sp.AtomicExpr):
         return self.text
 
 
+@functools.lru_cache(maxsize=4096)
 def _rounded(value, decimals: int) -> Decimal:
-    """Fixed decimals, or scientific notation for very large or very small magnitudes."""
-    number = PyDecimal(str(sp.N(value, WORK_DPS)))
+    """Fixed decimals, or scientific notation for very large or very small magnitudes.
+
+    Cached: every renderer and the size policy round the same entries again, and one
+    exponential of a large entry takes mpmath a good part of a second."""
+    text = str(sp.N(value, WORK_DPS))
+    mantissa, _, exponent = text.partition("e")
+    if exponent and abs(int(exponent)) > _DECIMAL_EXPONENT:
+        return _scientific(PyDecimal(mantissa), int(exponent), decimals)
+    number = PyDecimal(text)
     if number == 0:
         return Decimal(f"{0:.{decimals}f}")
     magnitude = number.adjusted()
@@ -57,6 +66,17 @@ def _rounded(value, decimals: int) -> Decimal:
         return Decimal(f"{number:.{decimals}e}".replace("e+", "e"))
     text = f"{number:.{decimals}f}"
     return Decimal(text[1:] if text.startswith("-") and not text.strip("-0.") else text)
+
+
+_DECIMAL_EXPONENT = 10**5  # beyond it Python's decimal refuses the number; exp(1e308) is 1.7e(4.3e307)
+
+
+def _scientific(mantissa: PyDecimal, exponent: int, decimals: int) -> Decimal:
+    """``mantissa`` × 10^``exponent`` rounded to ``decimals``, for exponents too large for decimal."""
+    shift = mantissa.adjusted()
+    digits = f"{mantissa.scaleb(-shift):.{decimals}e}"
+    lead, _, carry = digits.partition("e")
+    return Decimal(f"{lead}e{exponent + shift + int(carry)}")
 
 
 def approx(value: Any, decimals: int) -> Any:

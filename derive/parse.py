@@ -2,46 +2,131 @@
 
 User strings are walked as a whitelisted Python syntax tree; nothing is ever passed to
 ``eval``, ``sympify`` or ``parse_expr``, which would execute arbitrary code.
+
+One bound says what an entry may be, so that no later step (SymPy, mpmath, floats, JSON)
+meets a number it cannot handle in a moment. It is checked here, while an entry is built,
+for every part of it: text typed for an option, Python values given to the API, and the
+answers given to ``derive check``.
+
+- an option's text is at most ``MAX_TEXT`` characters, in ASCII;
+- a written number is plain decimal (``12``, ``-0.5``, ``1.5e-3``) with at most
+  ``MAX_DIGITS`` digits and an exponent of at most ``MAX_MAGNITUDE``;
+- an entry has at most ``MAX_NODES`` parts (numbers, operators, calls), nested at most
+  ``MAX_DEPTH`` deep, and powers have exponents of at most ``MAX_POWER``;
+- every part of an entry, and every numerator and denominator, lies within
+  10^±``MAX_MAGNITUDE`` (zero aside): ``exp(1000)`` passes, ``exp(exp(10))`` does not.
 """
 
 from __future__ import annotations
 
 import ast
+import math
 import re
 from fractions import Fraction
 
+import mpmath
 import sympy as sp
 
 from derive.errors import InputError
 
 MAX_TEXT = 4000
+MAX_DIGITS = 40
+MAX_MAGNITUDE = 1000
+MAX_NODES = 64
 MAX_DEPTH = 12
-MAX_EXPONENT = 10_000
+MAX_POWER = 64
 
 _FUNCTIONS = {"sqrt": sp.sqrt, "exp": sp.exp, "sin": sp.sin, "cos": sp.cos}
 _NAMES = {"e": sp.E, "pi": sp.pi}
+_LITERAL = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_EXP_LOG10 = math.log10(MAX_MAGNITUDE * math.log(10))  # exp(x) within the bound: |x| <= 2302.58
+_LIMIT = 10**MAX_MAGNITUDE
+_BEYOND = f"lies outside 10^±{MAX_MAGNITUDE}, the bound on every part of an entry"
+_EXPECTED = "expected numbers such as 2, -0.5, 1/3, sqrt(2), e, pi, exp(1), sin(pi/6)"
 
 
-def _number(node: ast.AST, option: str, depth: int = 0, source: str = "") -> sp.Expr:
-    if depth > MAX_DEPTH:
-        raise InputError(option, "expression is nested too deeply")
-    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-        if isinstance(node.value, float):
-            literal = ast.get_source_segment(source, node) or repr(node.value)
-            exponent = re.search(r"[eE]([+-]?\d+)$", literal)
-            if exponent and abs(int(exponent.group(1))) > 1000:
-                raise InputError(option, f"exponent too large in {literal[:40]!r}")
-            try:
-                return sp.Rational(Fraction(literal))
-            except (ValueError, ZeroDivisionError):
-                raise InputError(option, f"could not read the number {literal[:40]!r}") from None
-        return sp.Integer(node.value)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        value = _number(node.operand, option, depth + 1, source)
-        return -value if isinstance(node.op, ast.USub) else value
-    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)):
-        left = _number(node.left, option, depth + 1, source)
-        right = _number(node.right, option, depth + 1, source)
+def _preview(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _literal(text: str, option: str) -> sp.Rational:
+    """A number as written: plain decimal digits only (no 0x10, 1_000, 1j, inf or nan)."""
+    match = _LITERAL.fullmatch(text)
+    if not match:
+        raise InputError(option, f"{_preview(text)!r} is not a plain decimal number such as 16 or 0.25")
+    digits = match.group(1).replace(".", "").lstrip("0")
+    if len(digits) > MAX_DIGITS:
+        raise InputError(option, f"{_preview(text)!r} has more than {MAX_DIGITS} digits")
+    exponent = match.group(2)
+    if exponent and abs(int(exponent[1:])) > MAX_MAGNITUDE:
+        raise InputError(option, f"{_preview(text)!r}: exponents are limited to ±{MAX_MAGNITUDE}")
+    return bounded(sp.Rational(Fraction(text)), option, text)
+
+
+def _log10(value: sp.Expr) -> float | None:
+    """log10 |value|, None for zero; ``value``'s parts are bounded, so a few digits are cheap."""
+    if value.is_Rational:
+        return None if value == 0 else math.log10(abs(value.p)) - math.log10(value.q)
+    number = sp.N(value, 15)
+    if not isinstance(number, sp.Float):
+        return math.inf
+    return None if number == 0 else float(mpmath.log10(abs(number._to_mpmath(53))))
+
+
+def bounded(value: sp.Expr, option: str, text: str) -> sp.Expr:
+    """``value`` (the part ``text`` of an entry) if it is real and within 10^±MAX_MAGNITUDE."""
+    if value.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or value.is_extended_real is False:
+        raise InputError(option, f"{_preview(text)!r} is not a real number")
+    if value.is_Rational:
+        if max(abs(value.p), value.q) > _LIMIT:
+            raise InputError(option, f"{_preview(text)!r} {_BEYOND}")
+        return value
+    magnitude = _log10(value)
+    if magnitude is not None and not abs(magnitude) <= MAX_MAGNITUDE:
+        raise InputError(option, f"{_preview(text)!r} {_BEYOND}")
+    return value
+
+
+class _Reader:
+    """Builds one entry from its syntax tree, checking the bound on every part as it goes."""
+
+    def __init__(self, source: str, option: str):
+        self.source = source
+        self.option = option
+
+    def text(self, node: ast.AST) -> str:
+        return ast.get_source_segment(self.source, node) or self.source
+
+    def read(self, node: ast.AST, depth: int = 0) -> sp.Expr:
+        if depth > MAX_DEPTH:
+            raise InputError(self.option, f"{_preview(self.source)!r} is nested more than {MAX_DEPTH} deep")
+        return bounded(self.build(node, depth + 1), self.option, self.text(node))
+
+    def build(self, node: ast.AST, depth: int) -> sp.Expr:
+        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+            return _literal(self.text(node), self.option)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            value = self.read(node.operand, depth)
+            return -value if isinstance(node.op, ast.USub) else value
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
+            left, right = self.read(node.left, depth), self.read(node.right, depth)
+            return self.combine(node, left, right)
+        if isinstance(node, ast.Name) and node.id in _NAMES:
+            return _NAMES[node.id]
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in _FUNCTIONS
+            and len(node.args) == 1
+            and not node.keywords
+        ):
+            argument = self.read(node.args[0], depth)
+            if node.func.id == "exp" and (_log10(argument) or -math.inf) > _EXP_LOG10:
+                raise InputError(self.option, f"{_preview(self.text(node))!r} {_BEYOND}")
+            return _FUNCTIONS[node.func.id](argument)
+        raise InputError(self.option, _EXPECTED)
+
+    def combine(self, node: ast.BinOp, left: sp.Expr, right: sp.Expr) -> sp.Expr:
         if isinstance(node.op, ast.Add):
             return left + right
         if isinstance(node.op, ast.Sub):
@@ -50,47 +135,39 @@ def _number(node: ast.AST, option: str, depth: int = 0, source: str = "") -> sp.
             return left * right
         if isinstance(node.op, ast.Div):
             if right == 0:
-                raise InputError(option, "division by zero")
+                raise InputError(self.option, "division by zero")
             return left / right
-        if not (right.is_number and abs(right) <= 64) or abs(left) > MAX_EXPONENT:
-            raise InputError(option, "powers are limited to exponents of at most 64")
+        if not (right.is_number and abs(right) <= MAX_POWER):
+            raise InputError(self.option, f"powers are limited to exponents of at most {MAX_POWER}")
+        base = _log10(left)
+        if base is None and right.is_negative:
+            raise InputError(self.option, "division by zero")
+        if base is not None and not abs(base * float(right)) <= MAX_MAGNITUDE:
+            raise InputError(self.option, f"{_preview(self.text(node))!r} {_BEYOND}")
         return left**right
-    if isinstance(node, ast.Name) and node.id in _NAMES:
-        return _NAMES[node.id]
-    if (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id in _FUNCTIONS
-        and len(node.args) == 1
-        and not node.keywords
-    ):
-        return _FUNCTIONS[node.func.id](_number(node.args[0], option, depth + 1, source))
-    raise InputError(
-        option,
-        "expected numbers such as 2, -0.5, 1/3, sqrt(2), e, pi, exp(1), sin(pi/6)",
-    )
+
+
+_OPERATORS = {ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow}
 
 
 def _tree(text: str, option: str) -> ast.AST:
     if len(text) > MAX_TEXT:
         raise InputError(option, f"input is longer than {MAX_TEXT} characters")
+    if not text.isascii():
+        raise InputError(option, f"{_preview(text)!r}: write numbers in plain ASCII")
     try:
-        return ast.parse(text.strip(), mode="eval").body
+        tree = ast.parse(text.strip(), mode="eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         raise InputError(option, f"could not read {_preview(text)!r} as numbers") from None
-
-
-def _preview(text: str) -> str:
-    return text if len(text) <= 40 else text[:37] + "..."
+    if sum(1 for _ in ast.walk(tree)) > MAX_NODES:
+        raise InputError(option, f"{_preview(text)!r} has more than {MAX_NODES} parts")
+    return tree
 
 
 def parse_scalar(text: str, option: str) -> sp.Expr:
-    """A single exact number such as ``0.5``, ``1/3`` or ``sqrt(2)``."""
+    """A single exact number such as ``0.5``, ``1/3`` or ``sqrt(2)``, within the module's bound."""
     text = str(text).strip()
-    value = _number(_tree(text, option), option, source=text)
-    if not value.is_real:
-        raise InputError(option, "expected a real number")
-    return value
+    return _Reader(text, option).read(_tree(text, option))
 
 
 def _split_entries(text: str) -> list[str]:
@@ -141,14 +218,14 @@ def matrix_entries(text: str, option: str) -> list[list[str]]:
     else:
         rows = stripped.split(";")
     entries = []
-    for row in rows:
+    for number, row in enumerate(rows, start=1):
         row = row.strip()
         if row.startswith("[") and row.endswith("]"):
             row = row[1:-1]
-        if row.strip():
-            entries.append(_split_entries(row))
-    if not entries:
-        raise InputError(option, "expected a matrix such as '1 0; 0 1'")
+        entries.append(_split_entries(row))
+        if not entries[-1]:
+            where = f"row {number} is empty" if len(rows) > 1 else "no numbers"
+            raise InputError(option, f"{where}; expected a matrix such as '1 0; 0 1'")
     if len({len(r) for r in entries}) != 1:
         raise InputError(
             option, f"ragged matrix: rows have {', '.join(str(len(r)) for r in entries)} entries"

@@ -76,7 +76,12 @@ def render(derivation, fmt: str, **settings) -> str | bytes:
 
     Settings given here override those the derivation was made with (``derive(..., precision=3)``).
     """
-    return get(fmt)(**{**derivation.settings, **settings}).render(derivation)
+    from derive import budget
+
+    renderer = get(fmt)(**{**derivation.settings, **settings})
+    if renderer.binary:  # its text source is rendered within the budget; compiling is not exact work
+        return renderer.render(derivation)
+    return budget.within(budget.describe(derivation.params), lambda: renderer.render(derivation))
 
 
 class _CallablePackage(types.ModuleType):

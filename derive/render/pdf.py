@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from derive import budget
 from derive.errors import DeriveError, InputError
 from derive.render.base import Renderer, register
 from derive.render.latex import LatexRenderer
@@ -59,7 +60,8 @@ class PdfRenderer(Renderer):
             return _latex_pdf(derivation, self._inner_settings(), figures)
         from derive.typst_compile import compile_pdf
 
-        source = TypstRenderer(**self._inner_settings(), figures=figures).render(derivation)
+        typst = TypstRenderer(**self._inner_settings(), figures=figures)
+        source = budget.within(budget.describe(derivation.params), lambda: typst.render(derivation))
         return compile_pdf(source, figures.files)
 
 
@@ -78,7 +80,8 @@ def _latex_pdf(derivation, settings: dict, figures: MemoryFigures) -> bytes:
     command = latex_program()
     with tempfile.TemporaryDirectory(prefix="derive-latex-") as folder:
         root = Path(folder)
-        source = LatexRenderer(**settings, figures=figures).render(derivation)
+        latex = LatexRenderer(**settings, figures=figures)
+        source = budget.within(budget.describe(derivation.params), lambda: latex.render(derivation))
         (root / "derivation.tex").write_text(source, encoding="utf-8")
         for name, data in figures.files.items():
             (root / name).write_bytes(data)

@@ -212,6 +212,41 @@ def check_rope(given, level):
     assert visibly_different(_rotate(q, m, base), _rotate(q, m, base, sign=-1))  # clockwise
 
 
+def check_cross_entropy(given, level):
+    z = numbers(given["logits"])
+    targets = [int(t) - 1 for t in given["target"].split()]
+    eps = float(given.get("label_smoothing", "0"))
+    n, classes = z.shape
+    assert len(targets) == n and all(0 <= t < classes for t in targets)
+    assert all(len(set(row)) == len(row) for row in z.tolist())
+    if level < 3:
+        assert is_whole(z) and np.all(np.abs(z) <= 3) and classes == 3 and eps == 0
+    y = np.full(z.shape, eps / classes)
+    y[np.arange(n), targets] += 1 - eps
+    p = softmax(z)
+    assert np.all(p[np.arange(n), targets] < 0.95)
+    loss = -(y * np.log(p)).sum(axis=1).mean()
+    gradient = (p - y) / n
+    assert visibly_different(loss, -loss)  # the minus sign forgotten
+    assert visibly_different(gradient, -gradient)  # y - p
+    if n > 1:
+        assert visibly_different(gradient, p - y) and visibly_different(loss, n * loss)  # no mean
+    if eps:
+        onehot = np.eye(classes)[targets]
+        assert visibly_different(gradient, (p - onehot) / n)  # smoothing forgotten
+
+
+def check_softmax_jacobian(given, level):
+    z = numbers(given["x"])[0]
+    assert len(set(z.tolist())) == len(z)
+    if level < 3:
+        assert is_whole(z) and np.all(np.abs(z) <= 2) and len(z) == level + 2
+    p = softmax(z)
+    jacobian = np.diag(p) - np.outer(p, p)
+    assert visibly_different(jacobian, -np.outer(p, p))  # the delta term forgotten
+    assert visibly_different(jacobian, np.diag(p * (1 - p)))  # the off-diagonal terms forgotten
+
+
 CHECKS = {
     "softmax": check_softmax,
     "attention": check_attention,
@@ -222,6 +257,8 @@ CHECKS = {
     "residual": check_residual,
     "multi-head": check_multi_head,
     "rope": check_rope,
+    "cross-entropy": check_cross_entropy,
+    "softmax-jacobian": check_softmax_jacobian,
 }
 
 

@@ -151,6 +151,11 @@ CASES = [
         lambda z, mask, axis: _np_masked_softmax(z, mask, axis=0),
         name="columns",
     ),
+    Case(
+        "softmax.unnormalised",
+        _logits_mask,
+        lambda z, mask: np.where(mask, np.exp(z), 0.0),
+    ),
     Case("softmax.stable_softmax", _logits, lambda z: forward.softmax(z)),
     Case(
         "softmax.stable_softmax",

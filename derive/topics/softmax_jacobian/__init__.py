@@ -34,7 +34,7 @@ def _reference(options):
 
 TOPIC = Topic(
     name="softmax-jacobian",
-    summary="The softmax Jacobian diag(p) - p p^T, why its rows sum to 0, and the chain rule to p - y",
+    summary="The softmax Jacobian diag(p) - p^T p, why its rows sum to 0, and the chain rule to p - y",
     options=(
         Option(
             "x", "the logits z, one softmax row: '1 2 3' (at most 8 entries)", inputs.vector, required=True

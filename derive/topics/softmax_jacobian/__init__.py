@@ -4,6 +4,7 @@ and how the chain rule through it gives cross-entropy's gradient p − y."""
 from __future__ import annotations
 
 from derive import inputs, limits
+from derive.errors import InputError
 from derive.model import Givens, Option, Stage, Topic
 from derive.topics.softmax_jacobian import explain, stages
 
@@ -13,6 +14,8 @@ MAX_CLASSES = 8  # an 8 × 8 Jacobian is the largest worth writing out
 def _prepare(options) -> Givens:
     z = options["x"]
     limits.check_shape("--x", z, rows=1, cols=MAX_CLASSES)
+    if z.cols < 2:
+        raise InputError("--x", "expected at least 2 logits: a single probability is always 1")
     params = {"x": [str(e) for e in z]}
     return Givens("The softmax Jacobian", {"z": z}, explain.intro(z), params)
 
@@ -37,7 +40,11 @@ TOPIC = Topic(
     summary="The softmax Jacobian diag(p) - p^T p, why its rows sum to 0, and the chain rule to p - y",
     options=(
         Option(
-            "x", "the logits z, one softmax row: '1 2 3' (at most 8 entries)", inputs.vector, required=True
+            "x",
+            "the logits z, one softmax row: '1 2 3' (at most 8 entries)",
+            inputs.vector,
+            required=True,
+            sets_answer_shape=True,
         ),
     ),
     prepare=_prepare,

@@ -11,7 +11,7 @@ import types
 from collections.abc import Sequence
 
 from derive.errors import InputError
-from derive.grading import AnswerReport, Entry, Precision, Report
+from derive.grading import AnswerReport, Entry, Report
 from derive.model import Topic
 
 __all__ = ["AnswerReport", "Entry", "Report", "check", "parse_answers", "render_report"]
@@ -48,7 +48,7 @@ def check(
     """Judge every ``ID=VALUE`` answer at the task's precision (``decimals``, default 2)."""
     from derive.api import prepare
     from derive.grading.grader import grade
-    from derive.grading.precision import DEFAULT_DECIMALS
+    from derive.grading.precision import DEFAULT_DECIMALS, Precision
 
     precision = Precision(DEFAULT_DECIMALS if decimals is None else decimals, rtol, atol)
     wanted = parse_answers(topic, answers)

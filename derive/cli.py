@@ -226,9 +226,9 @@ def _check_command(name: str) -> click.Command:
     return click.command(name, help=topic.summary)(_apply(common + _topic_options(topic), run_check))
 
 
-def _grading_options():
+def _grading_options(reveal: bool = True):
     """The precision options shared by every way of checking answers."""
-    return [
+    options = [
         click.option(
             "--decimals",
             type=click.IntRange(0, 12),
@@ -237,8 +237,12 @@ def _grading_options():
         ),
         click.option("--rtol", type=float, default=None, help="relative tolerance (overrides --decimals)"),
         click.option("--atol", type=float, default=None, help="absolute tolerance (overrides --decimals)"),
-        click.option("--reveal", is_flag=True, help="show the expected values (hidden by default)"),
     ]
+    if reveal:
+        options.append(
+            click.option("--reveal", is_flag=True, help="show the expected values (hidden by default)")
+        )
+    return options
 
 
 class _TopicGroup(click.Group):
@@ -306,12 +310,33 @@ def _hanging(line: str, width: int, indent: int) -> str:
     )
 
 
-@main.group(cls=_TopicGroup, factory=_check_command)
+class _CheckGroup(_TopicGroup):
+    """``derive check TOPIC ...`` or ``derive check ANSWERS.toml``: a name ending in .toml is a file."""
+
+    def get_command(self, ctx, name):
+        from derive.grading import cli as grading_cli
+
+        if grading_cli.looks_like_answer_file(name):
+            return grading_cli.check_file_command(name, _grading_options())
+        return super().get_command(ctx, name)
+
+
+@main.group(cls=_CheckGroup, factory=_check_command)
 def check():
-    """Check hand-computed answers: derive check TOPIC [options] --answer ID=VALUE (repeatable)"""
+    """Check hand-computed answers: derive check TOPIC [options] --answer ID=VALUE (repeatable),
+    or a filled answer file: derive check ANSWERS.toml [--manifest DIR/manifest.json]"""
 
 
 main.add_command(worksheet)
+
+
+def _grade_command():
+    from derive.grading import cli as grading_cli
+
+    return grading_cli.grade_command(_grading_options(reveal=False))
+
+
+main.add_command(_grade_command())
 main.add_command(export)
 main.add_command(practice)
 

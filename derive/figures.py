@@ -17,7 +17,8 @@ DPI = 150
 SIZE = (5.0, 3.6)
 
 
-def _pyplot():
+def pyplot():
+    """pyplot on the Agg backend, set up for byte-identical files (fixed font, svg hash salt)."""
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -119,7 +120,7 @@ _DRAW = {"heatmap": _heatmap, "curves": _curves, "vectors": _vectors}
 def draw_png(figure) -> bytes:
     if figure.kind not in _DRAW:
         raise ValueError(f"unknown figure kind {figure.kind!r}")
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=SIZE, dpi=DPI)
     try:
         _DRAW[figure.kind](ax, fig, figure.data)

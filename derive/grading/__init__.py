@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from derive.grading.precision import DEFAULT_DECIMALS, Precision
 from derive.grading.report import (
     BLANK,
     CORRECT,
+    DEFAULT_DECIMALS,
     FOLLOWS_THROUGH,
     IMPRECISE,
     UNREADABLE,
@@ -42,6 +42,15 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str):
+    """``Precision`` is imported on first use: mpmath costs start-up time the CLI does not need."""
+    if name == "Precision":
+        from derive.grading.precision import Precision
+
+        return Precision
+    raise AttributeError(name)
+
+
 def grade_problem(
     topic,
     given: Mapping[str, Any],
@@ -56,6 +65,7 @@ def grade_problem(
     from derive import registry
     from derive.api import prepare
     from derive.grading.grader import grade
+    from derive.grading.precision import Precision
 
     chosen = registry.get(topic) if isinstance(topic, str) else topic
     precision = Precision(decimals, rtol, atol)

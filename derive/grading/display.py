@@ -46,8 +46,11 @@ def _entry_lines(item, pad: str, reveal: bool) -> list[str]:
     return lines
 
 
-def _terminal(report, reveal: bool) -> str:
-    lines = [f"Checking {report.topic}" + (f" (to {report.precision})" if report.precision else ""), ""]
+def _terminal(report, reveal: bool, heading: str | None = None) -> str:
+    heading = heading or f"Checking {report.topic}" + (
+        f" (to {report.precision})" if report.precision else ""
+    )
+    lines = [heading, ""]
     lines += [f"note: {note}" for note in report.notes]
     width = max(len(item.id) for item in report.items)
     pad = " " * (width + 4)
@@ -71,11 +74,38 @@ def _terminal(report, reveal: bool) -> str:
             lines.append(f"{pad}right, given your own earlier answers: the error is counted once, earlier")
         if reveal and (item.verdict in (BLANK, UNREADABLE) or item.shape_note):
             lines.append(f"{pad}expected {_show_value(item.expected)}")
-    right = sum(i.verdict == CORRECT for i in report.items)
-    lines += ["", f"{right} of {len(report.items)} answers correct."]
-    if not reveal and any(i.verdict != CORRECT for i in report.items):
-        lines.append("(--reveal shows the expected values)")
+    if heading.startswith("Checking"):
+        lines += _summary(report.items, reveal)
     return "\n".join(lines) + "\n"
+
+
+def _summary(items, reveal: bool) -> list[str]:
+    right = sum(i.verdict == CORRECT for i in items)
+    lines = ["", f"{right} of {len(items)} answers correct."]
+    if not reveal and any(i.verdict != CORRECT for i in items):
+        lines.append("(--reveal shows the expected values)")
+    return lines
+
+
+def render_sheet(student: str, precision: str, graded, fmt: str, reveal: bool = False) -> str:
+    """A student's answer file graded: a section per problem, then the points."""
+    items = [item for problem in graded for item in problem.report.items]
+    if fmt == "json":
+        data = {
+            "student": student,
+            "precision": precision,
+            "all_correct": all(i.verdict == CORRECT for i in items),
+            "points": sum(i.points for i in items),
+            "max_points": len(items),
+            "problems": [{"number": p.number, **as_dict(p.report)} for p in graded],
+        }
+        return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    parts = [f"Answers of {student}, checked to {precision}", ""]
+    for problem in graded:
+        parts.append(_terminal(problem.report, reveal, f"Problem {problem.number}: {problem.topic}"))
+    parts += _summary(items, reveal)[1:]
+    parts.append(f"{sum(i.points for i in items):g} of {len(items)} points.")
+    return "\n".join(parts) + "\n"
 
 
 def _show_value(value) -> str:
@@ -83,6 +113,27 @@ def _show_value(value) -> str:
 
     rows, cols = reading.shape(value)
     entries = [_show(e) for e in reading.flat(value)]
+    return "; ".join(" ".join(entries[r * cols : (r + 1) * cols]) for r in range(rows))
+
+
+def rounded(value, decimals: int) -> str:
+    """A value as the lecturer's CSV shows it: entries to the task's decimals, rows split by ';'."""
+    from derive.grading import reading
+    from derive.numbers import approx
+
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple)) and value and isinstance(value[0], str):
+        return " ".join(value)
+    rows, cols = reading.shape(value)
+    entries = []
+    for entry in reading.flat(value):
+        try:
+            entries.append(str(entry) if float(entry).is_integer() else str(approx(entry, decimals)))
+        except (TypeError, ValueError, OverflowError):
+            entries.append(str(entry))
     return "; ".join(" ".join(entries[r * cols : (r + 1) * cols]) for r in range(rows))
 
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import mpmath
 
 from derive.errors import InputError
+from derive.grading.report import DEFAULT_DECIMALS  # noqa: F401  (one definition, re-exported here)
 
-DEFAULT_DECIMALS = 2
 MAX_DECIMALS = 12
 # The largest relative tolerance that still says something: beyond 100 % every answer passes.
 MAX_RTOL = 1.0

@@ -12,6 +12,8 @@ WRONG = "wrong"
 BLANK = "blank"  # left empty in an answer file
 UNREADABLE = "unreadable"  # not numbers derive can read (graded in a class, refused at the terminal)
 
+DEFAULT_DECIMALS = 2  # the precision a task asks for when it names none
+
 VERDICTS = (CORRECT, FOLLOWS_THROUGH, IMPRECISE, WRONG, BLANK, UNREADABLE)
 # Carried-forward credit is full credit: one slip costs its own step only.
 POINTS = {CORRECT: 1.0, FOLLOWS_THROUGH: 1.0}

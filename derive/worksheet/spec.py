@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import csv
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from derive import registry
+from derive import registry, toml_lines
 from derive.errors import InputError
 from derive.worksheet import variants
 
@@ -21,8 +20,6 @@ MAX_DECIMALS = 6
 MAX_TITLE = 200
 MAX_NAME = 120
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
-_PROBLEM_HEADER = re.compile(r"^\s*\[\[\s*problem\s*\]\]")
-_TOML_LINE = re.compile(r"at line (\d+)")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
@@ -56,54 +53,10 @@ class Student:
     name: str
 
 
-class _Lines:
-    """Where keys sit in the spec's text (tomllib keeps no positions), for errors that name a line."""
-
-    def __init__(self, text: str):
-        self.lines = text.splitlines()
-        self.problem_starts = [i + 1 for i, line in enumerate(self.lines) if _PROBLEM_HEADER.match(line)]
-
-    def span(self, problem: int | None) -> range:
-        if problem is None:
-            end = self.problem_starts[0] if self.problem_starts else len(self.lines) + 1
-            return range(1, end)
-        start = self.problem_starts[problem] if problem < len(self.problem_starts) else 1
-        later = [s for s in self.problem_starts if s > start]
-        return range(start, later[0] if later else len(self.lines) + 1)
-
-    def of_key(self, key: str, problem: int | None = None) -> int:
-        pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
-        for number in self.span(problem):
-            if pattern.match(self.lines[number - 1]):
-                return number
-        return self.span(problem).start
-
-    def of_text(self, text: str, problem: int, key: str) -> int:
-        """The line of a value inside a (possibly multi-line) array, else the key's line."""
-        quoted = re.compile(rf"[\"']{re.escape(text)}[\"']")
-        start = self.of_key(key, problem)
-        for number in range(start, self.span(problem).stop):
-            if quoted.search(self.lines[number - 1]):
-                return number
-        return start
-
-
 def load_spec(path: str | Path) -> Spec:
     """The spec, fully validated: every topic has a variant generator and every answer id exists."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("SPEC", f"{path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError("SPEC", f"could not read {path}: {error}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        found = _TOML_LINE.search(str(error))
-        where = f"{path}:{found.group(1)}" if found else str(path)
-        raise InputError(where, f"not valid TOML ({str(error).split(' (at')[0]})") from None
-    lines = _Lines(text)
+    data, lines = toml_lines.read(path, "SPEC")
 
     def fail(line: int, message: str):
         raise InputError(f"{path}:{line}", message)
@@ -130,7 +83,7 @@ def load_spec(path: str | Path) -> Spec:
     return Spec(title.strip(), seed, decimals, problems)
 
 
-def _problem(raw: dict, index: int, lines: _Lines, fail) -> Problem:
+def _problem(raw: dict, index: int, lines: toml_lines.TomlLines, fail) -> Problem:
     start = lines.span(index).start
     known = {"topic", "ask", "level"}
     for key in raw:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sympy as sp
 
 from derive.blocks import eq, needs_approx, prose, same, unevaluated_sum
+from derive.exact import gradients
 from derive.forms import softmax_entries
 from derive.gradient_notation import partial
 
@@ -79,6 +80,11 @@ def explain_softmax(v):
     )
 
 
+def _row_loss_value(v, r):
+    """Row r's loss alone, from the probabilities (the batch loss is their mean)."""
+    return gradients.cross_entropy(v.softmax[r, :], v.y[r, :])
+
+
 def _row_loss(v, r):
     """The loss of row r written with its numbers: −log p_K, or −Σ y_j log p_j when smoothed."""
     p, y = v.softmax.row(r), v.y.row(r)
@@ -103,7 +109,7 @@ def explain_loss(v):
     if rows == 1:
         blocks.append(eq(L, _row_loss(v, 0), v.loss, approx=v.loss))
     for r in range(rows if rows > 1 else 0):
-        row_loss = gradient_free_loss(v, r)
+        row_loss = _row_loss_value(v, r)
         blocks.append(eq(_row_name("L", r, rows), _row_loss(v, r), row_loss, approx=row_loss))
     if rows > 1:
         names = [_row_name("L", r, rows) for r in range(rows)]
@@ -118,13 +124,6 @@ def explain_loss(v):
         )
     )
     return tuple(blocks)
-
-
-def gradient_free_loss(v, r):
-    """Row r's loss alone, from the probabilities (the batch loss is their mean)."""
-    from derive.exact import gradients
-
-    return gradients.cross_entropy(v.softmax[r, :], v.y[r, :])
 
 
 def explain_gradient(v):

@@ -3,9 +3,11 @@ derived from log p_j = z_j − log Σ_k e^(z_k) rather than quoted."""
 
 from __future__ import annotations
 
+import math
+
 import sympy as sp
 
-from derive.blocks import eq, needs_approx, prose, same, unevaluated_sum
+from derive.blocks import curves, eq, needs_approx, prose, same, unevaluated_sum
 from derive.exact import gradients
 from derive.forms import softmax_entries
 from derive.gradient_notation import partial
@@ -14,6 +16,7 @@ L, N, K, C, eps = sp.symbols("L N K C epsilon")
 z_i, z_j, z_k, z_K, p_i, p_j, p_K, y_i, y_j = sp.symbols("z_i z_j z_k z_K p_i p_j p_K y_i y_j")
 j, k = sp.symbols("j k", integer=True, positive=True)
 Z, P, Y, TOTAL = sp.Symbol("z"), sp.Symbol("p"), sp.Symbol("y"), sp.Symbol("Z")
+CURVE_POINTS = 50
 LOG_SUM_EXP = sp.log(sp.Sum(sp.exp(z_k), (k, 1, C)))
 
 
@@ -123,7 +126,28 @@ def explain_loss(v):
             "a confident wrong one costs a lot, without bound as the probability falls to 0."
         )
     )
+    if not v.smoothing:
+        blocks.append(_loss_curve(v))
     return tuple(blocks)
+
+
+def _loss_curve(v):
+    """−log p against the target's probability, each row's own point marked on it."""
+    marks = {}
+    for r, target in enumerate(v.targets):
+        p = v.softmax[r, target - 1]
+        marks["row " + str(r + 1) if v.N > 1 else "this prediction"] = (p, -sp.log(p))
+    low = min([0.02] + [float(p) / 2 for p, _ in marks.values()])
+    xs = [low + (1 - low) * k / (CURVE_POINTS - 1) for k in range(CURVE_POINTS)]
+    return curves(
+        "cross-entropy-loss",
+        "The loss -log p of the target's probability p",
+        xs,
+        {"-log p": [-math.log(x) for x in xs]},
+        "probability of the target class",
+        "loss",
+        points=marks,
+    )
 
 
 def explain_gradient(v):

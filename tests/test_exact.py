@@ -429,6 +429,11 @@ CASES += [
         lambda x, mean, variance, eps: (x - mean) / np.sqrt(variance + eps),
     ),
     Case(
+        "norms.standardise_by_std",
+        _standardise_inputs,
+        lambda x, mean, variance, eps: (x - mean) / (np.sqrt(variance) + eps),
+    ),
+    Case(
         "norms.scale_shift",
         lambda rng: {
             "normed": (x := _rows(rng)),

@@ -30,6 +30,11 @@ def _step(derivation, name):
     return next(s.value for s in derivation.steps if s.name == name)
 
 
+def _population(seed):
+    """A random problem under the default convention (the topic's sampler also draws --variance sample)."""
+    return {**TOPIC.sample(np.random.default_rng(seed)), "variance": "population"}
+
+
 def _inputs(options):
     x = _floats(options["x"])
     gamma = np.ones(x.shape[1]) if options["gamma"] is None else _floats(options["gamma"])[0]
@@ -39,7 +44,7 @@ def _inputs(options):
 
 @pytest.mark.parametrize("seed", range(10))
 def test_exact_values_equal_an_independent_numpy_layer_norm(seed):
-    options, derivation = _run(TOPIC.sample(np.random.default_rng(100 + seed)))
+    options, derivation = _run(_population(100 + seed))
     x, gamma, beta, eps = _inputs(options)
     mean = x.sum(axis=1, keepdims=True) / x.shape[1]
     variance = ((x - mean) ** 2).sum(axis=1, keepdims=True) / x.shape[1]
@@ -57,7 +62,7 @@ def test_exact_values_equal_an_independent_numpy_layer_norm(seed):
 def test_layer_norm_and_rms_norm_equal_pytorch(seed):
     torch = require("torch")
     functional = torch.nn.functional
-    options, derivation = _run(TOPIC.sample(np.random.default_rng(200 + seed)))
+    options, derivation = _run(_population(200 + seed))
     x, gamma, beta, eps = _inputs(options)
     tx, tg, tb = (torch.tensor(a, dtype=torch.float64) for a in (x, gamma, beta))
     expected = functional.layer_norm(tx, (x.shape[1],), tg, tb, eps).numpy()
@@ -230,3 +235,72 @@ def test_too_many_features_names_x(cli):
 def test_the_cli_prints_the_solution(cli):
     code, out, _ = cli("layer-norm", "--x", "1 2 3", "--eps", "0")
     assert code == 0 and "Bessel" in out and "RMSNorm" in out
+
+
+# --- --variance sample: the Annotated Transformer's (x - mean)/(std + eps) -------------------------
+
+
+def _sample_inputs(seed):
+    raw = {**TOPIC.sample(np.random.default_rng(500 + seed)), "variance": "sample"}
+    return _run(raw)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_sample_variance_equals_numpy_by_hand_and_torch_std_unbiased(seed):
+    torch = require("torch")
+    options, derivation = _sample_inputs(seed)
+    x, gamma, beta, eps = _inputs(options)
+    n = x.shape[1]
+    mean = x.sum(axis=1, keepdims=True) / n
+    variance = ((x - mean) ** 2).sum(axis=1, keepdims=True) / (n - 1)
+    normalized = (x - mean) / (np.sqrt(variance) + eps)
+    answers = derivation.answers
+    np.testing.assert_allclose(_floats(answers["variance"]), variance, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(_floats(answers["normalized"]), normalized, rtol=1e-10, atol=1e-12)
+    # The Annotated Transformer's LayerNorm.forward, in torch: a_2 * (x - mean) / (std + eps) + b_2.
+    tx, tg, tb = (torch.tensor(a, dtype=torch.float64) for a in (x, gamma, beta))
+    std = torch.std(tx, dim=-1, unbiased=True, keepdim=True)
+    expected = tg * (tx - tx.mean(-1, keepdim=True)) / (std + eps) + tb
+    np.testing.assert_allclose(_floats(answers["output"]), expected.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_the_two_conventions_differ_by_the_square_root_of_d_over_d_minus_1():
+    population = derive("layer-norm", x="1 2 3 6", eps="0").answers["normalized"]
+    sample = derive("layer-norm", x="1 2 3 6", eps="0", variance="sample").answers["normalized"]
+    ratios = [float(p / s) for p, s in zip(population, sample) if s != 0]
+    assert ratios == pytest.approx([math.sqrt(4 / 3)] * 3, rel=1e-14)
+
+
+def test_sample_convention_is_named_with_both_formulas():
+    d = derive("layer-norm", example="annotated")
+    assert d.params["variance"] == "sample"
+    text = " ".join(str(d).split())
+    assert "Convention (--variance sample)" in text and "Annotated Transformer" in text
+    assert "nn.LayerNorm" in text and "≈ 1.1547" in text  # √(4/3)
+    assert "Convention (--variance population, the default)" in " ".join(
+        str(derive("layer-norm", x="1 2")).split()
+    )
+
+
+def test_sample_convention_misconceptions():
+    options = {"x": "1 2 3 6", "eps": "1/10", "variance": "sample"}
+    truth = derive("layer-norm", **options).answers
+    x = np.array([[1.0, 2, 3, 6]])
+    deviations = x - 3
+    population = (deviations**2).mean()
+    written = " ".join(f"{v:.6f}" for v in [population])
+    assert _item([f"variance={written}"], "variance", options).mistake == "population-variance"
+    inside = deviations / np.sqrt(float(truth["variance"][0, 0]) + 0.1)
+    item = _item(["normalized=" + " ".join(f"{v:.6f}" for v in inside[0])], "normalized", options)
+    assert item.mistake == "eps-inside-root"
+    by_d = deviations / (np.sqrt(population) + 0.1)
+    item = _item(["normalized=" + " ".join(f"{v:.6f}" for v in by_d[0])], "normalized", options)
+    assert item.mistake == "population-variance"
+    sample_var = (deviations**2).sum() / 3
+    default = {"x": "1 2 3 6", "eps": "1/10"}
+    assert _item([f"variance={sample_var:.6f}"], "variance", default).mistake == "sample-variance"
+
+
+def test_sample_convention_needs_two_features(cli):
+    code, out, err = cli("layer-norm", "--x", "1; 2", "--variance", "sample")
+    assert code == 2 and out == "" and err.startswith("Error: --variance") and err.count("\n") == 1

@@ -30,6 +30,11 @@ def standardise(x: sp.Matrix, mean: sp.Matrix, variance: sp.Matrix, eps) -> sp.M
     return sp.Matrix(x.rows, x.cols, lambda r, c: (x[r, c] - mean[r, 0]) / sp.sqrt(variance[r, 0] + eps))
 
 
+def standardise_by_std(x: sp.Matrix, mean: sp.Matrix, variance: sp.Matrix, eps) -> sp.Matrix:
+    """(x - μ)/(√σ² + ε): ε added to the standard deviation, outside the root (the Annotated Transformer)."""
+    return sp.Matrix(x.rows, x.cols, lambda r, c: (x[r, c] - mean[r, 0]) / (sp.sqrt(variance[r, 0]) + eps))
+
+
 def scale_shift(normed: sp.Matrix, gamma: sp.Matrix, beta: sp.Matrix) -> sp.Matrix:
     """γ_j x̂_ij + β_j: one learned scale and shift per feature."""
     return sp.Matrix(normed.rows, normed.cols, lambda r, c: gamma[c] * normed[r, c] + beta[c])

@@ -33,6 +33,11 @@ def _per_feature(options, name, fill, d_model):
 def _prepare(options) -> Givens:
     x, epsilon = options["x"], options["eps"]
     limits.check_shape("--x", x)
+    sample = options["variance"] == "sample"
+    if sample and x.cols == 1:
+        raise InputError(
+            "--variance", "sample divides by d - 1, which is 0 for one feature; give x at least 2 columns"
+        )
     gamma_v = _per_feature(options, "gamma", sp.Integer(1), x.cols)
     beta_v = _per_feature(options, "beta", sp.Integer(0), x.cols)
     if epsilon == 0:
@@ -48,8 +53,9 @@ def _prepare(options) -> Givens:
         "gamma": [str(e) for e in gamma_v],
         "beta": [str(e) for e in beta_v],
         "eps": str(epsilon),
+        "variance": options["variance"],
     }
-    values = {"x": x, "gamma": gamma_v, "beta": beta_v, "eps": epsilon}
+    values = {"x": x, "gamma": gamma_v, "beta": beta_v, "eps": epsilon, "sample": sample}
     return Givens("Layer normalisation", values, explain.intro(values), params)
 
 
@@ -60,7 +66,11 @@ def _sample(rng):
         x = rng.integers(-5, 6, (rows, cols))
         if all(len(set(row)) > 1 for row in x.tolist()):
             break
-    raw = {"x": "; ".join(" ".join(str(int(e)) for e in row) for row in x), "eps": epsilon}
+    raw = {
+        "x": "; ".join(" ".join(str(int(e)) for e in row) for row in x),
+        "eps": epsilon,
+        "variance": str(rng.choice(["population", "sample"])),
+    }
     if rng.random() < 0.5:
         raw["gamma"] = " ".join(str(rng.choice(["1", "2", "-1", "1/2", "0.5"])) for _ in range(cols))
     if rng.random() < 0.5:
@@ -77,8 +87,14 @@ def _reference(options):
     cols = x.shape[1]
     gamma_v = np.ones(cols) if options["gamma"] is None else floats(options["gamma"])[0]
     beta_v = np.zeros(cols) if options["beta"] is None else floats(options["beta"])[0]
+    eps = float(options["eps"])
+    if options["variance"] == "sample":  # the Annotated Transformer: (x - mean) / (std + eps), std with d - 1
+        mean = x.mean(axis=1, keepdims=True)  # (T, 1)
+        std = x.std(axis=1, ddof=1, keepdims=True)  # (T, 1)
+        normed = (x - mean) / (std + eps)  # (T, d)
+        return {"mean": mean, "variance": std**2, "normalized": normed, "output": normed * gamma_v + beta_v}
     trace: dict = {}
-    out = forward.layer_norm(x, gamma_v, beta_v, float(options["eps"]), trace=trace)
+    out = forward.layer_norm(x, gamma_v, beta_v, eps, trace=trace)
     return {"mean": trace["mean"], "variance": trace["var"], "normalized": trace["normed"], "output": out}
 
 
@@ -101,6 +117,13 @@ TOPIC = Topic(
             inputs.non_negative,
             default="1e-5",
         ),
+        Option(
+            "variance",
+            "population: (x - mean)/sqrt(var + eps), var over d (PyTorch, the LayerNorm paper); sample: "
+            "(x - mean)/(std + eps), std over d - 1 (the Annotated Transformer)",
+            inputs.choice("population", "sample"),
+            default="population",
+        ),
     ),
     prepare=_prepare,
     stages=(
@@ -110,7 +133,7 @@ TOPIC = Topic(
             "The variance of each row",
             stages.variance,
             explain.explain_variance,
-            mistakes=(stages.SAMPLE_VARIANCE,),
+            mistakes=stages.VARIANCE_MISTAKES,
         ),
         Stage(
             "normalized",
@@ -133,11 +156,13 @@ TOPIC = Topic(
         "basic": {"x": "1 2 3", "eps": "0"},
         "tokens": {"x": "2 4 6 8; 1 0 0 -1", "gamma": "1 2 1 3", "beta": "0 0 1 0", "eps": "0"},
         "epsilon": {"x": "1 2 3; 0 0 0"},
+        "annotated": {"x": "1 2 3 6", "eps": "0", "variance": "sample"},
     },
     example_notes={
         "basic": "one token (1, 2, 3) with epsilon 0: x-hat = (-sqrt(6)/2, 0, sqrt(6)/2)",
         "tokens": "two tokens of four features, with gamma and beta",
         "epsilon": "the default epsilon 1e-5 keeps a constant row defined",
+        "annotated": "--variance sample: the Annotated Transformer's (x - mean)/(std + eps), std over d - 1",
     },
     sample=_sample,
     reference=_reference,

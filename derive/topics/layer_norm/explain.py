@@ -29,11 +29,12 @@ def _root(inner):
         return sp.sqrt(inner)
 
 
-def _general():
-    """The textbook formulas, with terms kept in the order a reader expects."""
-    spread = sp.sqrt(sp.Add(sigma**2, eps, evaluate=False))
+def _general(sample: bool = False):
+    """The textbook formulas, with terms kept in the order a reader expects; ``sample``: the Annotated
+    Transformer's, the variance over d − 1 and ε added to the standard deviation."""
+    spread = sp.Add(sigma, eps, evaluate=False) if sample else sp.sqrt(sp.Add(sigma**2, eps, evaluate=False))
     mean = sp.Sum(x_j, (j, 1, d)) / d
-    var = sp.Sum((x_j - mu) ** 2, (j, 1, d)) / d
+    var = sp.Sum((x_j - mu) ** 2, (j, 1, d)) / (sp.Add(d, -1, evaluate=False) if sample else d)
     normed = (x_j - mu) / spread
     out = sp.Add(gamma_j * x_hat_j, beta_j, evaluate=False)
     rms = sp.sqrt(sp.Add(sp.Sum(x_j**2, (j, 1, d)) / d, eps, evaluate=False))
@@ -43,7 +44,7 @@ def _general():
 def intro(values) -> tuple:
     """What LayerNorm does, and its formulas, before the first stage."""
     x, epsilon = values["x"], values["eps"]
-    mean, var, normed, out, _ = _general()
+    mean, var, normed, out, _ = _general(values["sample"])
     tokens = "one token" if x.rows == 1 else f"{x.rows} tokens"
     return (
         prose(
@@ -61,7 +62,53 @@ def intro(values) -> tuple:
         eq(sigma**2, var),
         eq(x_hat_j, normed),
         eq(y_j, out),
+        *_convention(values["sample"], x.cols),
     )
+
+
+def _convention(sample: bool, n: int) -> tuple:
+    """Which LayerNorm is in force, both formulas, and the ratio of the two standard deviations."""
+    sigma_pop, s_sample = sp.Symbol("sigma_pop"), sp.Symbol("s")
+    pytorch = sp.Eq(x_hat_j, (x_j - mu) / sp.sqrt(sp.Add(sigma_pop**2, eps, evaluate=False)), evaluate=False)
+    annotated = sp.Eq(x_hat_j, (x_j - mu) / sp.Add(s_sample, eps, evaluate=False), evaluate=False)
+    ratio = sp.sqrt(sp.Rational(n, n - 1)) if n > 1 else None
+    if not sample:
+        return (
+            prose(
+                "Convention (--variance population, the default): the variance divides by d and ε sits inside "
+                "the root, as in the LayerNorm paper and torch.nn.LayerNorm. --variance sample gives the "
+                "Annotated Transformer's (x − μ)/(s + ε) with the sample standard deviation s."
+            ),
+        )
+    blocks = [
+        prose(
+            "Convention (--variance sample): the Annotated Transformer's LayerNorm, "
+            "a_2 * (x - mean) / (std + eps) + b_2, where torch's x.std divides by d − 1 (Bessel's correction) "
+            "and ε is added to the standard deviation, outside the root. PyTorch's nn.LayerNorm and the "
+            "LayerNorm paper use the population variance (divide by d) with ε inside the root. The two "
+            "formulas, with {pop} the population and {s} the sample standard deviation:",
+            pop=sigma_pop,
+            s=s_sample,
+        ),
+        eq(pytorch),
+        eq(annotated),
+    ]
+    if ratio is not None:
+        blocks += [
+            prose(
+                "They differ by a fixed ratio: the sample variance multiplies the population one by d/(d − 1), "
+                "so with {n} features"
+                " (and ε = 0 in both) the sample x̂ is the population x̂ divided by that factor:",
+                n=same(d, n),
+            ),
+            eq(
+                s_sample / sigma_pop,
+                sp.Pow(d / sp.Add(d, -1, evaluate=False), sp.S.Half, evaluate=False),
+                ratio,
+                approx=_approx(ratio),
+            ),
+        ]
+    return tuple(blocks)
 
 
 def _approx(value):
@@ -78,6 +125,17 @@ def explain_mean(v):
 
 
 def explain_variance(v):
+    if v.sample:
+        blocks = [
+            prose(
+                "Average the squared deviations from the mean with Bessel's correction: divide by {d1}, "
+                "as torch's x.std does by default (unbiased=True), which the Annotated Transformer calls. "
+                "The default convention would divide by {d}.",
+                d=same(d, v.x.cols),
+                d1=same(sp.Add(d, -1, evaluate=False), v.x.cols - 1),
+            )
+        ]
+        return tuple(blocks + _variance_rows(v, v.x.cols - 1))
     blocks = [
         prose(
             "Average the squared deviations from the mean. Divide by {d}, not by {d1}: LayerNorm "
@@ -89,16 +147,21 @@ def explain_variance(v):
             n=v.x.cols,
         )
     ]
+    return tuple(blocks + _variance_rows(v, v.x.cols))
+
+
+def _variance_rows(v, divisor: int) -> list:
+    blocks = []
     for r in range(v.x.rows):
         deviations = [e - v.mean[r, 0] for e in v.x.row(r)]
         with sp.evaluate(False):
             squares = [sp.Pow(dev, 2) for dev in deviations]
-        written = _over_d(unevaluated_sum(squares), v.x.cols)
-        evaluated = _over_d(unevaluated_sum([dev**2 for dev in deviations]), v.x.cols)
+        written = _over_d(unevaluated_sum(squares), divisor)
+        evaluated = _over_d(unevaluated_sum([dev**2 for dev in deviations]), divisor)
         value = v.variance[r, 0]
         symbol = _subscript("sigma", r, v.x.rows) ** 2
         blocks.append(eq(symbol, written, evaluated, value, approx=_approx(value)))
-    return tuple(blocks)
+    return blocks
 
 
 def _epsilon_effect(v):
@@ -120,8 +183,29 @@ def _rows_text(rows) -> str:
     return "rows " + ", ".join(numbers[:-1]) + " and " + numbers[-1]
 
 
+def _divisor_forms(v, r: int) -> tuple:
+    """Row r's divisor: its symbol and written-out forms, its value, and the form x̂'s line divides by."""
+    if v.sample:
+        with sp.evaluate(False):
+            written = sp.Add(_root(v.variance[r, 0]), v.eps) if v.eps != 0 else _root(v.variance[r, 0])
+        symbol = sp.Add(_subscript("sigma", r, v.x.rows), eps, evaluate=False)
+        value = sp.sqrt(v.variance[r, 0]) + v.eps
+        return [symbol, written, value], value, written
+    spread = v.variance[r, 0] + v.eps
+    with sp.evaluate(False):
+        inner = sp.Add(v.variance[r, 0], v.eps) if v.eps != 0 else v.variance[r, 0]
+    symbol = sp.sqrt(sp.Add(_subscript("sigma", r, v.x.rows) ** 2, eps, evaluate=False))
+    return [symbol, _root(inner), _root(spread), sp.sqrt(spread)], sp.sqrt(spread), _root(inner)
+
+
 def explain_normalized(v):
-    if v.eps == 0:
+    if v.sample:
+        intro = prose(
+            "Subtract the mean from every entry and divide by the sample standard deviation plus {e} "
+            "(--variance sample: ε outside the root, as the Annotated Transformer does).",
+            e=same(eps, v.eps),
+        )
+    elif v.eps == 0:
         intro = prose(
             "Subtract the mean from every entry and divide by the standard deviation. With {e0} this "
             "standardises each row exactly; a positive {e} (PyTorch's default is 1e-5) would keep the "
@@ -138,19 +222,15 @@ def explain_normalized(v):
         )
     blocks = [intro]
     for r in range(v.x.rows):
-        spread = v.variance[r, 0] + v.eps
-        with sp.evaluate(False):
-            inner = sp.Add(v.variance[r, 0], v.eps) if v.eps != 0 else v.variance[r, 0]
-        root = sp.sqrt(spread)
-        symbol = sp.sqrt(sp.Add(_subscript("sigma", r, v.x.rows) ** 2, eps, evaluate=False))
-        parts = [symbol]
-        for part in (_root(inner), _root(spread), root):
+        forms, root, divisor = _divisor_forms(v, r)
+        parts = forms[:1]
+        for part in forms[1:]:
             if str(part) != str(parts[-1]):
                 parts.append(part)
         blocks.append(eq(*parts, approx=_approx(root)))
         centred = sp.ImmutableMatrix([[e - v.mean[r, 0] for e in v.x.row(r)]])
         with sp.evaluate(False):
-            written = sp.MatMul(sp.Pow(_root(inner), -1), centred)
+            written = sp.MatMul(sp.Pow(divisor, -1), centred)
         row = v.normalized.row(r)
         blocks.append(eq(_subscript("xhat", r, v.x.rows), written, row, approx=_approx(row)))
     constant = [r for r in range(v.x.rows) if v.variance[r, 0] == 0]
@@ -177,6 +257,18 @@ def explain_normalized(v):
     if len(constant) == v.x.rows:
         return tuple(blocks)
     start = "Check: apart from {rows}, each row" if constant else "Check: each row"
+    if v.sample:
+        check = start + " of {xh} now has mean 0 and, with {e0}, sample variance 1 (population variance {f})."
+        blocks.append(
+            prose(
+                check,
+                xh=x_hat,
+                e0=same(eps, 0),
+                f=same(sp.Add(d, -1, evaluate=False) / d, sp.Rational(v.x.cols - 1, v.x.cols)),
+                rows=_rows_text(constant) if constant else "",
+            )
+        )
+        return tuple(blocks)
     if v.eps == 0:
         check = start + " of {xh} now has mean 0 and variance 1."
     else:

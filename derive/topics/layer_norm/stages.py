@@ -17,12 +17,22 @@ def mean(v):
     return norms.mean(v.x)
 
 
+def _ddof(v) -> int:
+    return 1 if v.sample else 0
+
+
+def _standardise(v, variance):
+    """PyTorch's (x − μ)/√(σ² + ε), or under --variance sample the Annotated Transformer's (x − μ)/(s + ε)."""
+    by = norms.standardise_by_std if v.sample else norms.standardise
+    return by(v.x, v.mean, variance, v.eps)
+
+
 def variance(v):
-    return norms.variance(v.x, v.mean)
+    return norms.variance(v.x, v.mean, ddof=_ddof(v))
 
 
 def normalized(v):
-    return norms.standardise(v.x, v.mean, v.variance, v.eps)
+    return _standardise(v, v.variance)
 
 
 def output(v):
@@ -36,18 +46,30 @@ def rms_norm(v):
 # --- misconceptions -------------------------------------------------------------------------------
 
 
-def _sample_variance(v):
-    return norms.variance(v.x, v.mean, ddof=1) if v.x.cols > 1 else None
+def _other_variance(v):
+    """The variance of the other convention: d − 1 under the default, d under --variance sample."""
+    if v.x.cols == 1:
+        return None
+    return norms.variance(v.x, v.mean, ddof=1 - _ddof(v))
 
 
-def _sample_normalized(v):
-    sample = _sample_variance(v)
-    return None if sample is None else norms.standardise(v.x, v.mean, sample, v.eps)
+def _other_normalized(v):
+    other = _other_variance(v)
+    return None if other is None else _standardise(v, other)
 
 
-def _sample_output(v):
-    normed = _sample_normalized(v)
+def _other_output(v):
+    normed = _other_normalized(v)
     return None if normed is None else norms.scale_shift(normed, v.gamma, v.beta)
+
+
+def _only(convention: bool, compute):
+    """A misconception offered under one convention only."""
+    return lambda v: compute(v) if v.sample == convention else None
+
+
+def _eps_inside(v):
+    return norms.standardise(v.x, v.mean, v.variance, v.eps) if v.eps != 0 else None
 
 
 def _no_sqrt(v):
@@ -72,9 +94,21 @@ SAMPLE_HINT = (
     "Divide the sum of squared deviations by d, the number of features, not by d - 1: "
     "LayerNorm uses the population variance of the row."
 )
-SAMPLE_VARIANCE = Mistake("sample-variance", SAMPLE_HINT, _sample_variance)
+POPULATION_HINT = (
+    "Under --variance sample divide the sum of squared deviations by d - 1, as the Annotated "
+    "Transformer's x.std(-1) does, not by d."
+)
+EPS_INSIDE_HINT = (
+    "Under --variance sample add epsilon to the standard deviation, outside the root: (x - mean)/(std + eps)."
+)
+VARIANCE_MISTAKES = (
+    Mistake("sample-variance", SAMPLE_HINT, _only(False, _other_variance)),
+    Mistake("population-variance", POPULATION_HINT, _only(True, _other_variance)),
+)
 NORMALIZED_MISTAKES = (
-    Mistake("sample-variance", SAMPLE_HINT, _sample_normalized),
+    Mistake("sample-variance", SAMPLE_HINT, _only(False, _other_normalized)),
+    Mistake("population-variance", POPULATION_HINT, _only(True, _other_normalized)),
+    Mistake("eps-inside-root", EPS_INSIDE_HINT, _only(True, _eps_inside)),
     Mistake(
         "no-sqrt",
         "Divide by the square root of the variance plus epsilon, the "
@@ -90,6 +124,7 @@ NORMALIZED_MISTAKES = (
     ),
 )
 OUTPUT_MISTAKES = (
-    Mistake("sample-variance", SAMPLE_HINT, _sample_output),
+    Mistake("sample-variance", SAMPLE_HINT, _only(False, _other_output)),
+    Mistake("population-variance", POPULATION_HINT, _only(True, _other_output)),
     Mistake("no-affine", "Multiply each normalised feature by its gamma and add its beta.", _no_affine),
 )

@@ -21,7 +21,8 @@ n_sym = sp.Symbol("n")
 
 
 def _approx(value):
-    return value if needs_approx(value) else None
+    """Decimals where they add to the exact form; none for a formula in letters."""
+    return value if not value.free_symbols and needs_approx(value) else None
 
 
 def _value(value) -> tuple:
@@ -145,6 +146,8 @@ def explain_d_scores(v):
             prose("A masked weight is 0, so its score gets gradient 0: it had no effect on the loss.")
         )
     blocks.append(eq(dS, *_value(v.dscores), approx=_approx(v.dscores)))
+    if v.dscores.free_symbols:  # letters as inputs: nothing to draw
+        return tuple(blocks)
     blocks.append(
         heatmap(
             "attention-dscores",

@@ -21,7 +21,8 @@ LOG_SUM_EXP = sp.log(sp.Sum(sp.exp(z_k), (k, 1, C)))
 
 
 def _approx(value):
-    return value if needs_approx(value) else None
+    """Decimals where they add to the exact form; none for a formula in letters."""
+    return value if not value.free_symbols and needs_approx(value) else None
 
 
 def _row_name(name: str, r: int, rows: int) -> sp.Symbol:
@@ -79,7 +80,7 @@ def explain_softmax(v):
             z=TOTAL,
         ),
         eq(p_j, sp.exp(z_j) / TOTAL, sp.exp(z_j) / sp.Sum(sp.exp(z_k), (k, 1, C))),
-        eq(P, written, v.softmax, approx=v.softmax),
+        eq(P, written, v.softmax, approx=_approx(v.softmax)),
     )
 
 
@@ -110,23 +111,23 @@ def explain_loss(v):
         )
     ]
     if rows == 1:
-        blocks.append(eq(L, _row_loss(v, 0), v.loss, approx=v.loss))
+        blocks.append(eq(L, _row_loss(v, 0), v.loss, approx=_approx(v.loss)))
     for r in range(rows if rows > 1 else 0):
         row_loss = _row_loss_value(v, r)
-        blocks.append(eq(_row_name("L", r, rows), _row_loss(v, r), row_loss, approx=row_loss))
+        blocks.append(eq(_row_name("L", r, rows), _row_loss(v, r), row_loss, approx=_approx(row_loss)))
     if rows > 1:
         names = [_row_name("L", r, rows) for r in range(rows)]
         blocks.append(prose("The loss of the batch is the mean of the {n} row losses:", n=rows))
         with sp.evaluate(False):
             mean = sp.Mul(unevaluated_sum(names), sp.Pow(sp.Integer(rows), -1))
-        blocks.append(eq(L, mean, v.loss, approx=v.loss))
+        blocks.append(eq(L, mean, v.loss, approx=_approx(v.loss)))
     blocks.append(
         prose(
             "A confident right answer (target probability near 1) costs almost nothing; "
             "a confident wrong one costs a lot, without bound as the probability falls to 0."
         )
     )
-    if not v.smoothing:
+    if not v.smoothing and not v.softmax.free_symbols:  # a curve needs numbers
         blocks.append(_loss_curve(v))
     return tuple(blocks)
 
@@ -187,7 +188,7 @@ def explain_gradient(v):
     if v.N > 1:
         with sp.evaluate(False):
             written = sp.MatMul(sp.Rational(1, v.N), sp.ImmutableMatrix(written))
-    blocks.append(eq(partial(L, Z), symbolic, written, v.gradient, approx=v.gradient))
+    blocks.append(eq(partial(L, Z), symbolic, written, v.gradient, approx=_approx(v.gradient)))
     blocks.append(
         prose(
             "Each row sums to 0, because p and y both sum to 1. The target's entry is negative: "

@@ -19,7 +19,8 @@ X_HAT, DY, DX, G = (sp.Symbol(n) for n in ("xhat", "dy", "dx", "g"))
 
 
 def _approx(value):
-    return value if needs_approx(value) else None
+    """Decimals where they add to the exact form; none for a formula in letters."""
+    return value if not value.free_symbols and needs_approx(value) else None
 
 
 def _row(name: str, r: int, rows: int) -> sp.Symbol:

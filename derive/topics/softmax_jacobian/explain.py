@@ -19,7 +19,8 @@ SUM_EXP = sp.Sum(sp.exp(z_k), (k, 1, n))
 
 
 def _approx(value):
-    return value if needs_approx(value) else None
+    """Decimals where they add to the exact form; none for a formula in letters."""
+    return value if not value.free_symbols and needs_approx(value) else None
 
 
 def intro(z) -> tuple:
@@ -42,7 +43,7 @@ def explain_softmax(v):
     written = sp.Matrix([softmax_entries(v.z)])
     return (
         prose("First the probabilities:"),
-        eq(P, written, v.softmax, approx=v.softmax),
+        eq(P, written, v.softmax, approx=_approx(v.softmax)),
     )
 
 
@@ -75,7 +76,7 @@ def explain_jacobian(v):
         ),
         eq(J, sp.Add(sp.Function("diag")(P), -transposed(P_ROW) * P_ROW, evaluate=False)),
         prose("With the numbers, entry (i, j) is {pij}:", pij=p_i * (DELTA - p_j)),
-        eq(J, written, v.jacobian, approx=v.jacobian),
+        eq(J, written, v.jacobian, approx=_approx(v.jacobian)),
         prose(
             "J is symmetric. Each row sums to 0, because the probabilities sum to 1 whatever the logits are: "
             "raising every logit by the same amount leaves p unchanged, so the derivatives along that "
@@ -83,6 +84,10 @@ def explain_jacobian(v):
         ),
         eq(sp.Sum(partial(p_i, z_j), (j, 1, n)), p_i * (1 - sp.Sum(p_j, (j, 1, n))), 0),
         prose("Here the row sums are {s}.", s=sp.Matrix([sums])),
+    ]
+    if v.jacobian.free_symbols:  # letters as inputs: nothing to draw
+        return tuple(blocks)
+    blocks.append(
         heatmap(
             "softmax-jacobian",
             "Softmax Jacobian",
@@ -91,8 +96,8 @@ def explain_jacobian(v):
             [f"z{c + 1}" for c in range(size)],
             "logit",
             "probability",
-        ),
-    ]
+        )
+    )
     return tuple(blocks)
 
 
@@ -119,5 +124,5 @@ def explain_chain(v):
             y=y_i,
             p=p_i,
         ),
-        eq(sp.Symbol("G"), v.chain, approx=v.chain),
+        eq(sp.Symbol("G"), v.chain, approx=_approx(v.chain)),
     )

@@ -298,3 +298,58 @@ def test_layer_norm_backward_direct_path_only_is_named():
     text = " ".join(f"{e:.8f}" for e in wrong[0])
     report = check.check(registry.get("layer-norm-backward"), {}, [f"dx={text}"], example="basic")
     assert report.item("dx").mistake == "direct-path-only"
+
+
+# --- formulas in letters --------------------------------------------------------------------------
+
+A, B, C = sp.symbols("a b c", real=True)
+LETTER_CASES = [
+    ("cross-entropy", {"logits": "1 -2 3", "target": "2"}, "z", sp.Matrix([[A, B, C]])),
+    ("softmax-jacobian", {"x": "1 -2 3"}, "z", sp.Matrix([[A, B, C]])),
+    (
+        "layer-norm-backward",
+        {"x": "1 2 4", "grad_output": "1 -2 3", "eps": "0"},
+        "dy",
+        sp.Matrix([[A, B, C]]),
+    ),
+    (
+        "attention-backward",
+        {"q": "1; -2", "k": "3; 1", "v": "1; 2", "grad_output": "1; 0"},
+        "V",
+        sp.Matrix([[A], [B]]),
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "raw", "given", "letters"), LETTER_CASES, ids=[c[0] for c in LETTER_CASES])
+def test_letters_give_formulas_that_agree_with_the_numbers(name, raw, given, letters):
+    """Letters in place of one given: every format renders, and substituting the numbers back gives
+    the numeric derivation's answers."""
+    import dataclasses
+
+    from derive.render import render
+
+    topic = registry.get(name)
+    numeric_givens = topic.prepare(parse_options(topic, raw))
+    numbers = dict(zip(letters, numeric_givens.values[given]))
+    symbolic = dataclasses.replace(numeric_givens, values={**numeric_givens.values, given: letters})
+    derivation = run(topic, symbolic)
+    for fmt in ("terminal", "markdown", "latex", "typst", "html", "json"):
+        assert render(derivation, fmt)
+    expected = run(topic, numeric_givens).answers
+    for answer, value in derivation.answers.items():
+        back = value.subs(numbers) if isinstance(value, sp.MatrixBase) else sp.sympify(value).subs(numbers)
+        np.testing.assert_allclose(
+            np.array(
+                sp.N(back, 20).tolist() if isinstance(back, sp.MatrixBase) else sp.N(back, 20), dtype=float
+            ),
+            np.array(
+                sp.N(expected[answer], 20).tolist()
+                if isinstance(back, sp.MatrixBase)
+                else sp.N(expected[answer], 20),
+                dtype=float,
+            ),
+            rtol=1e-12,
+            atol=1e-15,
+            err_msg=f"{name}.{answer}",
+        )

@@ -2,7 +2,8 @@
 
 The weights are memory-mapped, never read into memory first: every tensor is a read-only view of
 the file, and forward.Transformer.from_bert makes the one copy a load needs (each linear weight
-transposed to a contiguous (in, out) array). The embeddings and LayerNorm parameters stay views of
+transposed to a contiguous (in, out) array; the query, key and value weights side by side in one,
+with their biases). The embeddings and LayerNorm parameters stay views of
 the file. The safetensors library's NumPy API cannot do this: its tensors are copies in fresh
 buffers, so a load through it would copy every linear weight twice. The format is small (an 8-byte
 little-endian header length, a JSON header of dtypes, shapes and byte offsets, then the raw data),

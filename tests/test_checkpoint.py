@@ -88,7 +88,7 @@ def test_last_hidden_state_matches_transformers(minilm, hf, text):
 def _linear_weights(model: forward.Transformer) -> list[np.ndarray]:
     out = []
     for layer in model.layers:
-        out += [layer.attn.W_Q, layer.attn.W_K, layer.attn.W_V, layer.attn.W_O, layer.ffn.W_1, layer.ffn.W_2]
+        out += [layer.attn.W_QKV, layer.attn.b_QKV, layer.attn.W_O, layer.ffn.W_1, layer.ffn.W_2]
     return out
 
 
@@ -97,13 +97,14 @@ def _other_parameters(model: forward.Transformer) -> list[np.ndarray]:
     out = [embed.tok, embed.pos, embed.types, embed.norm.weight, embed.norm.bias]
     for layer in model.layers:
         attn, ffn = layer.attn, layer.ffn
-        out += [attn.b_Q, attn.b_K, attn.b_V, attn.b_O, ffn.b_1, ffn.b_2]
+        out += [attn.b_O, ffn.b_1, ffn.b_2]
         out += [layer.norm1.weight, layer.norm1.bias, layer.norm2.weight, layer.norm2.bias]
     return out
 
 
 def test_each_weight_is_copied_at_most_once(minilm):
-    """Linear weights are the one transposed copy; everything else is still the file itself."""
+    """Linear weights are the one transposed copy (W_Q, W_K, W_V side by side, and their biases);
+    everything else is still the file itself."""
     memory_map = _root(next(iter(checkpoint.read_safetensors(minilm_dir() / "model.safetensors").values())))
     for weight in _linear_weights(minilm.model):
         assert weight.flags.owndata and weight.flags.c_contiguous

@@ -511,12 +511,17 @@ def test_loading_copies_each_weight_at_most_once(rng):
     )
     sd = bert_state_dict(cfg, rng)
     model = fw.Transformer.from_bert(sd, cfg)
-    W_Q = model.layers[0].attn.W_Q
-    assert W_Q.flags.c_contiguous and np.array_equal(
-        W_Q, sd["bert.encoder.layer.0.attention.self.query.weight"].T
-    )
+    attn = model.layers[0].attn
+    assert attn.W_QKV.flags.c_contiguous and attn.W_QKV.shape == (4, 12)
+    for W, b, name in (
+        (attn.W_Q, attn.b_Q, "query"),
+        (attn.W_K, attn.b_K, "key"),
+        (attn.W_V, attn.b_V, "value"),
+    ):
+        assert np.shares_memory(W, attn.W_QKV) and np.shares_memory(b, attn.b_QKV)  # views, not copies
+        np.testing.assert_array_equal(W, sd[f"bert.encoder.layer.0.attention.self.{name}.weight"].T)
+        np.testing.assert_array_equal(b, sd[f"bert.encoder.layer.0.attention.self.{name}.bias"])
     assert model.embed.tok is sd["bert.embeddings.word_embeddings.weight"]
-    assert model.layers[0].attn.b_Q is sd["bert.encoder.layer.0.attention.self.query.bias"]
     assert model.layers[0].norm1.weight is sd["bert.encoder.layer.0.attention.output.LayerNorm.weight"]
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from derive.forward.allocator import keep_freed_memory
 from derive.forward.functional import (
     ACTIVATIONS,
     Array,
@@ -134,8 +135,16 @@ def _rows(w: Array) -> Array:
     return np.ascontiguousarray(w.T)  # (in, out)
 
 
-def _get_linear(sd: Mapping, prefix: str) -> tuple[Array, Array | None]:
-    return _rows(_get(sd, prefix + "weight")), _get(sd, prefix + "bias", None)  # (in, out), (out,)
+def _side_by_side(matrices: list[Array]) -> Array:
+    """(in, out_i) matrices as one C-contiguous (in, Σ out_i) array, copied once, whatever their layout."""
+    out = np.empty((matrices[0].shape[0], sum(m.shape[1] for m in matrices)), np.result_type(*matrices))
+    return np.concatenate(matrices, axis=1, out=out)  # (in, Σ out)
+
+
+def _get_linear(
+    sd: Mapping, prefix: str, weight: str = "weight", bias: str = "bias"
+) -> tuple[Array, Array | None]:
+    return _rows(_get(sd, prefix + weight)), _get(sd, prefix + bias, None)  # (in, out), (out,)
 
 
 def allowed_keys(n_q: int, n_k: int, attention_mask=None, mask=None, causal: bool = False) -> Array | None:
@@ -156,37 +165,54 @@ def allowed_keys(n_q: int, n_k: int, attention_mask=None, mask=None, causal: boo
 
 class MultiHeadAttention:
     """Heads are column slices: head h uses columns h·d_k:(h+1)·d_k of W_Q, W_K and W_V, and the
-    concatenated head outputs are projected by W_O."""
+    concatenated head outputs are projected by W_O.
+
+    W_Q, W_K and W_V are stored side by side as one (C, 3C) matrix, so self-attention projects x
+    once (one matrix product instead of three); W_Q, W_K and W_V are views of its columns.
+    """
 
     def __init__(self, W_Q, W_K, W_V, W_O, n_heads: int, b_Q=None, b_K=None, b_V=None, b_O=None):
-        self.W_Q, self.W_K, self.W_V, self.W_O = W_Q, W_K, W_V, W_O  # (C, C) each
-        self.b_Q, self.b_K, self.b_V, self.b_O = b_Q, b_K, b_V, b_O  # (C,) each, or None
+        W_QKV = _side_by_side([as_float(W_Q), as_float(W_K), as_float(W_V)])  # (C, 3C)
+        b_QKV = None if b_Q is None else np.concatenate([b_Q, b_K, b_V])  # (3C,)
+        self._set(W_QKV, b_QKV, W_O, b_O, n_heads)
+
+    @classmethod
+    def fused(cls, W_QKV, b_QKV, W_O, b_O, n_heads: int) -> MultiHeadAttention:
+        """From the (C, 3C) matrix [W_Q W_K W_V] and its (3C,) bias, without copying them."""
+        attn = cls.__new__(cls)
+        attn._set(W_QKV, b_QKV, W_O, b_O, n_heads)
+        return attn
+
+    def _set(self, W_QKV, b_QKV, W_O, b_O, n_heads: int) -> None:
+        C = W_QKV.shape[1] // 3
+        self.W_QKV, self.b_QKV = W_QKV, b_QKV  # (C, 3C), (3C,) or None
+        self.W_Q, self.W_K, self.W_V = (W_QKV[:, i * C : (i + 1) * C] for i in range(3))  # (C, C) views
+        parts = (None,) * 3 if b_QKV is None else (b_QKV[i * C : (i + 1) * C] for i in range(3))
+        self.b_Q, self.b_K, self.b_V = parts  # (C,) views each, or None
+        self.W_O, self.b_O = W_O, b_O  # (C, C), (C,)
         self.n_heads = n_heads
-        self.d_k = W_Q.shape[1] // n_heads
+        self.d_k = C // n_heads
 
     @classmethod
     def from_state_dict(cls, sd: Mapping, n_heads: int, prefix: str = "") -> MultiHeadAttention:
         """torch nn.MultiheadAttention names: in_proj_weight (3C, C), in_proj_bias, out_proj.*."""
-        w = _get(sd, prefix + "in_proj_weight")  # (3C, C)
-        b = _get(sd, prefix + "in_proj_bias", None)  # (3C,)
-        C = w.shape[1]
-        W_Q, W_K, W_V = (_rows(w[i * C : (i + 1) * C]) for i in range(3))  # (C, C) each
-        b_Q, b_K, b_V = (None,) * 3 if b is None else (b[i * C : (i + 1) * C] for i in range(3))
+        W_QKV, b_QKV = _get_linear(sd, prefix + "in_proj_", "weight", "bias")  # (C, 3C), (3C,)
         W_O, b_O = _get_linear(sd, prefix + "out_proj.")  # (C, C), (C,)
-        return cls(W_Q, W_K, W_V, W_O, n_heads, b_Q, b_K, b_V, b_O)
+        return cls.fused(W_QKV, b_QKV, W_O, b_O, n_heads)
 
     @property
     def n_params(self) -> int:
-        weights = (self.W_Q, self.W_K, self.W_V, self.W_O, self.b_Q, self.b_K, self.b_V, self.b_O)
-        return sum(w.size for w in weights if w is not None)
+        return sum(w.size for w in (self.W_QKV, self.b_QKV, self.W_O, self.b_O) if w is not None)
 
     def head_weights(self, h: int) -> tuple[Array, Array, Array]:
         """The columns of W_Q, W_K, W_V that belong to head h."""
         cols = slice(h * self.d_k, (h + 1) * self.d_k)
         return self.W_Q[:, cols], self.W_K[:, cols], self.W_V[:, cols]  # (C, d_k) each
 
-    def _split(self, x: Array) -> Array:
-        return x.reshape(*x.shape[:-1], self.n_heads, self.d_k).swapaxes(-3, -2)  # (B, h, T, d_k)
+    def split_heads(self, x: Array, n: int) -> tuple[Array, ...]:
+        """n projections side by side (B, T, n·C) as n views (B, h, T, d_k), without copying."""
+        split = x.reshape(*x.shape[:-1], n, self.n_heads, self.d_k)  # (B, T, n, h, d_k)
+        return tuple(np.moveaxis(split[..., i, :, :], -2, -3) for i in range(n))  # (B, h, T, d_k) each
 
     def __call__(
         self, x, context=None, *, attention_mask=None, mask=None, causal=False, cache=None, trace=None
@@ -197,18 +223,24 @@ class MultiHeadAttention:
         cache and the queries attend to every cached key (causally when causal=True).
         """
         rec, x = as_trace(trace), as_float(x)  # (B, T, C)
-        src = x if context is None else as_float(context)  # (B, S, C)
-        q = rec("q", self._split(linear(x, self.W_Q, self.b_Q)))  # (B, h, T, d_k)
-        k = self._split(linear(src, self.W_K, self.b_K))  # (B, h, S, d_k)
-        v = self._split(linear(src, self.W_V, self.b_V))  # (B, h, S, d_k)
+        C = self.W_Q.shape[1]
+        if context is None:
+            q, k, v = self.split_heads(linear(x, self.W_QKV, self.b_QKV), 3)  # (B, h, T, d_k) each
+        else:
+            b_KV = None if self.b_QKV is None else self.b_QKV[C:]  # (2C,)
+            (q,) = self.split_heads(linear(x, self.W_Q, self.b_Q), 1)  # (B, h, T, d_k)
+            k, v = self.split_heads(linear(as_float(context), self.W_QKV[:, C:], b_KV), 2)  # (B, h, S, d_k)
+        rec("q", q)
         if cache is not None:
             k, v = cache.append(k, v)  # (B, h, S_past + S, d_k)
         rec("k", k)
         rec("v", v)
-        scores = rec("scores", q @ k.swapaxes(-1, -2))  # (B, h, T, S)
-        scaled = scores * (1 / math.sqrt(self.d_k))  # (B, h, T, S)
+        # Q Kᵀ computed as (K Qᵀ)ᵀ, a view: each query's row of scores then lies down a column in
+        # memory, where NumPy's max and sum over the keys (softmax) run about twice as fast.
+        scores = rec("scores", (k @ q.swapaxes(-1, -2)).swapaxes(-1, -2))  # (B, h, T, S)
+        scaled = scores * scores.dtype.type(1 / math.sqrt(self.d_k))  # (B, h, T, S)
         allowed = allowed_keys(q.shape[-2], k.shape[-2], attention_mask, mask, causal)  # (B, 1, T, S)
-        if allowed is not None:
+        if allowed is not None and not allowed.all():
             scaled += np.where(allowed, 0, -np.inf).astype(scaled.dtype)  # (B, h, T, S) -inf where masked
         rec("scaled", scaled)
         weights = rec("weights", softmax(scaled))  # (B, h, T, S)
@@ -363,6 +395,7 @@ class Transformer:
 
     def __init__(self, cfg: Config, embed: Embeddings, layers: list, norm=None, mlm=None):
         self.cfg, self.embed, self.layers, self.norm, self.mlm = cfg, embed, layers, norm, mlm
+        keep_freed_memory()  # a forward pass allocates tens of MB of activations: reuse them
 
     @classmethod
     def from_state_dict(cls, cfg: Config, sd: Mapping) -> Transformer:
@@ -406,16 +439,11 @@ class Transformer:
         layers = []
         for i in range(cfg.n_layers):
             L = f"{p}encoder.layer.{i}."
-            (W_Q, b_Q), (W_K, b_K), (W_V, b_V), (W_O, b_O) = (
-                _get_linear(sd, L + name)
-                for name in (
-                    "attention.self.query.",
-                    "attention.self.key.",
-                    "attention.self.value.",
-                    "attention.output.dense.",
-                )
-            )
-            attn = MultiHeadAttention(W_Q, W_K, W_V, W_O, cfg.n_heads, b_Q, b_K, b_V, b_O)
+            names = ("query", "key", "value")
+            W_QKV = _side_by_side([_get(sd, f"{L}attention.self.{n}.weight").T for n in names])  # (C, 3C)
+            b_QKV = np.concatenate([_get(sd, f"{L}attention.self.{n}.bias") for n in names])  # (3C,)
+            W_O, b_O = _get_linear(sd, L + "attention.output.dense.")  # (C, C), (C,)
+            attn = MultiHeadAttention.fused(W_QKV, b_QKV, W_O, b_O, cfg.n_heads)
             ffn = FeedForward(
                 *_get_linear(sd, L + "intermediate.dense."),
                 *_get_linear(sd, L + "output.dense."),

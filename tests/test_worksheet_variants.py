@@ -247,6 +247,27 @@ def check_softmax_jacobian(given, level):
     assert visibly_different(jacobian, np.diag(p * (1 - p)))  # the off-diagonal terms forgotten
 
 
+def check_layer_norm_backward(given, level):
+    x, dy = numbers(given["x"]), numbers(given["grad_output"])
+    gamma = numbers(given["gamma"])[0] if "gamma" in given else np.ones(x.shape[1])
+    eps = float(given["eps"])
+    variance = x.var(axis=1, keepdims=True)
+    assert x.shape == dy.shape and np.all(variance > 0)
+    if level < 3:
+        assert eps == 0 and is_whole(x) and is_whole(dy) and x.shape[1] == 4
+    if level == 1:
+        assert is_whole(np.sqrt(variance))
+    spread = np.sqrt(variance + eps)
+    normed = (x - x.mean(axis=1, keepdims=True)) / spread
+    g = dy * gamma
+    mean_g, mean_gx = g.mean(axis=1, keepdims=True), (g * normed).mean(axis=1, keepdims=True)
+    dx = (g - mean_g - normed * mean_gx) / spread
+    assert np.any(np.abs(dx) > UNIT)
+    assert visibly_different(dx, g / spread)  # the direct path alone
+    assert visibly_different(dx, (g - mean_g) / spread)  # the divisor's path forgotten
+    assert visibly_different((dy * normed).sum(axis=0), (dy * x).sum(axis=0))  # dgamma from x
+
+
 CHECKS = {
     "softmax": check_softmax,
     "attention": check_attention,
@@ -259,6 +280,7 @@ CHECKS = {
     "rope": check_rope,
     "cross-entropy": check_cross_entropy,
     "softmax-jacobian": check_softmax_jacobian,
+    "layer-norm-backward": check_layer_norm_backward,
 }
 
 

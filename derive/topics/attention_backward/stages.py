@@ -62,10 +62,6 @@ def d_keys(v):
 SCALE_HINT = "S = Q K^T / sqrt(d_k), so the chain rule brings the factor 1/sqrt(d_k) into dQ and dK too."
 
 
-def _square(matrix):
-    return matrix.rows == matrix.cols
-
-
 DV_MISTAKES = (
     Mistake(
         "weights-not-transposed",
@@ -82,7 +78,7 @@ DWEIGHTS_MISTAKES = (
     Mistake(
         "values-not-transposed",
         "dA = dO V^T: entry (i, j) is the output gradient of query i dotted with value row j.",
-        lambda v: v.dO * v.V if v.dO.cols == v.V.rows and _square(v.V) else None,
+        lambda v: v.dO * v.V if v.V.rows == v.V.cols else None,  # defined only for a square V
     ),
 )
 DSCORES_MISTAKES = (

@@ -17,6 +17,11 @@ CURVE_POINTS = 200
 NAMES = {"noam": "Noam schedule", "cosine": "Cosine schedule", "linear": "Linear schedule"}
 
 
+def _root(n):
+    """√n as written: every printer keeps it (√4000, not 20√10)."""
+    return sp.Pow(sp.Integer(n), sp.Rational(1, 2), evaluate=False)
+
+
 def _pow(base, exponent):
     return sp.Pow(base, exponent, evaluate=False)
 
@@ -32,11 +37,8 @@ def _approx(value):
 def general(schedule, hi=lr_max, lo=lr_min, fraction=p):
     """The schedule's formula after warmup, in letters or with values written in (nothing evaluated)."""
     if schedule == "noam":
-        return _times(
-            _pow(d_model, sp.Rational(-1, 2)),
-            sp.Min(
-                _pow(step, sp.Rational(-1, 2)), _times(step, _pow(warmup, sp.Rational(-3, 2))), evaluate=False
-            ),
+        return Ratio(
+            MIN(Ratio(1, sp.sqrt(step)), Ratio(step, _pow(warmup, sp.Rational(3, 2)))), sp.sqrt(d_model)
         )
     if schedule == "cosine":
         fall = Ratio(shown_sum([1, sp.cos(_times(sp.pi, fraction), evaluate=False)]), 2)
@@ -95,8 +97,8 @@ def intro(v) -> tuple:
 
 
 def _noam(v):
-    early = _pow(v.step, sp.Rational(-1, 2))
-    late = _times(v.step, _pow(v.warmup, sp.Rational(-3, 2)))
+    early = Ratio(1, _root(v.step))
+    late = Ratio(v.step, _times(v.warmup, _root(v.warmup)))
     decay, rise = (
         sp.Integer(v.step) ** sp.Rational(-1, 2),
         v.step * sp.Integer(v.warmup) ** sp.Rational(-3, 2),
@@ -113,7 +115,7 @@ def _noam(v):
         prose("Substitute, then compare the two branches of the min:"),
         eq(
             LR.subs(step, v.step),
-            _times(_pow(v.d_model, sp.Rational(-1, 2)), MIN(early, late)),
+            Ratio(MIN(early, late), _root(v.d_model)),
         ),
         eq(early, decay, approx=_approx(decay)),
         eq(late, rise, approx=_approx(rise)),

@@ -65,6 +65,20 @@ def vectors(name: str, title: str, arrows) -> Figure:
     )
 
 
+def paths(name: str, title: str, tracks, circle: bool = False) -> Figure:
+    """``tracks`` maps a label to a list of 2-D points, drawn as a line from its first point (a dot)
+    to its last (a cross); ``circle`` draws the unit circle behind them."""
+    return Figure(
+        name,
+        "paths",
+        title,
+        {
+            "paths": {k: [[float(x), float(y)] for x, y in points] for k, points in tracks.items()},
+            "circle": circle,
+        },
+    )
+
+
 def _rows(values):
     if isinstance(values, sp.MatrixBase):
         return values.tolist()

@@ -114,7 +114,26 @@ def _angle_arc(ax, a, b, radius):
     )
 
 
-_DRAW = {"heatmap": _heatmap, "curves": _curves, "vectors": _vectors}
+def _paths(ax, fig, data):
+    if data.get("circle"):
+        import math
+
+        turn = [2 * math.pi * k / 360 for k in range(361)]
+        ax.plot([math.cos(a) for a in turn], [math.sin(a) for a in turn], color="lightgrey", lw=1)
+        ax.set_xlim(-1.2, 1.2)
+        ax.set_ylim(-1.2, 1.2)
+        ax.set_aspect("equal")
+    for index, (label, points) in enumerate(data["paths"].items()):
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        line = ax.plot(xs, ys, lw=1.4, label=label, color=f"C{index % 10}")[0]
+        ax.plot(xs[:1], ys[:1], "o", color=line.get_color(), markersize=4)
+        ax.plot(xs[-1:], ys[-1:], "x", color=line.get_color(), markersize=6)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    ax.set_xlabel("dimension 1")
+    ax.set_ylabel("dimension 2")
+
+
+_DRAW = {"heatmap": _heatmap, "curves": _curves, "vectors": _vectors, "paths": _paths}
 
 
 def draw_png(figure) -> bytes:

@@ -62,7 +62,8 @@ class Figure:
     """A picture described by plain numbers; drawn (lazily, with matplotlib) only when written.
 
     ``kind`` is one of ``heatmap`` (data: values, row_labels, col_labels), ``curves``
-    (data: x, series {label: ys}, xlabel, ylabel) or ``vectors`` (data: vectors {label: (x, y)}).
+    (data: x, series {label: ys}, xlabel, ylabel, points {label: (x, y)}), ``vectors`` (data: vectors
+    {label: (x, y)}) or ``paths`` (data: paths {label: [(x, y), ...]}, circle).
     """
 
     name: str

@@ -728,6 +728,42 @@ CASES += [
 ]
 
 
+# --- derive.exact.dynamics (the whole step is in tests/test_particles.py) ------------------------------
+
+
+def _nonzero_rows(rng):
+    """Tokens with no zero row, so that each has a direction."""
+    while True:
+        x = matrix(rng, int(rng.integers(1, 4)), int(rng.integers(2, 4)))
+        if all(any(e != 0 for e in x.row(r)) for r in range(x.rows)):
+            return x
+
+
+def _unit_and_push(rng):
+    x = _nonzero_rows(rng)
+    return {"x": derive.exact.dynamics.normalise_rows(x), "y": matrix(rng, x.rows, x.cols)}
+
+
+CASES += [
+    Case(
+        "dynamics.normalise_rows",
+        lambda rng: {"x": _nonzero_rows(rng)},
+        lambda x: x / np.linalg.norm(x, axis=1, keepdims=True),
+    ),
+    Case(
+        "dynamics.tangent_projection",
+        _unit_and_push,
+        lambda x, y: y - np.einsum("nd,nd->n", x, y)[:, None] * x,
+    ),
+    Case(
+        "dynamics.euler_step",
+        lambda rng: {**_unit_and_push(rng), "dt": positive(rng) / 4},
+        lambda x, y, dt: (x + dt * y) / np.linalg.norm(x + dt * y, axis=1, keepdims=True),
+        exact=lambda x, y, dt: derive.exact.dynamics.euler_step(x, y, dt),
+    ),
+]
+
+
 # --- the harness ------------------------------------------------------------------------------------
 
 

@@ -19,8 +19,8 @@ from derive.errors import InputError
 
 SHOW, QUIT = "?", "q"
 FIRST_TRY_CREDIT = ("correct", "follows-through")
-_MARK = {"correct": "✔", "follows-through": "↪"}
-_COLOUR = {"✔": "green", "↪": "yellow", "✘": "red", "?": "cyan", "·": None}
+_MARK = {"correct": "✔", "follows-through": "↪", "imprecise": "≈"}
+_COLOUR = {"✔": "green", "↪": "yellow", "≈": "yellow", "✘": "red", "?": "cyan", "·": None}
 
 
 @dataclass
@@ -138,7 +138,7 @@ def _step(problem, attempt: Attempt, number: int, decimals: int, read, write) ->
                 return
             write("Type your answer, ? to see this step worked, or q to quit.")
             continue
-        item, problem_with_text = _check(problem, attempt, text)
+        item, problem_with_text = _check(problem, attempt, text, decimals)
         if item is None:
             write(f"Could not read that: {problem_with_text}")
             continue
@@ -146,7 +146,7 @@ def _step(problem, attempt: Attempt, number: int, decimals: int, read, write) ->
         attempt.answer = text
         if attempt.first is None:
             attempt.first, attempt.mistake = item.verdict, item.mistake
-        write(verdict_text(item))
+        write(verdict_text(item, width))
         if item.verdict in FIRST_TRY_CREDIT:
             attempt.solved_on = attempt.solved_on or attempt.tries
             return
@@ -160,19 +160,21 @@ def _read(read, prompt: str) -> str:
         raise _Quit from None
 
 
-def _check(problem: Problem, attempt: Attempt, text: str):
+def _check(problem: Problem, attempt: Attempt, text: str, decimals: int):
     """The grader's verdict on this answer, given the student's own earlier answers (or why it is unreadable)."""
     from derive import check
 
     earlier = [f"{a.id}={a.answer}" for a in problem.attempts if a is not attempt and a.answer is not None]
     try:
-        report = check.check(problem.topic, problem.given, [*earlier, f"{attempt.id}={text}"])
+        report = check.check(
+            problem.topic, problem.given, [*earlier, f"{attempt.id}={text}"], decimals=decimals
+        )
     except InputError as error:
         return None, error.message
     return report.item(attempt.id), None
 
 
-def verdict_text(item) -> str:
+def verdict_text(item, width: int = 80) -> str:
     """The verdict, the wrong entries' places, the misconception and its hint; never the expected value."""
     mark = _MARK.get(item.verdict, "✘")
     lines = [f"{mark} {item.verdict.replace('-', ' ')}"]
@@ -188,7 +190,8 @@ def verdict_text(item) -> str:
         lines.append(f"  Hint: {item.hint}")
     if item.verdict == "follows-through":
         lines.append("  Right, given your own earlier answers: the earlier error is counted once.")
-    return "\n".join(_styled(line, mark if i == 0 else "·") for i, line in enumerate(lines))
+    wrapped = [textwrap.fill(line, width, subsequent_indent="    ") for line in lines]
+    return "\n".join(_styled(line, mark if i == 0 else "·") for i, line in enumerate(wrapped))
 
 
 def _renderer(decimals: int):
@@ -230,7 +233,7 @@ def _outcome(attempt: Attempt | None) -> tuple[str, str]:
     if attempt.first in FIRST_TRY_CREDIT:
         return _MARK[attempt.first], words
     later = f", right on try {attempt.solved_on}" if attempt.solved_on else ""
-    return "✘", words + later
+    return _MARK.get(attempt.first, "✘"), words + later
 
 
 def _styled(line: str, mark: str) -> str:

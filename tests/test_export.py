@@ -27,7 +27,7 @@ SPEC = spec.Spec(
     2,
     (
         spec.Problem("softmax", ("softmax",), 1),
-        spec.Problem("attention", ("scores", "weights", "output"), 1),
+        spec.Problem("attention", ("scores", "scaled", "weights", "output"), 1),
         spec.Problem("layer-norm", ("mean",), 1),
     ),
 )
@@ -64,12 +64,15 @@ def expected(problem: int, given: dict) -> dict[str, np.ndarray]:
     """NumPy by hand, from the inputs as typed."""
     if problem == 0:
         x = numbers(given["x"])
-        return {"softmax": softmax_rows(x), "no-exp": x / x.sum(axis=1, keepdims=True)}
+        p = softmax_rows(x)
+        one_hot = (p == p.max(axis=1, keepdims=True)).astype(float)
+        return {"softmax": p, "no-exp": x / x.sum(axis=1, keepdims=True), "hard-max": one_hot}
     if problem == 1:
         q, k, v = (numbers(given[n]) for n in ("q", "k", "v"))
         scores = q @ k.T
         weights = softmax_rows(scores / np.sqrt(q.shape[1]))
-        return {"scores": scores, "weights": weights, "output": weights @ v}
+        scaled = scores / np.sqrt(q.shape[1])
+        return {"scores": scores, "scaled": scaled, "weights": weights, "output": weights @ v}
     x = numbers(given["x"])
     return {"mean": x.mean(axis=1, keepdims=True)}
 
@@ -158,7 +161,8 @@ def test_moodle_cloze_gaps_carry_the_values_and_misconceptions(made, givens):
         problem = int(name[1]) - 1
         gaps = cloze_gaps(question.find("questiontext/text").text)
         truth = expected(problem, givens[student][problem])
-        asked = [truth["softmax"]] if problem == 0 else [truth[k] for k in ("scores", "weights", "output")]
+        attention = ("scores", "scaled", "weights", "output")
+        asked = [truth["softmax"]] if problem == 0 else [truth[k] for k in attention]
         want = np.concatenate([a.ravel() for a in asked])
         assert len(gaps) == want.size
         for gap, value in zip(gaps, want):
@@ -250,7 +254,7 @@ def parse_gift(text: str) -> list[dict]:
 def test_gift_has_one_numerical_question_per_entry_with_values_and_hints(made, givens):
     parsed = parse_gift(made["gift"].decode("utf-8"))
     entries = [
-        3 + sum(expected(1, given[1])[k].size for k in ("scores", "weights", "output")) + 1
+        3 + sum(expected(1, given[1])[k].size for k in ("scores", "scaled", "weights", "output")) + 1
         for given in givens.values()
     ]
     assert len(parsed) == sum(entries)
@@ -266,6 +270,11 @@ def test_gift_has_one_numerical_question_per_entry_with_values_and_hints(made, g
         no_exp = [w for w in wrongs if w[3].startswith("<b>no-exp</b>: Exponentiate")]
         assert len(no_exp) == 1 and no_exp[0][0] == 0.0
         assert abs(no_exp[0][1] - truth["no-exp"].ravel()[index]) < 1e-6
+        one_hot = truth["hard-max"].ravel()[index]
+        hard_max = [w for w in wrongs if w[3].startswith("<b>hard-max</b>: Softmax is not argmax")]
+        assert [w[1] for w in hard_max] in ([one_hot], [])
+        if not hard_max:  # left out only where it could not be told apart (the first match wins)
+            assert any(abs(one_hot - v) <= 2 * TOLERANCE for v in [centre] + [w[1] for w in wrongs])
     first = next(q for q in parsed if "a1" in q["name"])
     assert NASTY in first["name"]
     assert "Give every answer to 2 decimals." in first["text"]

@@ -102,6 +102,32 @@ def test_a_wrong_answer_kept_is_followed_through_and_a_second_try_counts_as_such
     assert child.exitstatus == 0
 
 
+def test_fewer_decimals_than_asked_is_imprecise_and_a_one_hot_is_hard_max():
+    x = logits(SEED)
+    softmax = np.exp(x) / np.exp(x).sum()
+    pexpect, child = spawn("softmax", "--seed", str(SEED))
+    for answer_id in ("exp", "sum"):
+        child.expect(f"{answer_id}> ")
+        child.sendline("")  # a blank line explains what to type
+        child.expect("Type your answer")
+        child.sendline("?")
+        child.expect("Enter to skip\\)> ")
+        child.sendline("")
+    child.expect("softmax> ")
+    child.sendline(" ".join(f"{v:.1f}" for v in softmax))
+    child.expect("≈ imprecise")
+    child.expect("give 2 decimals")
+    child.expect("softmax \\(try again")
+    child.sendline(" ".join("1" if v == softmax.max() else "0" for v in softmax))
+    child.expect("hard-max")
+    child.expect("Softmax is not argmax")
+    child.sendline("q")
+    child.expect(pexpect.EOF)
+    assert "≈ softmax  imprecise" in child.before and "Score: 0 of 3" in child.before
+    child.close()
+    assert child.exitstatus == 0
+
+
 def test_end_of_input_quits_cleanly_with_a_summary():
     pexpect, child = spawn("softmax", "--seed", "3")
     child.expect("exp> ")

@@ -171,6 +171,8 @@ def _entries(value) -> tuple[int, int, list]:
 
 
 def _asked(topic, values, answer: str, decimals: int) -> Asked:
+    from derive.grading import misconceptions
+
     stage = topic.stage(answer)
     rows, cols, truth = _entries(values[answer])
     tolerance = PyDecimal(5).scaleb(-(decimals + 1))
@@ -184,23 +186,26 @@ def _asked(topic, values, answer: str, decimals: int) -> Asked:
             continue
         shape = _entries(other)
         if shape[:2] == (rows, cols):
-            candidates.append((mistake, shape[2]))
+            candidates.append((mistake.id, mistake.hint, shape[2]))
+    if misconceptions.is_weights(values[answer]):  # as the grader: after the stage's own
+        one_hot = misconceptions.hard_max(values[answer])
+        candidates.append((misconceptions.HARD_MAX, misconceptions.HARD_MAX_HINT, list(one_hot)))
     gaps = []
     for index, entry in enumerate(truth):
         right = _decimal(entry)
         wrongs, taken = [], [right]
-        for mistake, entries in candidates:
+        for mistake, hint, entries in candidates:
             value = _decimal(entries[index])
             if value is None or any(t is not None and abs(value - t) <= 2 * tolerance for t in taken):
                 continue
             taken.append(value)
-            wrongs.append(Wrong(_text(value, decimals), mistake.id, mistake.hint))
+            wrongs.append(Wrong(_text(value, decimals), mistake, hint))
         if right is None:
             raise ValueError(f"{answer}: an answer that is not a finite number")
         gaps.append(
             Gap(index // cols + 1, index % cols + 1, _text(right, decimals), _plain(tolerance), tuple(wrongs))
         )
-    return Asked(answer, stage.title, rows, cols, tuple(gaps))
+    return Asked(answer, stage.titled(values), rows, cols, tuple(gaps))
 
 
 def _decimal(value) -> PyDecimal | None:

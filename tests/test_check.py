@@ -281,3 +281,56 @@ def test_rounded_intermediate_answers_carried_forward_are_still_correct():
         example="river",
     )
     assert report.all_correct, [(i.id, i.verdict) for i in report.items]
+
+
+def _matrix(text):
+    return np.array([[float(v) for v in row.split()] for row in text.split(";")])
+
+
+def _heads(q, k, heads):
+    """Per head h: Q_h and K_h, the h-th block of d_k consecutive columns."""
+    d_k = q.shape[1] // heads
+    return [(q[:, h * d_k : (h + 1) * d_k], k[:, h * d_k : (h + 1) * d_k]) for h in range(heads)]
+
+
+def test_multi_head_not_normalised_hard_max_and_reversed_scores_are_named():
+    example = registry.get("multi-head").examples["two-heads"]
+    x = _matrix(example["x"])
+    q, k = x @ _matrix(example["wq"]), x @ _matrix(example["wk"])
+    blocks = _heads(q, k, 2)
+    scaled = np.vstack([qh @ kh.T / np.sqrt(qh.shape[1]) for qh, kh in blocks])
+    topic = registry.get("multi-head")
+    exps = np.exp(scaled)
+    assert (
+        _verdict(topic, {}, f"weights={_written(exps, 2)}", example="two-heads").mistake == "not-normalised"
+    )
+    one_hot = np.zeros_like(scaled)
+    one_hot[np.arange(len(scaled)), scaled.argmax(axis=1)] = 1
+    assert not any(np.isclose(np.sort(row)[-1], np.sort(row)[-2]) for row in scaled)  # one argmax per row
+    hard = _verdict(topic, {}, f"weights={_written(one_hot, 0)}", example="two-heads")
+    assert hard.mistake == "hard-max"
+    reversed_ = np.vstack([kh @ qh.T for qh, kh in blocks])
+    assert not np.allclose(reversed_, np.vstack([qh @ kh.T for qh, kh in blocks]))
+    assert (
+        _verdict(topic, {}, f"scores={_written(reversed_, 0)}", example="two-heads").mistake
+        == "reversed-product"
+    )
+
+
+def test_kv_cache_weights_not_normalised_is_named():
+    example = registry.get("kv-cache").examples["decode"]
+    x = _matrix(example["x"])
+    q, k = x @ _matrix(example["wq"]), x @ _matrix(example["wk"])
+    scaled = q @ k.T / np.sqrt(q.shape[1])
+    causal = np.tril(np.ones_like(scaled, dtype=bool))
+    exps = np.where(causal, np.exp(scaled), 0.0)
+    item = _verdict(registry.get("kv-cache"), {}, f"weights={_written(exps, 2)}", example="decode")
+    assert item.mistake == "not-normalised"
+
+
+def test_residual_reversed_product_is_named():
+    x, w, b = _matrix("1 2; 3 -1"), _matrix("1 0; -1 0.5"), np.array([0.0, 1.0])
+    inputs = {"x": "1 2; 3 -1", "w": "1 0; -1 1/2", "b": "0 1"}
+    topic = registry.get("residual")
+    assert _verdict(topic, inputs, f"sublayer={_written(x @ w + b, 2)}").verdict == "correct"
+    assert _verdict(topic, inputs, f"sublayer={_written(w @ x + b, 2)}").mistake == "reversed-product"

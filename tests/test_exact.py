@@ -504,6 +504,15 @@ CASES += [
         name="no-bias",
     ),
     Case(
+        "linear.reversed_linear",
+        lambda rng: {
+            "x": matrix(rng, (d := int(rng.integers(1, 5))), d),
+            "W": matrix(rng, d, d),
+            "b": matrix(rng, 1, d),
+        },
+        lambda x, W, b: W @ x + b,
+    ),
+    Case(
         "linear.add_bias",
         lambda rng: {"y": (y := matrix(rng, *shape(rng))), "b": matrix(rng, 1, y.cols)},
         lambda y, b: y + b,

@@ -199,7 +199,7 @@ def test_follow_through_from_a_slip_in_the_weights():
 
 def test_mistake_ids_and_answers():
     ids = {m.id for s in TOPIC.stages for m in s.mistakes}
-    assert ids == {"no-causal", "macs-for-flops", "keys-only", "cache-queries"}
+    assert ids == {"no-causal", "not-normalised", "macs-for-flops", "keys-only", "cache-queries"}
     assert TOPIC.answer_ids == (
         "K_cache",
         "V_cache",

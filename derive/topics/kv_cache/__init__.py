@@ -183,7 +183,7 @@ TOPIC = Topic(
             "Every step's weights",
             stages.weights,
             explain.explain_weights,
-            stages.NO_CAUSAL["weights"],
+            (*stages.NO_CAUSAL["weights"], stages.NOT_NORMALISED),
         ),
         Stage(
             "outputs",

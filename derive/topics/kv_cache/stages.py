@@ -10,16 +10,17 @@ from __future__ import annotations
 import sympy as sp
 
 from derive.exact import attention as exact
+from derive.exact import softmax
 from derive.model import Mistake
 
 
-def weights(v):
+def weights(v, normalise=exact.masked_softmax):
     """Head by head and step by step: row t over the t keys cached so far, zeros for the rest."""
     rows = []
     for i in range(v.H):
         queries, keys = exact.head_slice(v.X * v.W_Q, i, v.H), exact.head_slice(v.K_cache, i, v.H)
         for r in range(v.n):
-            row = exact.masked_softmax(exact.scale(exact.scores(queries.row(r), keys[: r + 1, :]), v.d_k))
+            row = normalise(exact.scale(exact.scores(queries.row(r), keys[: r + 1, :]), v.d_k))
             rows.append(list(row) + [sp.Integer(0)] * (v.n - r - 1))
     return sp.Matrix(rows)
 
@@ -83,6 +84,11 @@ NO_CAUSAL = {
     name: (Mistake("no-causal", NO_CAUSAL_HINT, _no_causal(name)),)
     for name in ("weights", "outputs", "recomputed")
 }
+NOT_NORMALISED = Mistake(
+    "not-normalised",
+    "Divide each exponential by the sum of the exponentials over the cached keys, so every row sums to 1.",
+    lambda v: weights(v, softmax.unnormalised),
+)
 BYTES_MISTAKES = (
     Mistake(
         "keys-only",

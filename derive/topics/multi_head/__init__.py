@@ -164,7 +164,7 @@ TOPIC = Topic(
             "Each head's scores",
             stages.scores,
             explain.explain_scores,
-            mistakes=(split_wrong("scores"),),
+            mistakes=(split_wrong("scores"), stages.REVERSED_SCORES),
         ),
         Stage(
             "scaled",
@@ -178,7 +178,7 @@ TOPIC = Topic(
             "Each head's attention weights",
             stages.weights,
             explain.explain_weights,
-            mistakes=(scale_by_dmodel("weights"), split_wrong("weights")),
+            mistakes=(scale_by_dmodel("weights"), split_wrong("weights"), stages.NOT_NORMALISED),
         ),
         Stage(
             "heads",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sympy as sp
 
 from derive.exact import attention as exact
+from derive.exact import softmax
 from derive.model import Mistake
 
 
@@ -126,4 +127,30 @@ FULL_SIZE_HEADS = Mistake(
     "Each head uses a d_model × d_k slice of W_Q, W_K and W_V, not a d_model × d_model "
     "matrix of its own: the total is 4·d_model² for any h.",
     _full_size_heads,
+)
+
+
+def _unnormalised(v):
+    """Each head's exponentials of its scaled scores, never divided by their row's sum."""
+    return sp.Matrix.vstack(
+        *(softmax.unnormalised(block, _mask(v)) for block in exact.unstack_heads(v.scaled, v.H))
+    )
+
+
+def _reversed_scores(v):
+    """K_h Q_hᵀ for every head: the product in the wrong order."""
+    return sp.Matrix.vstack(
+        *(exact.scores(exact.head_slice(v.K, i, v.H), exact.head_slice(v.Q, i, v.H)) for i in range(v.H))
+    )
+
+
+NOT_NORMALISED = Mistake(
+    "not-normalised",
+    "Divide each exponential by the sum of the exponentials in its row, so every row of every head sums to 1.",
+    _unnormalised,
+)
+REVERSED_SCORES = Mistake(
+    "reversed-product",
+    "Each head's scores are Q_h K_hᵀ (not K_h Q_hᵀ): row i belongs to query i.",
+    _reversed_scores,
 )

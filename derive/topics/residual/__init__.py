@@ -101,7 +101,13 @@ TOPIC = Topic(
     ),
     prepare=_prepare,
     stages=(
-        Stage("sublayer", "The sublayer's output", stages.sublayer, explain.explain_sublayer),
+        Stage(
+            "sublayer",
+            "The sublayer's output",
+            stages.sublayer,
+            explain.explain_sublayer,
+            mistakes=(stages.REVERSED_PRODUCT,),
+        ),
         Stage(
             "output",
             "Add the input back",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derive.exact.linear import linear
+from derive.exact.linear import linear, reversed_linear
 from derive.model import Mistake
 
 
@@ -32,4 +32,15 @@ NO_RESIDUAL = Mistake(
     "no-residual",
     "A residual block outputs x + F(x): add the input x to the sublayer's output.",
     _no_residual,
+)
+
+
+def _reversed(v):
+    return None if v.F_given is not None else reversed_linear(v.x, v.W, v.b)
+
+
+REVERSED_PRODUCT = Mistake(
+    "reversed-product",
+    "Tokens are rows: the sublayer is x W + b (each row of x times W), not W x.",
+    _reversed,
 )

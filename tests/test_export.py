@@ -350,8 +350,8 @@ def test_export_is_deterministic_and_never_clobbers(folder, tmp_path, cli, made)
 @pytest.mark.parametrize(
     "content, message",
     [
-        (None, "no manifest.json"),
-        ("{not json", "not a readable manifest"),
+        (None, "does not exist"),
+        ("{not json", "not a worksheet manifest"),
         ('{"title": "x"}', "not a worksheet"),
     ],
 )

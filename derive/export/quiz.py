@@ -11,7 +11,6 @@ answer wins in every LMS, so it could never be reached.
 from __future__ import annotations
 
 import html
-import json
 from dataclasses import dataclass
 from decimal import Decimal as PyDecimal
 from pathlib import Path
@@ -21,7 +20,8 @@ import sympy as sp
 from derive.errors import DeriveError, InputError
 
 CORRECT = "Correct."
-EXTRA_PLACES = 4  # the answer is written this many places beyond the sheet's, so rounding it costs nothing
+EXTRA_PLACES = 4
+MAX_DECIMALS = 12  # the answer is written this many places beyond the sheet's, so rounding it costs nothing
 
 
 @dataclass(frozen=True)
@@ -74,18 +74,18 @@ class Question:
     topic: str
     student: str
     student_name: str
-    sheet_id: str
     intro_html: str
     asked: tuple[Asked, ...]
 
     @property
     def name(self) -> str:
         who = f"{self.student} {self.student_name}".strip()
-        return f"P{self.problem} {self.topic} · {who} · sheet {self.sheet_id}"
+        return f"P{self.problem} {self.topic} · {who}"
 
     @property
     def ident(self) -> str:
-        return f"{self.sheet_id}-p{self.problem}"
+        """Unique in a worksheet: student ids are (and are safe in XML and file names)."""
+        return f"{self.student}-p{self.problem}"
 
 
 @dataclass(frozen=True)
@@ -107,61 +107,46 @@ class Quiz:
 
 def load(folder: str | Path) -> Quiz:
     """The quiz for a worksheet folder (``DIR/manifest.json``); a bad folder is a one-line error."""
-    path = Path(folder) / "manifest.json"
+    from derive.grading.answer_file import load_manifest
+
     if not Path(folder).is_dir():
         raise InputError("DIR", f"{folder} is not a folder; give a folder made by 'derive worksheet'")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(
-            "DIR", f"{folder} has no manifest.json; give a folder made by 'derive worksheet'"
-        ) from None
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise InputError(str(path), f"not a readable manifest ({error})") from None
-    try:
-        return _quiz(data)
-    except (KeyError, TypeError, AttributeError, ValueError) as error:
-        raise InputError(str(path), f"not a worksheet manifest (bad or missing {error})") from None
-
-
-def _quiz(data: dict) -> Quiz:
-    decimals = data["decimals"]
-    if not isinstance(decimals, int) or isinstance(decimals, bool) or not 0 <= decimals <= 12:
-        raise ValueError("decimals")
-    title = str(data["title"])
-    students = data["students"]
-    count = max(len(s["problems"]) for s in students)
+    manifest = load_manifest(Path(folder) / "manifest.json", "DIR")
+    if not manifest.students or not 0 <= manifest.decimals <= MAX_DECIMALS:
+        raise InputError("DIR", f"{manifest.path} is not a worksheet manifest (no students, or bad decimals)")
+    count = max(len(problems) for problems in manifest.students.values())
     problems = []
     for index in range(count):
         questions = tuple(
-            _question(index + 1, student, student["problems"][index], decimals)
-            for student in students
-            if index < len(student["problems"])
+            _question(manifest, index + 1, student, assigned[index])
+            for student, assigned in manifest.students.items()
+            if index < len(assigned)
         )
         problems.append((f"Problem {index + 1}: {questions[0].topic}", questions))
-    return Quiz(title, decimals, tuple(problems))
+    return Quiz(manifest.title, manifest.decimals, tuple(problems))
 
 
-def _question(number: int, student: dict, problem: dict, decimals: int) -> Question:
+def _question(manifest, number: int, student: str, problem) -> Question:
     from derive.worksheet import screen, variants
 
-    name = str(problem["topic"])
-    if name not in variants.topics():
-        raise ValueError(f"topic {name[:40]!r}")
-    topic = variants.topic_named(name)
-    given = {str(k): str(v) for k, v in dict(problem["given"]).items()}
-    ask = [str(a) for a in problem["ask"]]
-    if not ask or any(a not in topic.answer_ids for a in ask):
-        raise ValueError(f"ask of {name}")
+    def bad(what: str):
+        return InputError("DIR", f"{manifest.path}: student {student}, problem {number}: {what}")
+
+    if problem.topic not in variants.topics():
+        raise bad(f"no worksheet topic {str(problem.topic)[:40]!r}")
+    topic = variants.topic_named(problem.topic)
+    if not problem.ask or any(a not in topic.answer_ids for a in problem.ask):
+        raise bad(f"ask must list answer ids of {problem.topic}")
     try:
-        values = screen.stage_values(topic, given)
+        values = screen.stage_values(topic, problem.given)
     except DeriveError as error:
-        raise ValueError(f"given ({error})") from None
-    asked = tuple(_asked(topic, values, answer, decimals) for answer in ask)
-    intro = _intro(name, given, decimals)
-    return Question(
-        number, name, str(student["id"]), str(student.get("name", "")), str(student["sheet_id"]), intro, asked
-    )
+        raise bad(f"its inputs cannot be used ({error})") from None
+    try:
+        asked = tuple(_asked(topic, values, answer, manifest.decimals) for answer in problem.ask)
+    except ValueError as error:
+        raise bad(str(error)) from None
+    intro = _intro(problem.topic, problem.given, manifest.decimals)
+    return Question(number, problem.topic, student, manifest.names.get(student, ""), intro, asked)
 
 
 def _entries(value) -> tuple[int, int, list]:
@@ -201,7 +186,7 @@ def _asked(topic, values, answer: str, decimals: int) -> Asked:
             taken.append(value)
             wrongs.append(Wrong(_text(value, decimals), mistake, hint))
         if right is None:
-            raise ValueError(f"{answer}: an answer that is not a finite number")
+            raise ValueError(f"{answer} is not a finite number")
         gaps.append(
             Gap(index // cols + 1, index % cols + 1, _text(right, decimals), _plain(tolerance), tuple(wrongs))
         )

@@ -3,26 +3,28 @@
 The weights are memory-mapped, never read into memory first: every tensor is a read-only view of
 the file, and forward.Transformer.from_bert makes the one copy a load needs (each linear weight
 transposed to a contiguous (in, out) array; the query, key and value weights side by side in one,
-with their biases). The embeddings and LayerNorm parameters stay views of
-the file. The safetensors library's NumPy API cannot do this: its tensors are copies in fresh
-buffers, so a load through it would copy every linear weight twice. The format is small (an 8-byte
-little-endian header length, a JSON header of dtypes, shapes and byte offsets, then the raw data),
-so this module reads it directly; the tests check every tensor against the library.
+with their biases). The embeddings and LayerNorm parameters stay views of the file. The
+safetensors library's NumPy API cannot do this: its tensors are copies in fresh buffers, so a load
+through it would copy every linear weight twice. The format is small (an 8-byte little-endian
+header length, a JSON header of dtypes, shapes and byte offsets, then the raw data), so this module
+reads it directly, after derive.model_files has held the header to the format's rules; the tests
+check every tensor against the library.
 
-Every problem with the folder is an InputError naming the option (``--model``).
+The config is checked field by field (type, range, and num_hidden_layers against the layers the
+file holds) before anything is built, and the weights the model uses must be finite. Every problem
+with the folder is an InputError naming the option (``--model``), the file and the field.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import struct
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from derive import forward
+from derive import model_files as files
 from derive import wordpiece as wp
 from derive.errors import InputError
 
@@ -34,18 +36,20 @@ DTYPES = {
         ("I8", "i1"), ("U64", "<u8"), ("U32", "<u4"), ("U16", "<u2"), ("U8", "u1"), ("BOOL", "?"),
     )
 }  # fmt: skip
-NO_NUMPY_DTYPE = ("BF16", "F8_E4M3", "F8_E5M2")  # fine in a file, as long as the model does not need them
 MODEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-MAX_HEADER = 100_000_000
 ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu")
-CONFIG_INTS = (
-    "hidden_size",
-    "num_attention_heads",
-    "intermediate_size",
-    "num_hidden_layers",
-    "vocab_size",
-    "max_position_embeddings",
-)
+# The whole numbers a BERT config.json must give, and the largest value accepted: far above any
+# published BERT, and the tensors' shapes are then checked against them.
+CONFIG_INTS = {
+    "hidden_size": 65_536,
+    "num_attention_heads": 4096,
+    "intermediate_size": 1 << 20,
+    "num_hidden_layers": 1000,
+    "vocab_size": 10_000_000,
+    "max_position_embeddings": 1 << 20,
+    "type_vocab_size": 1000,
+}
+LAYER = re.compile(r"(?:bert\.)?encoder\.layer\.(\d{1,6})\.")
 
 
 @dataclass(frozen=True)
@@ -66,48 +70,27 @@ def _fail(message: str):
 
 
 def read_safetensors(path: Path) -> dict[str, np.ndarray]:
-    """Every tensor of a .safetensors file as a read-only view of one memory map (no copies)."""
-    size = path.stat().st_size
-    with open(path, "rb") as file:
-        start = file.read(8)
-        if len(start) < 8:
-            _fail(f"{path.name} is too short to be a safetensors file")
-        (length,) = struct.unpack("<Q", start)
-        if length > min(size - 8, MAX_HEADER):
-            _fail(f"{path.name} is not a safetensors file (its header length is {length} bytes)")
-        try:
-            header = json.loads(file.read(length))
-        except (UnicodeDecodeError, ValueError):
-            _fail(f"{path.name} has no valid JSON header; is it a safetensors file?")
-    if not isinstance(header, dict):
-        _fail(f"{path.name} has no valid JSON header; is it a safetensors file?")
-    header.pop("__metadata__", None)
-    data_size = size - 8 - length
-    memory = (
-        np.memmap(path, dtype=np.uint8, mode="r", offset=8 + length, shape=(data_size,))
-        if data_size
-        else None
-    )
-    return {name: _view(path.name, name, spec, memory, data_size) for name, spec in header.items()}
+    """Every tensor of a .safetensors file as a read-only view of one memory map (no copies).
+
+    The header is validated first (model_files: the format's own rules), so every view lies inside
+    the file. A tensor in a dtype NumPy lacks (BF16, F8) is an _Unsupported placeholder.
+    """
+    header = files.read_safetensors(path, OPTION)
+    memory = None
+    if header.data_size:
+        with files.open_regular(path, OPTION, limit=1 << 62) as file:
+            memory = np.memmap(
+                file, dtype=np.uint8, mode="r", offset=header.data_start, shape=(header.data_size,)
+            )
+    return {name: _view(entry, memory) for name, entry in header.tensors.items()}
 
 
-def _view(file: str, name: str, spec, memory, data_size: int):
-    try:
-        dtype, shape, (begin, end) = spec["dtype"], [int(n) for n in spec["shape"]], spec["data_offsets"]
-    except (KeyError, TypeError, ValueError):
-        _fail(f"{file}: the header entry of {name!r} is malformed")
-    if dtype not in DTYPES:
-        if dtype in NO_NUMPY_DTYPE:
-            return _Unsupported(dtype, tuple(shape))
-        _fail(f"{file}: {name!r} has an unknown dtype {dtype!r}")
-    nbytes = math.prod(shape) * DTYPES[dtype].itemsize
-    if not (isinstance(begin, int) and isinstance(end, int) and 0 <= begin <= end <= data_size) or (
-        end - begin != nbytes
-    ):
-        _fail(f"{file}: the bytes of {name!r} lie outside the file or do not match its shape")
-    if nbytes == 0:
-        return np.zeros(shape, DTYPES[dtype])
-    return np.ndarray(shape, DTYPES[dtype], buffer=memory, offset=begin)
+def _view(entry: files.TensorEntry, memory):
+    if entry.dtype not in DTYPES:
+        return _Unsupported(entry.dtype, entry.shape)
+    if entry.end == entry.begin:
+        return np.zeros(entry.shape, DTYPES[entry.dtype])
+    return np.ndarray(entry.shape, DTYPES[entry.dtype], buffer=memory, offset=entry.begin)
 
 
 @dataclass(frozen=True)
@@ -119,32 +102,45 @@ class _Unsupported:
 
 
 def read_config(folder: Path) -> dict:
+    """config.json, every field the encoder uses checked for type and range (one line naming it)."""
     path = folder / "config.json"
-    if not path.is_file():
-        _fail(f"{folder} has no config.json; expected a Hugging Face model folder")
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
-        _fail(f"config.json is not valid JSON ({str(error)[:60]})")
-    if not isinstance(config, dict):
-        _fail("config.json is not a JSON object")
+    if not path.exists():
+        _fail(f"{files.shown(str(folder), 80)} has no config.json; expected a Hugging Face model folder")
+    config = files.read_json_object(path, OPTION)
     kind = config.get("model_type")
-    architectures = config.get("architectures") or []
+    architectures = config.get("architectures")
+    architectures = architectures if isinstance(architectures, list) else []
     if kind != "bert" and not (kind is None and any(str(a).startswith("Bert") for a in architectures)):
-        _fail(f"config.json describes a {kind or 'non-BERT'!r} model; derive forward reads BERT encoders")
-    for key in CONFIG_INTS:
+        _fail(
+            f"config.json describes a {files.shown(kind or 'non-BERT')} model; derive forward reads BERT encoders"
+        )
+    config.setdefault("type_vocab_size", 2)
+    for key, cap in CONFIG_INTS.items():
         value = config.get(key)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            _fail(f"config.json needs a positive whole number {key!r}, found {value!r}")
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= cap:
+            _fail(f"config.json: {key} must be a whole number from 1 to {cap}, found {files.shown(value)}")
+    eps = config.setdefault("layer_norm_eps", 1e-12)
+    if isinstance(eps, bool) or not isinstance(eps, int | float) or not 0 < eps < 1:
+        _fail(f"config.json: layer_norm_eps must be a number between 0 and 1, found {files.shown(eps)}")
     if config["hidden_size"] % config["num_attention_heads"]:
         _fail("config.json: hidden_size is not divisible by num_attention_heads")
-    if config.get("hidden_act", "gelu") not in ACTIVATIONS:
-        _fail(f"config.json: activation {config.get('hidden_act')!r} is not one of {', '.join(ACTIVATIONS)}")
+    act = config.setdefault("hidden_act", "gelu")
+    if not isinstance(act, str) or act not in ACTIVATIONS:
+        _fail(
+            f"config.json: hidden_act, the activation, is {files.shown(act)}, not one of {', '.join(ACTIVATIONS)}"
+        )
     if config.get("position_embedding_type", "absolute") != "absolute":
-        _fail("config.json: only absolute position embeddings are supported")
-    if config.get("is_decoder"):
-        _fail("config.json describes a decoder; derive forward reads BERT encoders")
+        _fail('config.json: position_embedding_type must be "absolute" (the only one supported)')
+    if config.get("is_decoder") not in (None, False):
+        _fail("config.json: is_decoder is set; derive forward reads BERT encoders")
     return config
+
+
+def _check_layer_count(tensors: dict, n_layers: int) -> None:
+    """num_hidden_layers against the layers the file holds, before anything is built per layer."""
+    held = {int(m.group(1)) for name in tensors if (m := LAYER.match(name))}
+    if n_layers > len(held):
+        _fail(f"config.json: num_hidden_layers is {n_layers} but model.safetensors holds {len(held)} layers")
 
 
 def expected_shapes(cfg: forward.Config) -> dict[str, tuple[int, ...]]:
@@ -186,6 +182,8 @@ def _encoder_tensors(tensors: dict, cfg: forward.Config) -> dict[str, np.ndarray
             _fail(f"{name} has shape {tuple(tensor.shape)} but config.json implies {shape}")
         if isinstance(tensor, _Unsupported) or tensor.dtype not in MODEL_DTYPES:
             _fail(f"{name} is stored as {tensor.dtype}; derive forward reads float32 or float64 checkpoints")
+        if not _all_finite(tensor):
+            _fail(f"model.safetensors: {name} holds NaN or infinite values")
         needed[name] = tensor
     dtypes = {t.dtype for t in needed.values()}
     if len(dtypes) > 1:
@@ -193,26 +191,27 @@ def _encoder_tensors(tensors: dict, cfg: forward.Config) -> dict[str, np.ndarray
     return needed
 
 
+def _all_finite(tensor: np.ndarray, block: int = 1 << 20) -> bool:
+    """No NaN or infinity, checked a block at a time: the memory map is never copied whole."""
+    flat = tensor.reshape(-1)  # (n,) a view: the tensors are contiguous
+    return all(np.isfinite(flat[i : i + block]).all() for i in range(0, flat.size, block))
+
+
 def _lowercase(folder: Path) -> bool:
     path = folder / "tokenizer_config.json"
-    if not path.is_file():
+    if not path.exists():
         return True
-    try:
-        settings = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        _fail("tokenizer_config.json is not valid JSON")
-    value = settings.get("do_lower_case", True) if isinstance(settings, dict) else True
-    return bool(value)
+    value = files.read_json_object(path, OPTION).get("do_lower_case", True)
+    if not isinstance(value, bool):
+        _fail(f"tokenizer_config.json: do_lower_case must be true or false, found {files.shown(value)}")
+    return value
 
 
 def _vocab(folder: Path, cfg: forward.Config) -> dict[str, int]:
     path = folder / "vocab.txt"
-    if not path.is_file():
-        _fail(f"{folder} has no vocab.txt (the WordPiece vocabulary)")
-    try:
-        vocab = wp.load_vocab(path)
-    except UnicodeDecodeError:
-        _fail("vocab.txt is not UTF-8 text")
+    if not path.exists():
+        _fail(f"{files.shown(str(folder), 80)} has no vocab.txt (the WordPiece vocabulary)")
+    vocab = wp.parse_vocab(files.read_text(path, OPTION, files.MAX_VOCAB_BYTES))
     missing = wp.missing_tokens(vocab)
     if missing:
         _fail(f"vocab.txt lacks the special tokens {', '.join(missing)}")
@@ -227,18 +226,21 @@ def load(folder) -> Checkpoint:
     """Read and validate the folder; the weights stay memory-mapped except for one transposed copy."""
     folder = Path(folder)
     if not folder.is_dir():
-        _fail(f"{str(folder)[:80]} is not a folder")
-    cfg = forward.Config.from_bert(read_config(folder))
+        _fail(f"{files.shown(str(folder), 80)} is not a folder")
+    config = read_config(folder)
     weights = folder / "model.safetensors"
-    if not weights.is_file():
+    if not weights.exists():
         other = (
             " (pytorch_model.bin needs torch to read; convert it to safetensors)"
             if (folder / "pytorch_model.bin").exists()
             else ""
         )
-        _fail(f"{folder} has no model.safetensors{other}")
+        _fail(f"{files.shown(str(folder), 80)} has no model.safetensors{other}")
+    tensors = read_safetensors(weights)
+    _check_layer_count(tensors, config["num_hidden_layers"])
+    cfg = forward.Config.from_bert(config)
     vocab = _vocab(folder, cfg)
-    tensors = _encoder_tensors(read_safetensors(weights), cfg)
+    tensors = _encoder_tensors(tensors, cfg)
     model = forward.Transformer.from_bert(tensors, cfg)
     n_params = sum(t.size for t in tensors.values())
     dtype = next(iter(tensors.values())).dtype

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
+from derive import model_files
 from derive import wordpiece as wp
 from derive.blocks import user
 from derive.errors import InputError
+from derive.model_files import MAX_VOCAB_BYTES, shown
 
 MAX_TEXT = 1000
-MAX_VOCAB_BYTES = 20_000_000
 
 
 @dataclass(frozen=True)
@@ -49,17 +50,8 @@ def parse_vocab(value, option: str, required: tuple[str, ...] = wp.REQUIRED_TOKE
     """A BERT ``vocab.txt`` path; the file must hold every token of ``required``."""
     path = Path(str(value))
     if not path.exists():
-        raise InputError(option, f"no such file: {str(value)[:80]!r}")
-    if not path.is_file():
-        raise InputError(option, f"{str(value)[:80]!r} is not a file")
-    try:
-        if path.stat().st_size > MAX_VOCAB_BYTES:
-            raise InputError(option, "is larger than 20 MB: not a BERT vocab.txt")
-        ids = wp.load_vocab(path)
-    except UnicodeDecodeError:
-        raise InputError(option, "is not UTF-8 text: expected a BERT vocab.txt, one token per line") from None
-    except OSError as error:
-        raise InputError(option, f"cannot be read ({error.strerror or error})") from None
+        raise InputError(option, f"no such file: {shown(str(value), 80)}")
+    ids = wp.parse_vocab(model_files.read_text(path, option, MAX_VOCAB_BYTES))
     missing = [t for t in required if t not in ids]
     if missing:
         raise InputError(option, f"lacks {', '.join(missing)}: expected a BERT vocab.txt, one token per line")

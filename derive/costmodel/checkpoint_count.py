@@ -8,15 +8,13 @@ mask ``attn.bias``) are set apart, because a parameter count leaves them out.
 
 from __future__ import annotations
 
-import json
-import struct
 from dataclasses import dataclass
 from math import prod
 from pathlib import Path
 
+from derive import model_files
 from derive.errors import InputError
 
-MAX_HEADER = 100_000_000
 # Tensor-name endings of saved buffers that are not parameters.
 BUFFERS = ("position_ids", ".attn.bias", ".attn.masked_bias", "rotary_emb.inv_freq")
 # Prefixes that task heads' wrappers add in front of the base model's names.
@@ -45,39 +43,15 @@ def is_buffer(name: str) -> bool:
 
 
 def read_header(path: Path, option: str = "--model") -> dict[str, tuple[int, ...]]:
-    """Tensor name -> shape, read from the header; raises InputError on anything malformed."""
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as handle:
-            head = handle.read(8)
-            if len(head) < 8:
-                raise InputError(option, f"{path.name} is too short to be a safetensors file")
-            (length,) = struct.unpack("<Q", head)
-            if length > min(MAX_HEADER, size - 8):
-                raise InputError(option, f"{path.name} does not start with a safetensors header")
-            header = json.loads(handle.read(length).decode("utf-8"))
-    except OSError as error:
-        raise InputError(option, f"cannot read {path.name}: {error.strerror}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise InputError(option, f"{path.name} has a malformed safetensors header") from None
-    if not isinstance(header, dict):
-        raise InputError(option, f"{path.name} has a malformed safetensors header")
-    shapes = {}
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        shape = entry.get("shape") if isinstance(entry, dict) else None
-        if not isinstance(shape, list) or not all(isinstance(n, int) and n >= 0 for n in shape):
-            raise InputError(option, f"{path.name}: tensor {name[:60]!r} has no valid shape")
-        shapes[name] = tuple(shape)
-    return shapes
+    """Tensor name -> shape, from a header held to the format's rules (derive.model_files)."""
+    return {name: entry.shape for name, entry in model_files.read_safetensors(path, option).tensors.items()}
 
 
 def _files(path: Path, option: str) -> list[Path]:
-    if path.is_file():
-        return [path]
+    if path.exists() and not path.is_dir():
+        return [path]  # model_files refuses it unless it is a regular file
     if not path.is_dir():
-        raise InputError(option, f"no such file or directory: {str(path)[:200]}")
+        raise InputError(option, f"no such file or directory: {model_files.shown(str(path), 200)}")
     found = sorted(path.glob("*.safetensors"))
     if not found:
         hint = (
@@ -85,7 +59,7 @@ def _files(path: Path, option: str) -> list[Path]:
             if any(path.glob("*.bin"))
             else ""
         )
-        raise InputError(option, f"no .safetensors file in {path.name or str(path)}{hint}")
+        raise InputError(option, f"no .safetensors file in {model_files.shown(str(path), 200)}{hint}")
     return found
 
 
@@ -97,19 +71,8 @@ def load(path: str, option: str = "--model") -> Checkpoint:
         for name, shape in read_header(file, option).items():
             (buffers if is_buffer(name) else tensors)[name] = shape
     config_path = (root if root.is_dir() else root.parent) / "config.json"
-    config = None
-    if config_path.is_file():
-        try:
-            config = json.loads(config_path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            config = None
-    return Checkpoint(
-        str(root),
-        tuple(f.name for f in files),
-        tensors,
-        buffers,
-        config if isinstance(config, dict) else None,
-    )
+    config = model_files.read_json_object(config_path, option) if config_path.exists() else None
+    return Checkpoint(str(root), tuple(f.name for f in files), tensors, buffers, config)
 
 
 def strip_prefix(name: str) -> str:

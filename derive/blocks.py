@@ -12,7 +12,10 @@ def prose(template: str, **fields) -> Prose:
 
 
 def eq(*parts, approx=None) -> Equation:
-    """``approx`` is an exact value; renderers round it to the requested precision."""
+    """``approx`` is an exact value; renderers round it to the requested precision. A value
+    holding a symbol has no decimals, so its ``≈`` tail is left out."""
+    if approx is not None and approx.free_symbols:
+        approx = None
     return Equation(tuple(parts), approx)
 
 
@@ -121,4 +124,6 @@ def unevaluated_power(base, numerator: int, denominator: int) -> sp.Expr:
 def needs_approx(value) -> bool:
     """Whether a ``≈ decimals`` tail adds information beyond the exact form."""
     entries = list(value) if isinstance(value, sp.MatrixBase) else [value]
+    if any(sp.sympify(e).free_symbols for e in entries):
+        return False
     return not all(sp.sympify(e).is_Rational and sp.sympify(e).q in (1, 2, 4, 5, 10) for e in entries)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
@@ -14,10 +15,10 @@ from derive.errors import InputError
 _MAX_BITS = 4 * parse.MAX_MAGNITUDE  # beyond 2^4000 > 10^1000, refused before any conversion
 
 
-def _entry(value: Any, option: str) -> sp.Expr:
+def _entry(value: Any, option: str, symbols: bool = False) -> sp.Expr:
     """One entry, from text or a Python value, held to the parser's bound either way."""
     if isinstance(value, str):
-        return parse.parse_scalar(value, option)
+        return parse.parse_scalar(value, option, symbols)
     if isinstance(value, bool):
         raise InputError(option, "expected a number, not a boolean")
     if isinstance(value, float) and not math.isfinite(value):
@@ -30,6 +31,8 @@ def _entry(value: Any, option: str) -> sp.Expr:
     elif isinstance(value, float):
         number = sp.Rational(Fraction(repr(value)))
     elif isinstance(value, sp.Expr) and value.is_number and value.is_real:
+        number = value
+    elif symbols and isinstance(value, sp.Expr) and all(s.is_real for s in value.free_symbols):
         number = value
     else:
         raise InputError(option, f"expected a number, got {type(value).__name__}")
@@ -81,14 +84,14 @@ def even_width(value: Any, option: str, low: int, high: int) -> int:
     return number
 
 
-def vector(value: Any, option: str) -> sp.Matrix:
+def vector(value: Any, option: str, symbols: bool = False) -> sp.Matrix:
     """A row vector as a 1×n matrix."""
     if isinstance(value, str):
-        return sp.Matrix([parse.parse_vector(value, option)])
+        return sp.Matrix([parse.parse_vector(value, option, symbols)])
     if isinstance(value, sp.MatrixBase):
         if min(value.shape) != 1:
             raise InputError(option, "expected a vector, not a matrix")
-        return sp.Matrix([list(value)])
+        value = list(value)
     try:
         entries = list(value)
     except TypeError:
@@ -97,31 +100,46 @@ def vector(value: Any, option: str) -> sp.Matrix:
         raise InputError(option, "expected a vector such as '1 2 3', not a matrix")
     if not entries:
         raise InputError(option, "expected at least one number")
-    return sp.Matrix([[_entry(e, option) for e in entries]])
+    return sp.Matrix([[_entry(e, option, symbols) for e in entries]])
 
 
-def matrix(value: Any, option: str) -> sp.Matrix:
+def matrix(value: Any, option: str, symbols: bool = False) -> sp.Matrix:
     if isinstance(value, str):
-        return parse.parse_matrix(value, option)
+        return parse.parse_matrix(value, option, symbols)
     if isinstance(value, sp.MatrixBase):
-        return value.applyfunc(lambda e: _entry(e, option))
+        return value.applyfunc(lambda e: _entry(e, option, symbols))
     rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in value]
     if not rows or not rows[0]:
         raise InputError(option, "expected a matrix such as '1 0; 0 1'")
     if len({len(r) for r in rows}) != 1:
         raise InputError(option, "ragged matrix: rows differ in length")
-    return sp.Matrix([[_entry(e, option) for e in r] for r in rows])
+    return sp.Matrix([[_entry(e, option, symbols) for e in r] for r in rows])
 
 
-def vector_or_matrix(value: Any, option: str) -> sp.Matrix:
+def vector_or_matrix(value: Any, option: str, symbols: bool = False) -> sp.Matrix:
     if isinstance(value, str):
-        return parse.parse_vector_or_matrix(value, option)
+        return parse.parse_vector_or_matrix(value, option, symbols)
     if isinstance(value, sp.MatrixBase):
-        return matrix(value, option)
+        return matrix(value, option, symbols)
     entries = list(value)
     if entries and isinstance(entries[0], (list, tuple)):
-        return matrix(entries, option)
-    return vector(entries, option)
+        return matrix(entries, option, symbols)
+    return vector(entries, option, symbols)
+
+
+def symbolic(parser: Callable[..., Any]) -> Callable[[Any, str], Any]:
+    """``parser`` (vector, matrix or vector_or_matrix) with letters allowed as entries: for the
+    topics whose maths stays exact for symbols (see derive/parse.py for the whitelist)."""
+
+    def parse_symbolic(value: Any, option: str) -> Any:
+        return parser(value, option, symbols=True)
+
+    return parse_symbolic
+
+
+def is_symbolic(value: Any) -> bool:
+    """Whether an exact value (a SymPy matrix or expression) holds a symbol."""
+    return isinstance(value, sp.Basic) and bool(value.free_symbols)
 
 
 def tokens(value: Any, option: str) -> list[str]:

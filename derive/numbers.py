@@ -80,10 +80,12 @@ def _scientific(mantissa: PyDecimal, exponent: int, decimals: int) -> Decimal:
 
 
 def approx(value: Any, decimals: int) -> Any:
-    """The same shape as ``value`` with every entry rounded for display."""
+    """The same shape as ``value`` with every entry rounded for display; an entry holding a
+    symbol has no decimals and stays exact."""
     if isinstance(value, sp.MatrixBase):
-        return sp.Matrix(value.rows, value.cols, [_rounded(entry, decimals) for entry in value])
-    return _rounded(sp.sympify(value), decimals)
+        return sp.Matrix(value.rows, value.cols, [approx(entry, decimals) for entry in value])
+    value = sp.sympify(value)
+    return value if value.free_symbols else _rounded(value, decimals)
 
 
 def is_array(value: Any) -> bool:

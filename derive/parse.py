@@ -15,6 +15,13 @@ answers given to ``derive check``.
   ``MAX_DEPTH`` deep, and powers have exponents of at most ``MAX_POWER``;
 - every part of an entry, and every numerator and denominator, lies within
   10^±``MAX_MAGNITUDE`` (zero aside): ``exp(1000)`` passes, ``exp(exp(10))`` does not.
+
+Where a topic's maths stays exact for letters (``symbols=True``), an entry may also hold real
+symbols from a whitelist: a Latin letter, a Greek name (``alpha`` … ``omega``; ``lamda`` as
+SymPy spells it, since ``lambda`` is a Python keyword), each optionally with a subscript of
+one to three letters or digits (``x_1``, ``w_12``, ``s_ij``). ``e`` and ``pi`` stay the
+constants, and the functions' names are not symbols. Numbers in a symbolic entry are held to
+the same bound; the symbolic part itself is bounded by the entry's size.
 """
 
 from __future__ import annotations
@@ -38,6 +45,13 @@ MAX_POWER = 64
 
 _FUNCTIONS = {"sqrt": sp.sqrt, "exp": sp.exp, "sin": sp.sin, "cos": sp.cos}
 _NAMES = {"e": sp.E, "pi": sp.pi}
+_GREEK = (
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa lamda mu nu xi omicron rho sigma tau "
+    "upsilon phi chi psi omega"
+).split()
+_SYMBOL = re.compile(
+    rf"(?:[A-Za-z]|{'|'.join(_GREEK)}|{'|'.join(g.capitalize() for g in _GREEK)})(?:_[A-Za-z0-9]{{1,3}})?"
+)
 _LITERAL = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _EXP_LOG10 = math.log10(MAX_MAGNITUDE * math.log(10))  # exp(x) within the bound: |x| <= 2302.58
 _LIMIT = 10**MAX_MAGNITUDE
@@ -81,6 +95,10 @@ def bounded(value: sp.Expr, option: str, text: str) -> sp.Expr:
         if max(abs(value.p), value.q) > _LIMIT:
             raise InputError(option, f"{_preview(text)!r} {_BEYOND}")
         return value
+    if value.free_symbols:
+        for number in value.atoms(sp.Rational):
+            bounded(number, option, text)
+        return value
     magnitude = _log10(value)
     if magnitude is not None and not abs(magnitude) <= MAX_MAGNITUDE:
         raise InputError(option, f"{_preview(text)!r} {_BEYOND}")
@@ -90,9 +108,10 @@ def bounded(value: sp.Expr, option: str, text: str) -> sp.Expr:
 class _Reader:
     """Builds one entry from its syntax tree, checking the bound on every part as it goes."""
 
-    def __init__(self, source: str, option: str):
+    def __init__(self, source: str, option: str, symbols: bool = False):
         self.source = source
         self.option = option
+        self.symbols = symbols
 
     def text(self, node: ast.AST) -> str:
         return ast.get_source_segment(self.source, node) or self.source
@@ -113,6 +132,10 @@ class _Reader:
             return self.combine(node, left, right)
         if isinstance(node, ast.Name) and node.id in _NAMES:
             return _NAMES[node.id]
+        if isinstance(node, ast.Name) and _SYMBOL.fullmatch(node.id):
+            if not self.symbols:
+                raise InputError(self.option, f"{node.id!r}: this option takes numbers, not symbols")
+            return sp.Symbol(node.id, real=True)
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Name)
@@ -121,10 +144,13 @@ class _Reader:
             and not node.keywords
         ):
             argument = self.read(node.args[0], depth)
-            if node.func.id == "exp" and (_log10(argument) or -math.inf) > _EXP_LOG10:
+            numeric = not argument.free_symbols
+            if numeric and node.func.id == "exp" and (_log10(argument) or -math.inf) > _EXP_LOG10:
                 raise InputError(self.option, f"{_preview(self.text(node))!r} {_BEYOND}")
             return _FUNCTIONS[node.func.id](argument)
-        raise InputError(self.option, _EXPECTED)
+        raise InputError(
+            self.option, _EXPECTED + (", or symbols such as a, x_1, alpha" if self.symbols else "")
+        )
 
     def combine(self, node: ast.BinOp, left: sp.Expr, right: sp.Expr) -> sp.Expr:
         if isinstance(node.op, ast.Add):
@@ -139,6 +165,8 @@ class _Reader:
             return left / right
         if not (right.is_number and abs(right) <= MAX_POWER):
             raise InputError(self.option, f"powers are limited to exponents of at most {MAX_POWER}")
+        if left.free_symbols:
+            return left**right
         base = _log10(left)
         if base is None and right.is_negative:
             raise InputError(self.option, "division by zero")
@@ -164,18 +192,28 @@ def _tree(text: str, option: str) -> ast.AST:
     return tree
 
 
-def parse_scalar(text: str, option: str) -> sp.Expr:
-    """A single exact number such as ``0.5``, ``1/3`` or ``sqrt(2)``, within the module's bound."""
+def parse_scalar(text: str, option: str, symbols: bool = False) -> sp.Expr:
+    """A single exact number such as ``0.5``, ``1/3`` or ``sqrt(2)``, within the module's bound;
+    with ``symbols``, also an expression in whitelisted real symbols such as ``x_1`` or ``2*alpha``."""
     text = str(text).strip()
-    return _Reader(text, option).read(_tree(text, option))
+    return _Reader(text, option, symbols).read(_tree(text, option))
+
+
+def _joins(text: str, index: int) -> bool:
+    """Whether the space at ``index`` sits inside a sum or product (``a + b``, ``a - b``, ``2 * a``)
+    rather than between entries (``1 -2`` and ``1 +2`` are two entries)."""
+    before, after = text[:index].rstrip(), text[index:].lstrip()
+    if before.endswith(("+", "-", "*", "/")):
+        return True
+    return after.startswith(("*", "/")) or bool(re.match(r"[+-](\s|$)", after))
 
 
 def _split_entries(text: str) -> list[str]:
-    """Split on commas and whitespace that are not inside parentheses."""
+    """Split on commas and whitespace that are not inside parentheses nor around an operator."""
     parts, current, depth = [], [], 0
-    for char in text:
+    for index, char in enumerate(text):
         depth += (char == "(") - (char == ")")
-        if depth == 0 and (char == "," or char.isspace()):
+        if depth == 0 and (char == "," or (char.isspace() and not _joins(text, index))):
             parts.append("".join(current))
             current = []
         else:
@@ -184,14 +222,14 @@ def _split_entries(text: str) -> list[str]:
     return [p for p in parts if p]
 
 
-def _row(text: str, option: str) -> list[sp.Expr]:
+def _row(text: str, option: str, symbols: bool = False) -> list[sp.Expr]:
     text = text.strip()
     if text.startswith("[") and text.endswith("]"):
         text = text[1:-1]
     parts = _split_entries(text)
     if not parts:
         raise InputError(option, "expected at least one number")
-    return [parse_scalar(p, option) for p in parts]
+    return [parse_scalar(p, option, symbols) for p in parts]
 
 
 def looks_like_matrix(text: str) -> bool:
@@ -199,11 +237,11 @@ def looks_like_matrix(text: str) -> bool:
     return ";" in text or text.strip().startswith("[[")
 
 
-def parse_vector(text: str, option: str) -> list[sp.Expr]:
+def parse_vector(text: str, option: str, symbols: bool = False) -> list[sp.Expr]:
     """``"1 2 3"``, ``"1, 2, 3"`` or ``"[1, 2, 3]"``."""
     if looks_like_matrix(text):
         raise InputError(option, "expected a vector such as '1 2 3', not a matrix")
-    return _row(text, option)
+    return _row(text, option, symbols)
 
 
 def matrix_entries(text: str, option: str) -> list[list[str]]:
@@ -233,16 +271,17 @@ def matrix_entries(text: str, option: str) -> list[list[str]]:
     return entries
 
 
-def parse_matrix(text: str, option: str) -> sp.Matrix:
+def parse_matrix(text: str, option: str, symbols: bool = False) -> sp.Matrix:
     """``"1 0; 0 1"`` or ``"[[1, 0], [0, 1]]"``; a single row is a 1×n matrix."""
-    return sp.Matrix([[parse_scalar(e, option) for e in row] for row in matrix_entries(text, option)])
+    rows = matrix_entries(text, option)
+    return sp.Matrix([[parse_scalar(e, option, symbols) for e in row] for row in rows])
 
 
-def parse_vector_or_matrix(text: str, option: str) -> sp.Matrix:
+def parse_vector_or_matrix(text: str, option: str, symbols: bool = False) -> sp.Matrix:
     """A vector becomes a 1×n matrix so that row-wise topics treat both alike."""
     if looks_like_matrix(text):
-        return parse_matrix(text, option)
-    return sp.Matrix([parse_vector(text, option)])
+        return parse_matrix(text, option, symbols)
+    return sp.Matrix([parse_vector(text, option, symbols)])
 
 
 def parse_tokens(text: str, option: str = "--tokens") -> list[str]:

@@ -13,7 +13,10 @@ import sympy as sp
 
 
 def row_max(row):
-    """The largest entry of a row of exact numbers (compared at 30 digits)."""
+    """The largest entry of a row of exact numbers (compared at 30 digits); ``Max(a, b, …)``
+    when the row holds symbols."""
+    if any(sp.sympify(e).free_symbols for e in row):
+        return sp.Max(*row)
     return max(row, key=lambda e: sp.N(e, 30))
 
 

@@ -143,6 +143,8 @@ def _judge(stage, written, expected, truth_values, student, carried, precision, 
 def _close(given, expected, precision: Precision, slack=0) -> bool:
     if isinstance(expected, str) or isinstance(given, str):
         return given == expected
+    if reading.symbolic(expected) or reading.symbolic(given):
+        return reading.same_symbolic(given, expected)
     g, e = reading.number(given), reading.number(expected)
     return abs(g - e) <= precision.allowance(e) + slack + SAME
 

@@ -65,6 +65,28 @@ def number(value) -> mpmath.mpf:
     return mpmath.mpf(evaluated)
 
 
+def symbolic(value) -> bool:
+    """Whether an exact value holds a symbol (a derivation from letters): answers may then too."""
+    return isinstance(value, (sp.Basic, sp.MatrixBase)) and bool(value.free_symbols)
+
+
+def same_symbolic(given, expected) -> bool:
+    """Equal as expressions: their difference simplifies to 0, or (where SymPy's simplification
+    stops short) vanishes to 25 digits at a few fixed random values of the symbols."""
+    difference = sp.sympify(given) - sp.sympify(expected)
+    if sp.simplify(difference) == 0:
+        return True
+    symbols = sorted(difference.free_symbols, key=str)
+    if not symbols:
+        return False
+    for seed in range(3):
+        points = {s: sp.Rational(37 * (seed + 1) * (i + 3) % 101 - 50, 17) for i, s in enumerate(symbols)}
+        value = sp.N(difference.subs(points), WORK_DIGITS)
+        if not (value.is_Number and abs(value) < sp.Float("1e-25")):
+            return False
+    return True
+
+
 def _string_list(raw: str) -> list[str]:
     """A JSON list of strings (``["[CLS]", ","]``) or whitespace-separated tokens."""
     text = raw.strip()
@@ -86,7 +108,8 @@ def read(raw: str, expected, option: str = "--answer") -> Written:
         tokens = _string_list(raw)
         return Written(list(tokens), tuple(tokens), tuple(tokens))
     rows = parse.matrix_entries(raw, option)
-    values = [[parse.parse_scalar(e, option) for e in row] for row in rows]
+    symbols = symbolic(expected)
+    values = [[parse.parse_scalar(e, option, symbols) for e in row] for row in rows]
     entries = tuple(v for row in values for v in row)
     texts = tuple(e.strip() for row in rows for e in row)
     if is_array(expected):

@@ -238,24 +238,28 @@ RIVER = {
     "focus": "bank",
 }
 
+
+def _matrix(value, option):
+    """A matrix whose entries may be letters: the derivation then stays symbolic."""
+    return inputs.matrix(value, option, symbols=True)
+
+
 TOPIC = Topic(
     name="attention",
     summary="Scaled dot-product attention softmax(Q K^T / sqrt(d_k)) V step by step, optionally causal",
     options=(
-        Option("x", "token embeddings X, one row per token: '1 0; 0 1'", inputs.matrix),
-        Option("wq", "query projection W_Q (d_model × d_k)", inputs.matrix),
-        Option("wk", "key projection W_K (d_model × d_k)", inputs.matrix),
-        Option("wv", "value projection W_V (d_model × d_v)", inputs.matrix),
+        Option("x", "token embeddings X, one row per token: '1 0; 0 1'", _matrix),
+        Option("wq", "query projection W_Q (d_model × d_k)", _matrix),
+        Option("wk", "key projection W_K (d_model × d_k)", _matrix),
+        Option("wv", "value projection W_V (d_model × d_v)", _matrix),
         Option(
             "memory",
             "keys and values from these rows instead of X (cross-attention: K = M W_K, V = M W_V)",
-            inputs.matrix,
+            _matrix,
         ),
-        Option("q", "queries Q, one row per token (instead of --x and the projections)", inputs.matrix),
-        Option(
-            "k", "keys K, one row per key token (as many as the queries, or more or fewer)", inputs.matrix
-        ),
-        Option("v", "values V, one row per key token", inputs.matrix),
+        Option("q", "queries Q, one row per token (instead of --x and the projections)", _matrix),
+        Option("k", "keys K, one row per key token (as many as the queries, or more or fewer)", _matrix),
+        Option("v", "values V, one row per key token", _matrix),
         Option(
             "mask",
             "none, or causal: each token attends only to itself and earlier tokens (with more keys than "

@@ -333,10 +333,18 @@ def explain_weights(v) -> tuple:
     blocks.append(prose("All the weights, one row per query token:"))
     blocks.append(eq(A, approx=v.weights) if needs_approx(v.weights) else eq(A, v.weights))
     blocks.append(prose("Each row sums to 1: row i says how token i splits its attention over the tokens."))
-    blocks.append(
-        heatmap("attention-weights", "Attention weights", v.weights, v.tokens, v.key_tokens, "key", "query")
-    )
+    if not _symbolic(v):
+        blocks.append(
+            heatmap(
+                "attention-weights", "Attention weights", v.weights, v.tokens, v.key_tokens, "key", "query"
+            )
+        )
     return tuple(blocks)
+
+
+def _symbolic(v) -> bool:
+    """Letters among the inputs: weights are formulas, so no percentages, ranking or heatmap."""
+    return bool(v.weights.free_symbols)
 
 
 def explain_output(v) -> tuple:
@@ -395,6 +403,8 @@ def _distance(a, b) -> float:
 def explain_focus(v) -> tuple:
     f, tok = v.focus_index, user(v.tokens[v.focus_index])
     own, visible = _own_key(v, f), _visible(v, f)
+    if _symbolic(v):
+        return _explain_focus_symbolic(v, f, tok, own)
     ranking, fields, groups = _ranking(v, f)
     top = groups[0]
     blocks = [
@@ -445,6 +455,30 @@ def explain_focus(v) -> tuple:
             blocks.append(prose(f"Under the causal mask it cannot see {later}: weight 0.", **later_fields))
     blocks += _output_row(v, f, tok, top if visible > 1 else [], own)
     return tuple(blocks)
+
+
+def _explain_focus_symbolic(v, f, tok, own) -> tuple:
+    """The focus row in general terms: which token wins depends on the values of the letters."""
+    visible = _visible(v, f)
+    header = "score" if v.unscaled else "scaled score"
+    rows = [
+        (c + 1, user(v.key_tokens[c]), v.scaled[f, c] if c < visible else "masked") for c in range(v.n_keys)
+    ]
+    blocks = [
+        prose(
+            "How much does {tok} attend to each token? Row {i} of the weights answers it: each weight "
+            "is the share of its attention that goes to one token, and the shares sum to 1.",
+            tok=tok,
+            i=f + 1,
+        ),
+        table(("j", "key token", header), rows),
+        prose(
+            "Its weights are row {i} of A above. With letters for the entries, which token gets the largest share depends on their values: "
+            "it is the token whose " + header + " is largest, since the exponential keeps the order.",
+            i=f + 1,
+        ),
+    ]
+    return tuple(blocks + _output_row(v, f, tok, [], own))
 
 
 def _output_row(v, f, tok, top, own) -> list:

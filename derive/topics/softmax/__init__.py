@@ -16,7 +16,7 @@ def _prepare(options) -> Givens:
 
 
 def _check_x(value, option):
-    return inputs.vector_or_matrix(value, option)
+    return inputs.vector_or_matrix(value, option, symbols=True)
 
 
 def _sample(rng):

@@ -53,8 +53,7 @@ def exponentiate(v):
         )
     ]
     blocks.append(eq(sp.exp(sp.Symbol("z")), v.exp, approx=v.exp))
-    biggest = max(sp.N(e, 30) for e in v.exp)
-    if biggest > FLOAT64_MAX:
+    if not v.exp.free_symbols and max(sp.N(e, 30) for e in v.exp) > FLOAT64_MAX:
         blocks.append(
             prose(
                 "These exponentials exceed the largest float64 number (about {big}), so a direct "
@@ -77,6 +76,14 @@ def total(v):
 def normalise(v):
     blocks = [prose("Divide each exponential by its row's sum. The results are the probabilities.")]
     blocks.append(eq(SOFTMAX_Z, v.softmax, approx=v.softmax))
+    if v.softmax.free_symbols:
+        blocks.append(
+            prose(
+                "Check: in every row the numerators add up to the denominator, so the row sums to {one}.",
+                one=1,
+            )
+        )
+        return tuple(blocks)
     sums = [sum(sp.N(e, 30) for e in v.softmax.row(r)) for r in range(v.softmax.rows)]
     blocks.append(
         prose(
@@ -92,6 +99,8 @@ def _written_rows(shifted: sp.Matrix) -> sp.Matrix:
 
 
 def stable(v):
+    if v.z.free_symbols:
+        return _stable_symbolic(v)
     return (
         prose(
             "Subtracting the row maximum {m} first gives the same probabilities, because the "
@@ -108,4 +117,25 @@ def stable(v):
             s=shifted_logits(v.z),
         ),
         eq(SOFTMAX_Z, _written_rows(shifted_logits(v.z)), approx=v.stable),
+    )
+
+
+def _stable_symbolic(v):
+    """With letters the maximum is not known: the shift is written with m, the row's largest logit."""
+    shifted = v.z.applyfunc(lambda e: e - m)
+    return (
+        prose(
+            "Subtracting the row maximum {m} first gives the same probabilities, because the "
+            "factor {em} cancels between numerator and denominator. For letters, {m} is whichever "
+            "logit of the row is largest:",
+            m=m,
+            em=sp.exp(-m),
+        ),
+        eq(
+            sp.exp(z_i) / sp.Sum(sp.exp(z_j), (j, 1, n)), sp.exp(z_i - m) / sp.Sum(sp.exp(z_j - m), (j, 1, n))
+        ),
+        prose(
+            "Every exponent is then at most 0, so every exponential lies in (0, 1] and nothing can overflow:"
+        ),
+        eq(SOFTMAX_Z, _written_rows(shifted)),
     )

@@ -1,0 +1,202 @@
+"""Letters as inputs: symbols from the parser's whitelist, derivations that stay symbolic, and
+symbolic answers to ``derive check``.
+
+Every symbolic answer is checked by substituting random numbers for the symbols and comparing
+with the numeric derivation of the same topic, which is itself checked against NumPy elsewhere;
+here the numeric side is also computed by hand with NumPy.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from derive import api, parse
+from derive.errors import InputError
+
+SYMBOLIC_TOPICS = {
+    "softmax": {"x": "a b c; x_1 0 beta"},
+    "attention": {"q": "q_1 q_2; q_3 q_4", "k": "k_1 k_2; k_3 k_4", "v": "v_1 v_2; v_3 v_4"},
+}
+FORMATS = ["terminal", "markdown", "latex", "typst", "html", "json"]
+
+
+def _strict(text: str):
+    def refuse(constant):
+        raise ValueError(constant)
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def _substituted(raw: dict, seed: int) -> tuple[dict, dict]:
+    """The raw options with every symbol replaced by a small random fraction, and the values used."""
+    rng = random.Random(seed)
+    names: dict[str, str] = {}
+    out = {}
+    for option, text in raw.items():
+        entries = []
+        for row in text.split(";"):
+            cells = []
+            for cell in row.split():
+                if cell.lstrip("-").replace(".", "").isdigit():
+                    cells.append(cell)
+                else:
+                    names.setdefault(cell, f"{rng.randint(-30, 30)}/{rng.randint(5, 12)}")
+                    cells.append(names[cell])
+            entries.append(" ".join(cells))
+        out[option] = "; ".join(entries)
+    return out, {sp.Symbol(k, real=True): sp.Rational(v) for k, v in names.items()}
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("a", sp.Symbol("a", real=True)),
+        ("x_1", sp.Symbol("x_1", real=True)),
+        ("w_12", sp.Symbol("w_12", real=True)),
+        ("s_ij", sp.Symbol("s_ij", real=True)),
+        ("alpha", sp.Symbol("alpha", real=True)),
+        ("Omega_2", sp.Symbol("Omega_2", real=True)),
+        ("2*a - 1/3", 2 * sp.Symbol("a", real=True) - sp.Rational(1, 3)),
+        ("exp(b)", sp.exp(sp.Symbol("b", real=True))),
+        ("e", sp.E),
+        ("pi", sp.pi),
+    ],
+)
+def test_whitelisted_symbols_are_real(text, expected):
+    value = parse.parse_scalar(text, "--x", symbols=True)
+    assert value == expected
+    assert all(s.is_real for s in value.free_symbols)
+
+
+@pytest.mark.parametrize(
+    "text", ["lambda", "foo", "x_1234", "exp", "sqrt", "a**b", "__import__", "x.real", "a(1)", "1e1001*a"]
+)
+def test_names_outside_the_whitelist_are_refused(text):
+    with pytest.raises(InputError, match="^--x: "):
+        parse.parse_scalar(text, "--x", symbols=True)
+
+
+def test_numeric_options_refuse_symbols(cli):
+    code, out, err = cli("softmax", "--x", "1 2", "--temperature", "t")
+    assert code == 2 and err.startswith("Error: --temperature: 't': this option takes numbers")
+    code, out, err = cli("dot-product", "--a", "a b", "--b", "1 2")
+    assert code == 2 and "--a" in err and len(err.strip().splitlines()) == 1
+
+
+def test_mixed_letters_and_numbers():
+    d = api.derive("softmax", x="a 0 1")
+    a = sp.Symbol("a", real=True)
+    total = sp.exp(a) + 1 + sp.E
+    assert sp.simplify(
+        d.answers["softmax"] - sp.Matrix([[sp.exp(a) / total, 1 / total, sp.E / total]])
+    ) == sp.zeros(1, 3)
+
+
+def test_softmax_of_letters_is_the_general_formula():
+    d = api.derive("softmax", x="a b c")
+    a, b, c = sp.symbols("a b c", real=True)
+    expected = [sp.exp(s) / (sp.exp(a) + sp.exp(b) + sp.exp(c)) for s in (a, b, c)]
+    assert [sp.simplify(g - e) for g, e in zip(d.answers["softmax"], expected)] == [0, 0, 0]
+    document = _strict(api_json(d))
+    answer = document["answers"]["softmax"]
+    assert answer["value"] == [None, None, None]
+    assert answer["exact"][0] == "exp(a)/(exp(a) + exp(b) + exp(c))"
+    assert "symbolic" in answer["value_note"]
+
+
+def api_json(derivation) -> str:
+    from derive.render import render
+
+    return render(derivation, "json")
+
+
+@pytest.mark.parametrize("topic", sorted(SYMBOLIC_TOPICS))
+@pytest.mark.parametrize("seed", range(3))
+def test_symbolic_answers_agree_with_the_numeric_derivation(topic, seed):
+    raw = SYMBOLIC_TOPICS[topic]
+    symbolic = api.derive(topic, **raw)
+    numeric_raw, values = _substituted(raw, seed)
+    numeric = api.derive(topic, **numeric_raw)
+    for name, exact in symbolic.answers.items():
+        if not isinstance(exact, (sp.Basic, sp.MatrixBase)):
+            continue
+        substituted = np.array(sp.N(exact.subs(values), 30).tolist(), dtype=float)
+        np.testing.assert_allclose(
+            substituted.ravel(), np.ravel(numeric.values[name]), rtol=1e-12, atol=1e-12, err_msg=name
+        )
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_symbolic_softmax_against_numpy(seed):
+    raw, values = _substituted({"x": "a b c"}, seed)
+    d = api.derive("softmax", x="a b c")
+    x = np.array([float(values[sp.Symbol(n, real=True)]) for n in "abc"])
+    reference = np.exp(x - x.max()) / np.exp(x - x.max()).sum()
+    got = np.array(sp.N(d.answers["softmax"].subs(values), 30).tolist(), dtype=float).ravel()
+    np.testing.assert_allclose(got, reference, rtol=1e-13)
+
+
+def test_symbolic_attention_against_numpy():
+    raw = SYMBOLIC_TOPICS["attention"]
+    numeric_raw, values = _substituted(raw, 7)
+    q, k, v = (
+        np.array([[float(sp.Rational(c)) for c in row.split()] for row in numeric_raw[n].split(";")])
+        for n in "qkv"
+    )
+    scores = q @ k.T / np.sqrt(q.shape[1])
+    weights = np.exp(scores - scores.max(axis=1, keepdims=True))
+    weights /= weights.sum(axis=1, keepdims=True)
+    d = api.derive("attention", **raw)
+    got = np.array(sp.N(d.answers["output"].subs(values), 30).tolist(), dtype=float)
+    np.testing.assert_allclose(got, weights @ v, rtol=1e-12)
+
+
+@pytest.mark.parametrize("topic", sorted(SYMBOLIC_TOPICS))
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_renders_a_symbolic_derivation(cli, topic, fmt):
+    args = [f"--{k}={v}" for k, v in SYMBOLIC_TOPICS[topic].items()]
+    code, out, err = cli(topic, *args, "-f", fmt)
+    assert code == 0, err
+    assert out and "≈" not in out.replace("≈ decimals", "")
+    if fmt == "json":
+        _strict(out)
+    if topic == "attention":
+        assert not re.search(r"\d\.\d\\?%", out) and "attends most to" not in out
+
+
+def test_symbolic_attention_has_no_heatmap(tmp_path, cli):
+    target = tmp_path / "a.md"
+    args = [f"--{k}={v}" for k, v in SYMBOLIC_TOPICS["attention"].items()]
+    assert cli("attention", *args, "-o", str(target))[0] == 0
+    assert not (tmp_path / "a-figures").exists() or not any((tmp_path / "a-figures").iterdir())
+
+
+@pytest.mark.parametrize(
+    "answer,verdict",
+    [
+        ("softmax=exp(a)/(exp(a)+exp(b)) exp(b)/(exp(a)+exp(b))", 0),
+        ("softmax=1/(1+exp(b-a)) 1/(1+exp(a-b))", 0),
+        ("softmax=exp(a)/(exp(a)+exp(b)) exp(a)/(exp(a)+exp(b))", 1),
+        ("sum=exp(b) + exp(a)", 0),
+        ("softmax=a/(a+b) b/(a+b)", 1),
+    ],
+)
+def test_check_compares_symbolic_answers_symbolically(cli, answer, verdict):
+    code, out, err = cli("check", "softmax", "--x", "a b", "--answer", answer)
+    assert code == verdict, out + err
+
+
+def test_check_names_the_misconception_of_a_symbolic_answer(cli):
+    code, out, _ = cli("check", "softmax", "--x", "a b", "--answer", "softmax=a/(a+b) b/(a+b)")
+    assert code == 1 and "no-exp" in out
+
+
+def test_symbolic_answers_to_a_numeric_problem_are_refused(cli):
+    code, out, err = cli("check", "softmax", "--x", "1 2", "--answer", "softmax=a b")
+    assert code == 2 and "not symbols" in err

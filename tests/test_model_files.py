@@ -334,3 +334,13 @@ def test_file_names_with_control_characters_are_escaped(tmp_path, cli):
     path.write_bytes(b"\xff")
     err = _refused(cli, "tokenize", "--text", "hi", "--vocab", str(path), names=("UTF-8",))
     assert "\x1b" not in err and "\x07" not in err
+
+
+def test_cost_checks_the_layer_count_against_the_tensors(folder, cli):
+    """cost reads only headers; a config claiming 10^6 layers built 10^6 layers of shapes (23 s, 1 GB)."""
+    _write_config(folder, num_hidden_layers=10**6)
+    err = _refused(cli, "cost", "--model", str(folder), names=("config.json", "num_hidden_layers"))
+    assert f"holds {LAYERS} layers" in err
+    _write_config(folder)
+    code, _, err = cli("cost", "--model", str(folder), "-f", "json")
+    assert code == 0, err

@@ -8,6 +8,7 @@ mask ``attn.bias``) are set apart, because a parameter count leaves them out.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from math import prod
 from pathlib import Path
@@ -17,6 +18,10 @@ from derive.errors import InputError
 
 # Tensor-name endings of saved buffers that are not parameters.
 BUFFERS = ("position_ids", ".attn.bias", ".attn.masked_bias", "rotary_emb.inv_freq")
+# The numbered blocks of BERT (encoder.layer.N), DistilBERT (transformer.layer.N) and GPT-2 (h.N).
+LAYER = re.compile(r"(?:^|\.)(?:layer|layers|h)\.(\d{1,7})\.")
+# The config.json field that gives the number of layers, by model_type.
+LAYER_FIELDS = {"bert": "num_hidden_layers", "distilbert": "n_layers", "gpt2": "n_layer"}
 # Prefixes that task heads' wrappers add in front of the base model's names.
 PREFIXES = ("bert.", "distilbert.", "transformer.", "model.")
 
@@ -36,6 +41,19 @@ class Checkpoint:
     @property
     def buffer_values(self) -> int:
         return sum(prod(s) for s in self.buffers.values())
+
+    @property
+    def layers(self) -> int:
+        """How many numbered layers the tensors' names hold."""
+        return len({int(m.group(1)) for name in self.tensors if (m := LAYER.search(name))})
+
+    def check_layer_count(self, n_layer: int, option: str = "--model") -> None:
+        """A config.json's layer count against the tensors, before anything is built per layer."""
+        if self.config is not None and n_layer > self.layers:
+            field = LAYER_FIELDS.get(self.config.get("model_type"), "the layer count")
+            raise InputError(
+                option, f"config.json: {field} is {n_layer} but the checkpoint holds {self.layers} layers"
+            )
 
 
 def is_buffer(name: str) -> bool:

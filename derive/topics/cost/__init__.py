@@ -52,6 +52,8 @@ def _prepare(options) -> Givens:
     from_config = None
     if checkpoint is not None and checkpoint.config is not None and not options.get("preset"):
         from_config = configure.from_hf_config(checkpoint.config, "the checkpoint")
+        if from_config is not None and isinstance(from_config.n_layer, int):
+            checkpoint.check_layer_count(from_config.n_layer)
     sized = options.get("preset") or any(options.get(n) is not None for n in ("layers", "d_model", "heads"))
     if checkpoint is not None and from_config is None and not sized:
         raise InputError(

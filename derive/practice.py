@@ -140,7 +140,7 @@ def _step(problem, attempt: Attempt, number: int, decimals: int, read, write) ->
             continue
         item, problem_with_text = _check(problem, attempt, text, decimals)
         if item is None:
-            write(f"Could not read that: {problem_with_text}")
+            write(textwrap.fill(f"Could not read that: {problem_with_text}", width, subsequent_indent="    "))
             continue
         attempt.tries += 1
         attempt.answer = text

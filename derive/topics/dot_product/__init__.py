@@ -66,8 +66,13 @@ TOPIC = Topic(
     name="dot-product",
     summary="Dot product, norms, cosine similarity and the angle between two vectors",
     options=(
-        Option("a", "the first vector, such as '1 2 3'", inputs.vector, required=True),
-        Option("b", "the second vector, with as many entries as --a", inputs.vector, required=True),
+        Option("a", "the first vector, such as '1 2 3'", inputs.symbolic(inputs.vector), required=True),
+        Option(
+            "b",
+            "the second vector, with as many entries as --a",
+            inputs.symbolic(inputs.vector),
+            required=True,
+        ),
     ),
     prepare=_prepare,
     stages=(

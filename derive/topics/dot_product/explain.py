@@ -85,6 +85,11 @@ def explain_cosine(v):
 
 
 def _alignment(cosine) -> str:
+    if cosine.free_symbols:
+        return (
+            "With letters for the entries the sign of the cosine is not known: positive means an acute "
+            "angle (the vectors point broadly the same way), 0 orthogonal, negative an obtuse angle."
+        )
     value = numeric(cosine)
     if is_zero(cosine - 1):
         return (
@@ -132,7 +137,8 @@ def explain_angle(v):
     if v.angle.is_Rational:
         blocks.append(prose("So the angle between a and b is exactly {deg} degrees.", deg=v.angle))
     blocks.append(prose(_alignment(v.cosine)))
-    blocks.append(_picture(v))
+    if not v.cosine.free_symbols:
+        blocks.append(_picture(v))
     return tuple(blocks)
 
 

@@ -17,8 +17,11 @@ def numeric(value) -> sp.Float:
 
 def is_zero(value) -> bool:
     """Exact when SymPy can decide; otherwise zero to 25 digits (tiny inputs such as 1e-30 are decided)."""
-    known = sp.sympify(value).is_zero
-    return known if known is not None else abs(numeric(value)) < TINY
+    value = sp.sympify(value)
+    known = value.is_zero
+    if known is not None or value.free_symbols:
+        return bool(known)  # with letters, zero only when SymPy can tell
+    return abs(numeric(value)) < TINY
 
 
 def tidy(value):

@@ -87,17 +87,22 @@ TOPIC = Topic(
     summary="A residual connection y = x + F(x), and why the shortcut helps gradients and initialisation",
     options=(
         Option(
-            "x", "the sublayer's input, tokens as rows: '1 2; 0 -1'", inputs.vector_or_matrix, required=True
+            "x",
+            "the sublayer's input, tokens as rows: '1 2; 0 -1'",
+            inputs.symbolic(inputs.vector_or_matrix),
+            required=True,
         ),
         Option(
-            "sublayer_output", "F(x), the sublayer's output, with the shape of x", inputs.vector_or_matrix
+            "sublayer_output",
+            "F(x), the sublayer's output, with the shape of x",
+            inputs.symbolic(inputs.vector_or_matrix),
         ),
         Option(
             "w",
             "instead of --sublayer-output: a linear sublayer F(x) = x W (d_model × d_model)",
-            inputs.matrix,
+            inputs.symbolic(inputs.matrix),
         ),
-        Option("b", "the linear sublayer's bias, one per feature (with --w)", inputs.vector),
+        Option("b", "the linear sublayer's bias, one per feature (with --w)", inputs.symbolic(inputs.vector)),
     ),
     prepare=_prepare,
     stages=(

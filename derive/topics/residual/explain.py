@@ -110,8 +110,8 @@ def explain_gradient(v):
             f=F_X,
         )
     )
-    change = abs(max(v.sublayer, key=lambda e: abs(sp.N(e, 30))))
-    if sp.N(change, 30) <= 0.1:
+    change = None if v.sublayer.free_symbols else abs(max(v.sublayer, key=lambda e: abs(sp.N(e, 30))))
+    if change is not None and sp.N(change, 30) <= 0.1:
         blocks.append(
             prose(
                 "That is the situation here: no entry of {y} differs from {x} by more than {m}.",

@@ -341,9 +341,26 @@ main.add_command(export)
 main.add_command(practice)
 
 
+def _error(message: str) -> None:
+    """One line on stderr; user text in it (a path, a value) shows its hidden characters spelled out."""
+    from derive.visible import one_line
+
+    click.echo(f"Error: {one_line(message)}", err=True)
+
+
+def _refuse_nul(argv) -> None:
+    """A command line cannot carry a NUL character; an in-process caller's is refused the same way."""
+    for at, argument in enumerate(argv or ()):
+        if "\x00" in str(argument):
+            before = str(argv[at - 1]) if at else ""
+            option = before if before.startswith("-") else str(argument).split("=")[0]
+            raise InputError(option if option.startswith("-") else "argument", "contains a NUL character")
+
+
 def run(argv=None) -> int:
     """Entry point: every error becomes one line on stderr and exit code 2."""
     try:
+        _refuse_nul(argv)
         main.main(args=argv, prog_name="derive", standalone_mode=False)
     except click.exceptions.Exit as done:
         return done.exit_code
@@ -351,11 +368,10 @@ def run(argv=None) -> int:
         click.echo("Aborted.", err=True)
         return 1
     except click.UsageError as error:
-        hint = error.format_message().splitlines()[0]
-        click.echo(f"Error: {hint}", err=True)
+        _error(error.format_message())
         return 2
     except DeriveError as error:
-        click.echo(f"Error: {error}", err=True)
+        _error(str(error))
         return 2
     except BrokenPipeError:
         return 0
@@ -364,10 +380,7 @@ def run(argv=None) -> int:
     except Exception as error:
         if os.environ.get("DERIVE_DEBUG"):
             raise
-        click.echo(
-            f"Error: internal error ({type(error).__name__}: {error}); set DERIVE_DEBUG=1 for details",
-            err=True,
-        )
+        _error(f"internal error ({type(error).__name__}: {error}); set DERIVE_DEBUG=1 for details")
         return 1
     return 0
 

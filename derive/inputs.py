@@ -9,7 +9,7 @@ from typing import Any
 
 import sympy as sp
 
-from derive import parse
+from derive import parse, visible
 from derive.errors import InputError
 
 _MAX_BITS = 4 * parse.MAX_MAGNITUDE  # beyond 2^4000 > 10^1000, refused before any conversion
@@ -143,10 +143,12 @@ def is_symbolic(value: Any) -> bool:
 
 
 def tokens(value: Any, option: str) -> list[str]:
-    if isinstance(value, str):
-        return parse.parse_tokens(value, option)
-    labels = [str(t) for t in value]
-    return parse.parse_tokens(" ".join(labels), option) if labels else parse.parse_tokens("", option)
+    """Token labels, split on whitespace; a control or invisible character in one is refused."""
+    text = value if isinstance(value, str) else " ".join(str(t) for t in value)
+    labels = parse.parse_tokens(text, option)
+    for one in labels:
+        visible.label(one, option, "token labels")
+    return labels
 
 
 def text(value: Any, option: str) -> str:
@@ -154,6 +156,11 @@ def text(value: Any, option: str) -> str:
     if len(text) > 200:
         raise InputError(option, "expected at most 200 characters")
     return text
+
+
+def label(value: Any, option: str) -> str:
+    """A name the user picks something by (a focus token, a word): visible text only."""
+    return visible.label(text(value, option), option, "a label")
 
 
 def choice(*allowed: str):

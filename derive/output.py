@@ -22,6 +22,8 @@ def check_target(path: str | Path, force: bool = False, option: str = "--output"
     """The target, if writing it can go ahead: its folder exists, and it is new or, with
     ``force``, an existing regular file (never a folder, device, FIFO or socket)."""
     target = Path(path)
+    if "\x00" in str(target):
+        raise InputError(option, f"{target} contains a NUL character, which no file name can hold")
     try:
         exists = target.exists()
         if exists and not target.is_file():

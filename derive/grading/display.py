@@ -11,6 +11,7 @@ import json
 from derive import printing
 from derive.grading.report import BLANK, CORRECT, FOLLOWS_THROUGH, IMPRECISE, UNREADABLE, WRONG
 from derive.numbers import to_exact, to_float
+from derive.visible import in_json, visible
 
 _MARK = {CORRECT: "✔", WRONG: "✘", FOLLOWS_THROUGH: "↪", IMPRECISE: "≈", BLANK: "·", UNREADABLE: "?"}
 _WORD = {
@@ -172,7 +173,7 @@ def as_dict(report) -> dict:
 
 def render(report, fmt: str, reveal: bool = False) -> str:
     if fmt == "json":
-        return json.dumps(as_dict(report), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+        return in_json(json.dumps(as_dict(report), indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
     if fmt == "terminal":
-        return _terminal(report, reveal)
+        return visible(_terminal(report, reveal))
     raise ValueError(f"unknown report format {fmt!r}")

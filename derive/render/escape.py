@@ -1,8 +1,14 @@
-"""Escaping of user and prose text, one function per format."""
+"""Escaping of user and prose text, one function per format.
+
+Every function first spells out hidden characters (controls, bidirectional overrides, invisible
+format characters) with ``derive.visible``, so no format ever carries one raw or drops it silently.
+"""
 
 from __future__ import annotations
 
 import re
+
+from derive.visible import visible
 
 _LATEX = {
     "\\": r"\textbackslash{}",
@@ -27,6 +33,10 @@ _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 def latex(text: str) -> str:
     """Escape for pdflatex with only base fonts: characters beyond Latin-1 are spelled U+XXXX."""
+    return _latex_visible(visible(text))
+
+
+def _latex_visible(text: str) -> str:
     text = _LATEX_RE.sub(lambda m: _LATEX[m.group()], text)
     return "".join(_latex_char(ch) for ch in text)
 
@@ -53,10 +63,8 @@ def _latex_char(ch: str) -> str:
         return f"\\({_GREEK[ch]}\\)"
     if ch in _DOTTED:
         return _DOTTED[ch]
-    if ch == "\n" or (ch.isprintable() and ord(ch) < 0x100):
+    if ch in "\n\t" or (ch.isprintable() and ord(ch) < 0x100):
         return ch
-    if not ch.isprintable():
-        return ""
     return f"\\texttt{{U+{ord(ch):04X}}}"
 
 
@@ -86,18 +94,18 @@ def latex_prose(text: str) -> str:
 
     Hyphens are kept apart so an option such as ``--force`` never becomes a dash.
     """
-    escaped = "".join(_PROSE_LATEX.get(ch) or latex(ch) for ch in text)
+    escaped = "".join(_PROSE_LATEX.get(ch) or _latex_visible(ch) for ch in visible(text))
     return re.sub(r"-(?=-)", "-{}", escaped)
 
 
 def markdown(text: str) -> str:
-    text = "".join(_HTML.get(ch, ch) for ch in text)
+    text = "".join(_HTML.get(ch, ch) for ch in visible(text))
     return _MARKDOWN_RE.sub(r"\\\1", text)
 
 
 def markdown_prose(text: str) -> str:
     """Our own prose: only what would start markup or HTML is escaped."""
-    text = "".join(_HTML.get(ch, ch) for ch in text)
+    text = "".join(_HTML.get(ch, ch) for ch in visible(text))
     return re.sub(r"([\\`*_\[\]$|])", r"\\\1", text)
 
 
@@ -107,14 +115,14 @@ _TYPST_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
 def typst(text: str) -> str:
     """Escape for Typst markup: every ASCII punctuation character gets a backslash, so no
     markup (``#``, ``$``, ``*``, ``_``, ``@``, ``<``, ``//``, ``--``, ``=`` ...) can start;
-    line breaks become spaces and control characters are dropped."""
-    text = "".join(ch if ch.isprintable() else " " if ch in "\n\r\t" else "" for ch in text)
+    line breaks become spaces and hidden characters are spelled out."""
+    text = re.sub(r"[\n\t]", " ", visible(text))
     return _TYPST_SPECIAL.sub(r"\\\1", text)
 
 
 def html(text: str) -> str:
     """Escape for HTML text and double-quoted attribute values."""
-    text = "".join(ch if ch.isprintable() or ch in "\n\t" else "" for ch in text)
+    text = visible(text)
     return (
         text.replace("&", "&amp;")
         .replace("<", "&lt;")
@@ -130,5 +138,5 @@ _TYPST_PROSE = re.compile(r"[\\#$*_\[\]<>@=+/~`\-{}]|(?<=\d)\.")
 def typst_prose(text: str) -> str:
     """Our own prose for Typst markup: only what could start markup is escaped, so the
     source stays readable (``--force`` stays two hyphens, ``2.`` never starts a list)."""
-    text = "".join(ch if ch.isprintable() else " " if ch in "\n\r\t" else "" for ch in text)
+    text = re.sub(r"[\n\t]", " ", visible(text))
     return _TYPST_PROSE.sub(lambda m: "\\" + m.group(), text)

@@ -2,7 +2,8 @@
 
 Strict RFC 8259: a value no float64 can hold is null, with its exact form in ``exact`` and the
 reason in ``value_note``; ``allow_nan=False`` makes any stray Infinity or NaN an error, never
-output. Answers take the input's shape (``Derivation.shaped_answers``): a vector input gives
+output. A hidden character in user text (a control, a bidirectional override) is written as a
+``\\u`` escape, never raw (``derive.visible.in_json``). Answers take the input's shape (``Derivation.shaped_answers``): a vector input gives
 flat lists, a matrix nested lists, a scalar a number.
 """
 
@@ -13,6 +14,7 @@ import json
 from derive.numbers import float_gaps, to_exact, to_float
 from derive.render.base import Renderer, register
 from derive.render.terminal import WIDTH, TerminalRenderer
+from derive.visible import in_json
 
 
 class _StepText(TerminalRenderer):
@@ -42,7 +44,8 @@ class JsonRenderer(Renderer):
         }
 
     def render(self, derivation) -> str:
-        return json.dumps(self.as_dict(derivation), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+        document = json.dumps(self.as_dict(derivation), indent=2, ensure_ascii=False, allow_nan=False)
+        return in_json(document) + "\n"
 
 
 def answer(value) -> dict:

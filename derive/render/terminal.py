@@ -11,6 +11,7 @@ from derive import printing
 from derive.numbers import approx
 from derive.render import policy
 from derive.render.base import Renderer, fill, is_math, is_user_text, register
+from derive.visible import visible
 
 WIDTH = 100  # the widest a derivation is laid out, even on a wider terminal
 PIPED_COLUMNS = 80
@@ -19,7 +20,7 @@ MIN_COLUMNS = 40
 
 def _inline(value, precision: int) -> str:
     if is_user_text(value):
-        return f"“{value.value}”"
+        return f"“{visible(value.value)}”"
     if is_math(value):
         shown = printing.pretty(value)
         return shown if "\n" not in shown else printing.plain(value)
@@ -165,16 +166,20 @@ class TerminalRenderer(Renderer):
     def visit_Table(self, block) -> str:
         return _indent(fit(_table_text(block, self.precision), self.width - 4))
 
+    def blocks(self, items) -> list[str]:
+        """As every renderer's, with hidden characters in user text spelled out (``derive.visible``)."""
+        return [visible(text) for text in super().blocks(items)]
+
     def render(self, derivation) -> str:
         import textwrap
 
         width = self.width
-        title = textwrap.fill(derivation.title, width)
+        title = textwrap.fill(visible(derivation.title), width)
         out = [title, "═" * max(_width(line) for line in title.split("\n")), ""]
         for text in self.blocks(derivation.intro):
             out += [text, ""]
         for number, step in enumerate(derivation.steps, 1):
-            heading = textwrap.fill(f"Step {number}. {step.title}", width)
+            heading = textwrap.fill(visible(f"Step {number}. {step.title}"), width)
             out += [heading, "─" * max(_width(line) for line in heading.split("\n"))]
             for text in self.blocks(step.blocks):
                 out += [text, ""]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from derive.numbers import to_exact, to_float
+from derive.visible import in_json
 from derive.worksheet.classroom import Sheet
 from derive.worksheet.spec import Spec
 
@@ -39,4 +40,4 @@ def as_dict(spec: Spec, sheets: tuple[Sheet, ...]) -> dict:
 
 
 def render(spec: Spec, sheets: tuple[Sheet, ...]) -> str:
-    return json.dumps(as_dict(spec, sheets), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return in_json(json.dumps(as_dict(spec, sheets), indent=2, ensure_ascii=False, allow_nan=False)) + "\n"

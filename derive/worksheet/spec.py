@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from derive import registry, toml_lines
+from derive import registry, toml_lines, visible
 from derive.errors import InputError
 from derive.worksheet import variants
 
@@ -20,7 +20,6 @@ MAX_DECIMALS = 6
 MAX_TITLE = 200
 MAX_NAME = 120
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -66,8 +65,10 @@ def load_spec(path: str | Path) -> Spec:
         if key not in known:
             fail(lines.of_key(key), f"unknown key {key!r}; expected one of {', '.join(sorted(known))}")
     title = data.get("title", "Worksheet")
-    if not isinstance(title, str) or not title.strip() or len(title) > MAX_TITLE or _CONTROL.search(title):
+    if not isinstance(title, str) or not title.strip() or len(title) > MAX_TITLE:
         fail(lines.of_key("title"), f"title must be one line of text, at most {MAX_TITLE} characters")
+    if visible.first_hidden(title):
+        fail(lines.of_key("title"), f"title contains {visible.describe(visible.first_hidden(title))}")
     seed = data.get("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
         fail(lines.of_key("seed"), "seed must be a whole number from 0 to 2^63 - 1")
@@ -177,8 +178,10 @@ def load_roster(path: str | Path) -> tuple[Student, ...]:
                 )
             if ident.lower() in seen:
                 fail(line, f"id {ident!r} appears twice")
-            if len(name) > MAX_NAME or _CONTROL.search(name):
+            if len(name) > MAX_NAME:
                 fail(line, f"the name must be one line of at most {MAX_NAME} characters")
+            if visible.first_hidden(name):
+                fail(line, f"the name contains {visible.describe(visible.first_hidden(name))}")
             seen.add(ident.lower())
             students.append(Student(ident, name))
     except csv.Error as error:

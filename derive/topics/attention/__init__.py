@@ -281,7 +281,7 @@ TOPIC = Topic(
             "length); default s1 s2 ...",
             inputs.tokens,
         ),
-        Option("focus", "the token whose row is narrated in full (default: the last)", inputs.text),
+        Option("focus", "the token whose row is narrated in full (default: the last)", inputs.label),
     ),
     prepare=_prepare,
     stages=(

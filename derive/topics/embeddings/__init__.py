@@ -25,7 +25,7 @@ DEFAULT_ANALOGY = "king - man + woman"
 
 def _words(value, option):
     text = inputs.text(value if isinstance(value, str) else " ".join(map(str, value)), option)
-    return [w for w in re.split(r"[\s,]+", text.strip()) if w]
+    return [inputs.label(w, option) for w in re.split(r"[\s,]+", text.strip()) if w]
 
 
 _ANALOGY = re.compile(r"\s*([+-]?)\s*(\w+)")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from derive import limits, parse
+from derive import limits, parse, visible
 from derive.data.word_vectors import DIMENSIONS, VECTORS
 from derive.errors import InputError
 
@@ -103,6 +103,7 @@ def from_text(value, option: str) -> Vocabulary:
         where = f"entry {n} ({entry.strip()[:30]!r})"
         if not colon or not word or len(word.split()) != 1:
             raise InputError(option, f"{where}: expected 'word: numbers', such as 'king: 1 2 3'")
+        visible.label(word, f"{option}: {where}", "a word")
         rows.append((where, word, _numbers(numbers.replace(",", " ").split(), option, where)))
     vectors, size = _table(rows, option)
     return Vocabulary(vectors, tuple(f"dim {j + 1}" for j in range(size)), "--vectors")
@@ -137,6 +138,7 @@ def from_file(value, option: str) -> Vocabulary:
             continue
         if len(fields) < 2:
             raise InputError(option, f"{where}: expected a word followed by its numbers")
+        visible.label(fields[0], f"{option}: {where}", "a word")
         entries = _numbers(fields[1:], option, where)
         if declared and len(entries) != declared[1]:
             raise InputError(

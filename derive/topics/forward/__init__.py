@@ -308,7 +308,7 @@ TOPIC = Topic(
         ),
         Option("d_ff", "toy model: width of the feed-forward layer (default 64)", _whole(*TOY["d_ff"][1:])),
         Option("seed", "toy model: seed of the random weights (default 0)", _whole(*TOY_SEED[1:])),
-        Option("explain_token", "work one attention step by hand for this token: 'bank'", inputs.text),
+        Option("explain_token", "work one attention step by hand for this token: 'bank'", inputs.label),
         Option("layer", "the layer whose attention is drawn and explained (default 0)", _whole(0, 10_000)),
         Option("head", "the head to explain (default 0); only this head is drawn", _whole(0, 10_000)),
     ),

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import click
 
 from derive.errors import InputError
+from derive.visible import one_line
 
 SHOW, QUIT = "?", "q"
 FIRST_TRY_CREDIT = ("correct", "follows-through")
@@ -140,7 +141,11 @@ def _step(problem, attempt: Attempt, number: int, decimals: int, read, write) ->
             continue
         item, problem_with_text = _check(problem, attempt, text, decimals)
         if item is None:
-            write(textwrap.fill(f"Could not read that: {problem_with_text}", width, subsequent_indent="    "))
+            write(
+                textwrap.fill(
+                    f"Could not read that: {one_line(problem_with_text)}", width, subsequent_indent="    "
+                )
+            )
             continue
         attempt.tries += 1
         attempt.answer = text

@@ -20,4 +20,6 @@ def export(folder, to, output, force):
     check_target(output, force)
     data = build(folder, to)
     write_atomic(output, data, force=force)
-    click.echo(f"wrote {output} ({to})")
+    from derive.visible import one_line
+
+    click.echo(f"wrote {one_line(output)} ({to})")

@@ -31,4 +31,6 @@ def worksheet(spec_file, out, students, roster, seed, force):
     people = spec.numbered(students) if roster is None else spec.load_roster(roster)
     sheets = classroom.build(loaded, people)
     folder.write(target, folder.files(loaded, sheets), force)
-    click.echo(f"wrote {len(people)} sheets and keys, answers/ and manifest.json to {target}")
+    from derive.visible import one_line
+
+    click.echo(f"wrote {len(people)} sheets and keys, answers/ and manifest.json to {one_line(str(target))}")

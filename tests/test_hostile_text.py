@@ -201,6 +201,9 @@ def test_paths_and_values_echoed_in_errors_stay_one_visible_line(cli, tmp_path, 
     ]
     for args, option in cases:
         code, out, err = cli(*args)
+        if code == 0 and option == "--x":  # letters are symbols where a topic opts in
+            assert not raw_hidden(out)
+            continue
         assert code == 2, (args, err)
         assert err.count("\n") == 1 and not raw_hidden(err), (args, err)
         assert option in err and not raw_hidden(out), (args, err)

@@ -211,7 +211,7 @@ def _vocab(folder: Path, cfg: forward.Config) -> dict[str, int]:
     path = folder / "vocab.txt"
     if not path.exists():
         _fail(f"{files.shown(str(folder), 80)} has no vocab.txt (the WordPiece vocabulary)")
-    vocab = wp.parse_vocab(files.read_text(path, OPTION, files.MAX_VOCAB_BYTES))
+    vocab = wp.parse_vocab(files.read_vocab_text(path, OPTION, max_lines=cfg.vocab_size))
     missing = wp.missing_tokens(vocab)
     if missing:
         _fail(f"vocab.txt lacks the special tokens {', '.join(missing)}")

@@ -25,6 +25,7 @@ from derive.errors import InputError
 
 MAX_JSON_BYTES = 10_000_000  # a config.json is about 1 kB; a tokenizer_config.json rarely 1 MB
 MAX_VOCAB_BYTES = 20_000_000  # BERT's vocab.txt is 230 kB; a multilingual one about 1 MB
+MAX_VOCAB_LINES = 1_000_000  # BERT has 30,522 tokens, multilingual vocabularies up to 250,000
 MAX_HEADER_BYTES = 100_000_000  # the reference implementation's MAX_HEADER_SIZE
 MAX_TENSORS = 100_000  # a large checkpoint shard holds a few thousand
 MAX_DIGITS = 20  # any size or count a config gives fits in 20 digits
@@ -107,6 +108,18 @@ def read_text(path: Path, option: str, limit: int) -> str:
         return read_bytes(path, option, limit).decode("utf-8")
     except UnicodeDecodeError:
         raise InputError(option, f"{file_name(path)} is not UTF-8 text") from None
+
+
+def read_vocab_text(path: Path, option: str, max_lines: int = MAX_VOCAB_LINES) -> str:
+    """A vocab.txt's text, refused before it is split if it has more than ``max_lines`` lines
+    (20 MB of one-letter lines would become millions of strings)."""
+    text = read_text(path, option, MAX_VOCAB_BYTES)
+    lines = text.count("\n") + (not text.endswith("\n"))
+    if lines > max_lines:
+        raise InputError(
+            option, f"{file_name(path)} has {lines} lines; at most {max_lines} tokens are expected"
+        )
+    return text
 
 
 def _whole_number(text: str) -> int:

@@ -15,7 +15,7 @@ from derive import model_files
 from derive import wordpiece as wp
 from derive.blocks import user
 from derive.errors import InputError
-from derive.model_files import MAX_VOCAB_BYTES, shown
+from derive.model_files import shown
 
 MAX_TEXT = 1000
 
@@ -51,7 +51,7 @@ def parse_vocab(value, option: str, required: tuple[str, ...] = wp.REQUIRED_TOKE
     path = Path(str(value))
     if not path.exists():
         raise InputError(option, f"no such file: {shown(str(value), 80)}")
-    ids = wp.parse_vocab(model_files.read_text(path, option, MAX_VOCAB_BYTES))
+    ids = wp.parse_vocab(model_files.read_vocab_text(path, option))
     missing = [t for t in required if t not in ids]
     if missing:
         raise InputError(option, f"lacks {', '.join(missing)}: expected a BERT vocab.txt, one token per line")

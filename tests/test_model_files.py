@@ -324,6 +324,17 @@ def test_a_1_gib_vocab_is_refused_without_reading_it(folder, cli, tmp_path):
     )
 
 
+def test_a_vocab_of_millions_of_short_lines_is_refused_before_it_is_split(folder, cli, tmp_path):
+    (folder / "vocab.txt").write_text("\n".join(VOCAB) + "\n" + "x\n" * (V + 1))  # more than vocab_size
+    _forward(cli, folder, ("vocab.txt", "lines"))
+    many = tmp_path / "many.txt"
+    many.write_text("\n".join(VOCAB) + "\n" + "ab\n" * 5_000_000)  # 15 MB, under the size cap
+    err = _refused(
+        cli, "tokenize", "--text", "hi", "--vocab", str(many), names=("--vocab", "many.txt", "lines")
+    )
+    assert "1000000" in err
+
+
 def test_a_vocab_that_is_not_utf8(folder, cli):
     (folder / "vocab.txt").write_bytes(b"[PAD]\n\xff\xfe\n")
     _forward(cli, folder, ("vocab.txt", "UTF-8"))

@@ -78,21 +78,30 @@ def _topic_command(name: str) -> click.Command:
             check_target(output, force)
         elif render.get(fmt).binary and sys.stdout.isatty():
             raise InputError("--output", f"{fmt} is binary; write it with -o FILE or redirect stdout")
-        from derive import budget
-
-        raw = _split_raw(topic, kwargs)
-        givens = prepare(topic, raw, example)
+        sink = None
         if "figures" in declared and (figures is not None or output is not None):
             from derive import figures as drawing
 
             folder = figures if figures is not None else drawing.default_folder(output)
             base = Path(output).parent if output is not None else Path.cwd()
-            settings["figures"] = drawing.FigureSink(folder, relative_to=base, force=force)
+            sink = settings["figures"] = drawing.FigureSink(folder, relative_to=base, force=force)
+            sink.check()
+        from derive import budget
+
+        raw = _split_raw(topic, kwargs)
+        givens = prepare(topic, raw, example)
         result = budget.within(
             budget.describe({**raw, "example": example}),
             lambda: _rendered(run(topic, givens), fmt, output, settings),
         )
-        _emit(result, fmt, output, force)
+        if sink is not None:
+            sink.write()
+        try:
+            _emit(result, fmt, output, force)
+        except DeriveError:
+            if sink is not None:
+                sink.discard()
+            raise
 
     common = [
         click.option(

@@ -6,12 +6,13 @@ software metadata in the file.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 from pathlib import Path
 
-from derive.errors import InputError
-from derive.output import write_atomic
+from derive.errors import DeriveError, InputError, OutputError
+from derive.output import check_target, write_atomic
 
 DPI = 150
 SIZE = (5.0, 3.6)
@@ -153,25 +154,76 @@ def draw_png(figure) -> bytes:
 
 
 class FigureSink:
-    """Writes each figure once into a folder and tells renderers the path to reference."""
+    """Draws each figure once and tells renderers the path to reference; writes nothing until ``write``.
+
+    Renderers call ``save`` while the document is made: the figure is drawn in memory and its
+    target checked (a folder we may write, no file clobbered without ``force``). ``write`` puts
+    every PNG in place only once the whole document exists, so a refusal found later in the run
+    leaves no figure behind; ``discard`` removes the new ones again if the document itself then
+    cannot be written.
+    """
 
     def __init__(self, folder: str | Path, relative_to: str | Path | None = None, force: bool = False):
         self.folder = Path(folder)
         self.base = Path(relative_to) if relative_to is not None else None
         self.force = force
         self.written: dict[str, str] = {}
+        self.pending: dict[Path, bytes] = {}
+        self._created: list[Path] = []
+
+    def check(self) -> None:
+        """Refuse a figure folder that cannot be made or written, before any work is done."""
+        try:
+            if self.folder.exists() and not self.folder.is_dir():
+                raise InputError("--figures", f"{self.folder} is not a folder")
+            if not self.folder.exists() and not self.folder.parent.is_dir():
+                raise InputError("--figures", f"folder {self.folder.parent} does not exist")
+        except OSError as error:
+            raise InputError("--figures", f"{self.folder}: {error.strerror or error}") from None
 
     def save(self, figure) -> str:
         stem = re.sub(r"[^a-z0-9-]+", "-", figure.name.lower()).strip("-") or "figure"
         if stem not in self.written:
-            if self.folder.exists() and not self.folder.is_dir():
-                raise InputError("--figures", f"{self.folder} is not a folder")
-            self.folder.mkdir(parents=True, exist_ok=True)
-            path = write_atomic(
-                self.folder / f"{stem}.png", draw_png(figure), force=self.force, option="--figures"
-            )
-            self.written[stem] = _relative(path, self.base)
+            self.check()
+            path = self.folder / f"{stem}.png"
+            shown = _relative(path, self.base)
+            if self.folder.is_dir():
+                check_target(path, self.force, "--figures")
+            self.pending[path] = draw_png(figure)
+            self.written[stem] = shown
         return self.written[stem]
+
+    def write(self) -> None:
+        """Put every drawn figure in place (atomically, each no-clobber unless ``force``)."""
+        if not self.pending:
+            return
+        self.check()
+        try:
+            if not self.folder.exists():
+                self.folder.mkdir()
+                self._created.append(self.folder)
+        except OSError as error:
+            raise OutputError(f"--figures: could not make {self.folder}: {error.strerror or error}") from None
+        try:
+            for path, data in self.pending.items():
+                existed = path.exists()
+                write_atomic(path, data, force=self.force, option="--figures")
+                if not existed:
+                    self._created.append(path)
+        except DeriveError:
+            self.discard()
+            raise
+        self.pending = {}
+
+    def discard(self) -> None:
+        """Remove the files and the folder ``write`` made (a replaced file cannot come back)."""
+        for path in reversed(self._created):
+            with contextlib.suppress(OSError):
+                if path.is_dir():
+                    path.rmdir()
+                else:
+                    path.unlink()
+        self._created = []
 
 
 _SAFE_PATH = re.compile(r"^[A-Za-z0-9._/-]+$")

@@ -44,6 +44,8 @@ def test_markdown_and_latex_reference_written_figures(tmp_path):
     require("matplotlib")
     sink = FigureSink(default_folder(tmp_path / "notes.md"), relative_to=tmp_path)
     markdown = render(_derivation(), "markdown", figures=sink)
+    assert not (tmp_path / "notes-figures").exists(), "nothing is written before write()"
+    sink.write()
     assert "![Attention weights](notes-figures/weights.png)" in markdown
     assert sorted(p.name for p in (tmp_path / "notes-figures").iterdir()) == [
         "angle.png",
@@ -68,7 +70,9 @@ def test_markdown_and_latex_reference_written_figures(tmp_path):
 
 def test_existing_figures_are_not_overwritten_without_force(tmp_path):
     require("matplotlib")
-    FigureSink(tmp_path / "f", tmp_path).save(_derivation().steps[0].blocks[1])
+    first = FigureSink(tmp_path / "f", tmp_path)
+    first.save(_derivation().steps[0].blocks[1])
+    first.write()
     from derive.errors import InputError
 
     with pytest.raises(InputError, match="--figures"):

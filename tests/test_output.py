@@ -6,6 +6,7 @@ import os
 import threading
 
 import pytest
+from conftest import require
 
 from derive.errors import InputError, OutputError
 from derive.output import check_target, write_atomic
@@ -92,3 +93,54 @@ def test_the_cli_refuses_a_bad_target_before_computing_or_drawing(cli, tmp_path)
     assert list(tmp_path.iterdir()) == [], "no figure folder or PNG was written"
     code, _, err = cli("softmax", "--x", "1 2 3", "-f", "terminal", "-o", "/dev/null", "--force")
     assert code == 2 and "not a regular file" in err
+
+
+def test_a_read_only_folder_is_a_one_line_error_exit_2(cli, tmp_path, monkeypatch):
+    """As root a chmod'ed folder is still writable, so the OS's refusal is simulated where it happens."""
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    code, out, err = cli("softmax", "--x", "1 2 3", "-o", str(tmp_path / "s.md"))
+    assert code == 2 and err.count("\n") == 1 and "Permission denied" in err and "s.md" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["x" * 256 + ".md", "/proc/derive-test.md", "/proc/version"])
+def test_long_names_and_proc_are_one_line_errors_exit_2(cli, name):
+    code, out, err = cli("softmax", "--x", "1 2 3", "-f", "markdown", "-o", name, "--force")
+    assert code == 2 and err.count("\n") == 1 and out == "", err
+
+
+def test_figures_go_in_place_only_after_the_document_is_made(cli, tmp_path):
+    require("matplotlib")
+    figures = tmp_path / "pe-figures"
+    figures.mkdir()
+    (figures / "positional-encoding.png").write_bytes(b"keep")
+    code, _, err = cli("positional-encoding", "--example", "small", "-o", str(tmp_path / "pe.md"))
+    assert code == 2 and "--figures" in err and "--force" in err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["pe-figures", "positional-encoding.png"]
+    assert (figures / "positional-encoding.png").read_bytes() == b"keep"
+
+
+def test_figures_are_taken_back_when_the_document_cannot_be_written(cli, tmp_path, monkeypatch):
+    require("matplotlib")
+    import derive.output
+
+    def fail(*args, **kwargs):
+        raise OutputError("--output: could not write pe.md: No space left on device")
+
+    monkeypatch.setattr(derive.output, "write_atomic", fail)
+    code, _, err = cli("positional-encoding", "--example", "small", "-o", str(tmp_path / "pe.md"))
+    assert code == 2 and "No space left" in err
+    assert list(tmp_path.iterdir()) == [], "the PNGs and their folder were removed again"
+
+
+def test_a_figure_folder_in_a_missing_folder_is_refused_before_anything_is_computed(cli, tmp_path):
+    code, _, err = cli(
+        "positional-encoding", "--example", "small", "-f", "markdown", "--figures", str(tmp_path / "a" / "b")
+    )
+    assert code == 2 and err.count("\n") == 1 and "does not exist" in err
+    assert list(tmp_path.iterdir()) == []

@@ -93,6 +93,12 @@ def rounded(value, at_least: int = 0) -> Rounded:
     return Rounded(value, at_least)
 
 
+def percent(share) -> Rounded:
+    """An exact share (a weight) shown in percent, two decimals fewer than the precision; write the
+    "%" sign in the text after the field."""
+    return Rounded(share, percent=True)
+
+
 def user(text: str) -> Text:
     return Text(text)
 

@@ -28,6 +28,9 @@ class Rounded:
 
     value: Any
     at_least: int = 0
+    # A share shown in percent: 100·value with two fewer decimals than the precision (0.6652 is 66.52),
+    # so a percentage carries the digits of the weight it stands for; the "%" sign is the text's.
+    percent: bool = False
 
 
 Inline = sp.Basic | Text | Rounded | str | int

@@ -48,6 +48,34 @@ class Decimal(sp.AtomicExpr):
         return self.text
 
 
+class Approximate(sp.AtomicExpr):
+    """A number written inside a formula but not yet rounded (a model's float in a worked product): the
+    renderer replaces it by its decimals at ``--precision``, so topics never fix their own decimals."""
+
+    is_number = True
+    is_commutative = True
+
+    def __new__(cls, value: float):
+        obj = super().__new__(cls)
+        obj.value = float(value)
+        return obj
+
+    def _hashable_content(self):
+        return (self.value,)
+
+    def __float__(self) -> float:
+        return self.value
+
+
+def with_decimals_inside(expr, decimals: int):
+    """``expr`` with every ``Approximate`` in it rounded, nothing else evaluated."""
+    pending = expr.atoms(Approximate)
+    if not pending:
+        return expr
+    with sp.evaluate(False):
+        return expr.xreplace({a: _rounded(a.value, decimals) for a in pending})
+
+
 @functools.lru_cache(maxsize=4096)
 def _rounded(value, decimals: int) -> Decimal:
     """Fixed decimals, or scientific notation for very large or very small magnitudes.

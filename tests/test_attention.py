@@ -176,7 +176,7 @@ def test_river_example_by_hand():
 def test_river_narration_says_bank_attends_most_to_river():
     text = render(derive("attention", example="river"), "terminal", color=False, width=100)
     focus = text[text.index("Read one row") :]
-    assert "“bank” attends most to “river” (66.5%)" in focus
+    assert "“bank” attends most to “river” (66.52%)" in focus
     assert "moved toward the value" in focus
 
 
@@ -449,7 +449,7 @@ def test_repeated_labels_are_told_apart_by_position():
     d = derive(
         "attention", q="1 0; 0 1; 1 0", k="1 0; 0 1; 1 0", v="1; 2; 3", tokens="the cat the", focus="cat"
     )
-    assert "attends most to itself (50.3%), then “the” (token 1) and “the” (token 3)" in _focus_text(d)
+    assert "attends most to itself (50.35%), then “the” (token 1) and “the” (token 3)" in _focus_text(d)
 
 
 def test_first_token_under_the_causal_mask_sees_only_itself():

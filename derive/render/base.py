@@ -20,8 +20,8 @@ from typing import Any, ClassVar
 import sympy as sp
 
 from derive.errors import InputError
-from derive.model import Prose, Rounded, Table, Text
-from derive.numbers import approx
+from derive.model import Equation, Prose, Rounded, Table, Text
+from derive.numbers import Approximate, approx, with_decimals_inside
 from derive.render.templates import render_template
 
 EXACT_CHOICES = ("auto", "always", "never")
@@ -111,19 +111,34 @@ def fill(prose: Prose, literal: Callable[[str], str], inline: Callable[[object],
 
 
 def with_decimals(block, precision: int):
-    """The block with every ``Rounded`` field or cell replaced by its decimals at ``precision``."""
-    if isinstance(block, Prose) and any(isinstance(v, Rounded) for v in block.fields.values()):
+    """The block with every ``Rounded`` field or cell, and every ``Approximate`` inside a formula,
+    replaced by its decimals at ``precision``."""
+    if isinstance(block, Prose) and any(_pending(v) for v in block.fields.values()):
         return dataclasses.replace(
             block, fields={k: _decimals(v, precision) for k, v in block.fields.items()}
         )
-    if isinstance(block, Table) and any(isinstance(c, Rounded) for row in block.rows for c in row):
+    if isinstance(block, Table) and any(_pending(c) for row in block.rows for c in row):
         rows = tuple(tuple(_decimals(c, precision) for c in row) for row in block.rows)
         return dataclasses.replace(block, rows=rows)
+    if isinstance(block, Equation) and any(_pending(p) for p in block.parts):
+        return dataclasses.replace(block, parts=tuple(_decimals(p, precision) for p in block.parts))
     return block
 
 
+def _pending(value) -> bool:
+    if isinstance(value, Rounded):
+        return True
+    return isinstance(value, (sp.Basic, sp.MatrixBase)) and bool(value.atoms(Approximate))
+
+
 def _decimals(value, precision: int):
-    return approx(value.value, max(precision, value.at_least)) if isinstance(value, Rounded) else value
+    if isinstance(value, (sp.Basic, sp.MatrixBase)):
+        return with_decimals_inside(value, precision)
+    if not isinstance(value, Rounded):
+        return value
+    if value.percent:
+        return approx(100 * value.value, max(precision - 2, value.at_least))
+    return approx(value.value, max(precision, value.at_least))
 
 
 def is_math(value) -> bool:

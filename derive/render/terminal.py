@@ -103,19 +103,23 @@ def _table_text(block, precision: int) -> str:
 _SHADES = " ░▒▓█"
 
 
-def _figure_text(block, width: int) -> str:
+HEATMAP_DECIMALS = 2  # at most, so that a cell stays 8 characters wide; fewer when --precision is lower
+
+
+def _figure_text(block, width: int, precision: int = HEATMAP_DECIMALS) -> str:
     """A compact text heatmap (numbers only when they fit); other figures are only named."""
     if block.kind != "heatmap":
         import textwrap
 
         return textwrap.fill(f"[figure: {block.title}; written as PNG with -o or --figures]", width)
-    shown = _heatmap_text(block, with_numbers=len(block.data["values"][0]) <= 8)
+    decimals = min(precision, HEATMAP_DECIMALS)
+    shown = _heatmap_text(block, len(block.data["values"][0]) <= 8, decimals)
     if max(_width(line) for line in shown.split("\n")) > width:
-        shown = _heatmap_text(block, with_numbers=False)
+        shown = _heatmap_text(block, False, decimals)
     return shown if max(_width(line) for line in shown.split("\n")) <= width else fit(shown, width)
 
 
-def _heatmap_text(block, with_numbers: bool) -> str:
+def _heatmap_text(block, with_numbers: bool, decimals: int) -> str:
     data = block.data
     values = data["values"]
     low = min(min(r) for r in values)
@@ -129,9 +133,9 @@ def _heatmap_text(block, with_numbers: bool) -> str:
         cells = []
         for value in row:
             shade = _SHADES[min(int((value - low) / span * len(_SHADES)), len(_SHADES) - 1)] * 2
-            cells.append(f"{shade}{value:6.2f}" if with_numbers else shade)
+            cells.append(f"{shade}{value:6.{decimals}f}" if with_numbers else shade)
         lines.append(label.rjust(label_width) + " " + " ".join(cells))
-    lines.append(f"(shading from {low:.2f} ' ' to {high:.2f} '█')")
+    lines.append(f"(shading from {low:.{decimals}f} ' ' to {high:.{decimals}f} '█')")
     return "\n".join(lines)
 
 
@@ -152,7 +156,7 @@ class TerminalRenderer(Renderer):
         return policy.Page.screen(self.width, self.settings["exact"], self.precision)
 
     def visit_Figure(self, block) -> str:
-        return _indent(_figure_text(block, self.width - 4))
+        return _indent(_figure_text(block, self.width - 4, self.precision))
 
     def visit_Prose(self, block) -> str:
         import textwrap

@@ -15,7 +15,9 @@ from derive.blocks import (
     eq,
     heatmap,
     needs_approx,
+    percent,
     prose,
+    rounded,
     same,
     table,
     unevaluated_dot,
@@ -66,10 +68,6 @@ def _visible(v, i: int) -> int:
 def _own_key(v, i: int) -> int | None:
     """The key index of query i's own token, when the queries are among the keys."""
     return None if v.own_key_offset is None else i + v.own_key_offset
-
-
-def _percent(weight) -> str:
-    return f"{100 * float(sp.N(weight, 30)):.1f}%"
 
 
 def _tokens_and_inputs(values) -> list:
@@ -374,14 +372,15 @@ def _ranking(v, f) -> tuple[str, dict, list]:
         else:
             groups.append([c])
     parts, fields = [], {}
-    for group in groups:
+    for g, group in enumerate(groups):
         named = [("itself", {}) if c == _own_key(v, f) else _who(v, c, f"k{c}") for c in group]
         for _, field in named:
             fields.update(field)
         slots = [slot for slot, _ in named]
         together = slots[0] if len(slots) == 1 else ", ".join(slots[:-1]) + " and " + slots[-1]
         each = " each" if len(group) > 1 else ""
-        parts.append(f"{together} ({_percent(v.weights[f, group[0]])}{each})")
+        parts.append(f"{together} ({{share{g}}}%{each})")
+        fields[f"share{g}"] = percent(v.weights[f, group[0]])
     rest = parts[1:]
     if len(rest) > 1:
         rest = [", ".join(rest[:-1]) + " and " + rest[-1]]
@@ -396,8 +395,8 @@ def _who(v, c: int, name: str) -> tuple[str, dict]:
     return "{" + name + "}" + suffix, {name: user(label)}
 
 
-def _distance(a, b) -> float:
-    return float(sp.N(sp.sqrt(sum((x - y) ** 2 for x, y in zip(a, b))), 30))
+def _distance(a, b) -> sp.Expr:
+    return sp.sqrt(sum((x - y) ** 2 for x, y in zip(a, b)))
 
 
 def explain_focus(v) -> tuple:
@@ -418,9 +417,9 @@ def explain_focus(v) -> tuple:
     rows = []
     for c in range(v.n_keys):
         shown = v.scaled[f, c] if c < visible else "masked"
-        rows.append((c + 1, user(v.key_tokens[c]), shown, _percent(v.weights[f, c])))
+        rows.append((c + 1, user(v.key_tokens[c]), shown, percent(v.weights[f, c])))
     header = "score" if v.unscaled else "scaled score"
-    blocks.append(table(("j", "key token", header, "weight"), rows))
+    blocks.append(table(("j", "key token", header, "weight (%)"), rows))
     if visible == 1:
         blocks.append(
             prose(
@@ -443,10 +442,10 @@ def explain_focus(v) -> tuple:
             other, other_field = _who(v, top[0], "other")
             blocks.append(
                 prose(
-                    f"So how much does {{tok}} attend to {other}? {{share}} of its attention, the largest "
-                    f"share: the value row of {other} makes up {{share}} of the mix that is its output.",
+                    f"So how much does {{tok}} attend to {other}? {{share}}% of its attention, the largest "
+                    f"share: the value row of {other} makes up {{share}}% of the mix that is its output.",
                     tok=tok,
-                    share=_percent(v.weights[f, top[0]]),
+                    share=percent(v.weights[f, top[0]]),
                     **other_field,
                 )
             )
@@ -499,7 +498,7 @@ def _output_row(v, f, tok, top, own) -> list:
     if own is not None and len(top) == 1 and top[0] != own:
         c = top[0]
         before, after = _distance(v.V.row(own), v.V.row(c)), _distance(row, v.V.row(c))
-        if after < before:
+        if sp.N(after - before, 30) < 0:
             other, other_field = _who(v, c, "other")
             blocks.append(
                 prose(
@@ -509,8 +508,8 @@ def _output_row(v, f, tok, top, own) -> list:
                     tok=tok,
                     **other_field,
                     vc=same(indexed("v", c + 1), v.V.row(c)),
-                    before=f"{before:.2f}",
-                    after=f"{after:.2f}",
+                    before=rounded(before),
+                    after=rounded(after),
                 )
             )
     elif own is not None and top == [own]:

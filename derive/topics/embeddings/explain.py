@@ -147,6 +147,7 @@ def explain_similarity(v):
         eq(sp.Symbol("S"), v.similarity, approx=v.similarity),
         prose(
             "The most similar pair is {a} and {b}, with cosine {c}" + _about(v.similarity[i, j]) + ".",
+            about=rounded(v.similarity[i, j]),
             a=user(v.words[i]),
             b=user(v.words[j]),
             c=v.similarity[i, j],
@@ -158,8 +159,9 @@ def explain_similarity(v):
 
 
 def _about(value) -> str:
-    """`` ≈ 0.9282`` after an exact value in prose, when the decimals add something."""
-    return f" ≈ {_decimal(value)}" if needs_approx(value) else ""
+    """`` ≈ {about}`` after an exact value in prose, when the decimals add something; the caller passes
+    the value as the field ``about`` (``blocks.rounded``), so the renderer rounds it."""
+    return " ≈ {about}" if needs_approx(value) else ""
 
 
 def explain_distance(v):
@@ -203,10 +205,6 @@ def explain_distance(v):
     return tuple(blocks)
 
 
-def _decimal(value) -> str:
-    return f"{float(numeric(value)):.4f}"
-
-
 def explain_nearest(v):
     header = ["candidate", *[user(w) for w in v.words]]
     rows = []
@@ -231,6 +229,7 @@ def explain_nearest(v):
         blocks.append(
             prose(
                 "The nearest neighbour of {w} is {best}, with cosine {c}" + _about(value) + ".",
+                about=rounded(value),
                 w=user(w),
                 best=user(best),
                 c=value,

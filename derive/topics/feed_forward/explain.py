@@ -9,7 +9,7 @@ from __future__ import annotations
 import sympy as sp
 
 from derive import printing
-from derive.blocks import eq, needs_approx, prose, same, unevaluated_sum
+from derive.blocks import eq, needs_approx, prose, rounded, same, unevaluated_sum
 from derive.exact.activations import gelu
 from derive.topics.feed_forward.stages import ACTIVATIONS, gate
 
@@ -212,6 +212,12 @@ def _value_lines(v, values):
     return lines
 
 
+def _gelu_minimum():
+    """Where GELU is lowest, and its value there: the root of its derivative, to 30 digits."""
+    at = sp.nsolve(sp.diff(gelu(h), h), h, -0.75, prec=30)
+    return at, gelu(h).subs(h, at)
+
+
 def _activation_intro(kind):
     """What the activation does, and its formula."""
     if kind == "relu":
@@ -224,11 +230,12 @@ def _activation_intro(kind):
         text = (
             "GELU weights each entry by the probability {phi} that a standard normal variable lies below it, "
             "written with the error function. Unlike ReLU it is smooth and lets small negative values "
-            "through (its minimum is about -0.17, near {min}). BERT and GPT use it."
+            "through (its minimum is about {low}, at {h} ≈ {at}). BERT and GPT use it."
         )
         phi = sp.Function("Phi")(h)
+        at, low = _gelu_minimum()
         return (
-            prose(text, phi=phi, min=same(h, sp.Float("-0.75", 2))),
+            prose(text, phi=phi, h=h, at=rounded(at), low=rounded(low)),
             eq(_act_symbol(kind, h), h * phi, _as_written(kind, h)),
         )
     if kind == "gelu-tanh":

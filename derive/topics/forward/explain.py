@@ -1,5 +1,5 @@
 """The forward topic's explanations, in NumPy: per-layer summaries, attention patterns, and one
-attention step worked with the model's own numbers (rounded to DECIMALS places for reading)."""
+attention step worked with the model's own numbers (rounded by the renderer, at --precision)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ import numpy as np
 import sympy as sp
 
 from derive.blocks import eq, heatmap, prose, same, table, unevaluated_dot, user
-from derive.numbers import Decimal, approx
+from derive.numbers import Approximate
 from derive.topics.forward.stages import as_vector, entropy, head_rows, mean_norm
 
-DECIMALS = 4
 MAX_ROWS = 16  # rows of a per-token table before it is cut short
 MAX_DRAWN = 24  # tokens a heatmap shows
 TOP_KEYS = 12  # keys listed when the text is long
@@ -29,20 +28,9 @@ j_index = sp.Symbol("k", integer=True, positive=True)
 # --- numbers shown --------------------------------------------------------------------------------------
 
 
-class _Shown(Decimal):
-    """A rounded number that commutes, so that an unevaluated quotient prints as a fraction."""
-
-    is_commutative = True
-
-
-def _d(x) -> _Shown:
-    return _Shown(approx(sp.Float(float(x)), DECIMALS).text)
-
-
-def _factor(x) -> _Shown:
-    """A rounded factor of a written-out product; negative ones in parentheses: 0.5⋅(-2.25)."""
-    text = _d(x).text
-    return _Shown(f"({text})" if text.startswith("-") else text)
+def _d(x) -> Approximate:
+    """One of the model's floats, shown in decimals: the renderer rounds it at --precision."""
+    return Approximate(float(x))
 
 
 # --- explanations ---------------------------------------------------------------------------------
@@ -227,7 +215,7 @@ def explain_scores(v):
         blocks.append(
             eq(
                 lhs,
-                unevaluated_dot([_factor(a) for a in q], [_factor(b) for b in K[top]]),
+                unevaluated_dot([_d(a) for a in q], [_d(b) for b in K[top]]),
                 approx=sp.Float(s[top]),
             )
         )
@@ -253,12 +241,13 @@ def explain_scaled(v):
     s, z, top = as_vector(v.scores), as_vector(v.scaled), int(np.argmax(_model_weights(v)))
     root = sp.Pow(sp.sqrt(v.cfg.d_k, evaluate=False), -1, evaluate=False)
     written = sp.Mul(_d(s[top]), root, evaluate=False)
-    about = "" if sp.sqrt(v.cfg.d_k).is_Integer else " ≈ " + _d(math.sqrt(v.cfg.d_k)).text
+    about = "" if sp.sqrt(v.cfg.d_k).is_Integer else " ≈ {about}"
     return (
         prose(
             "Divide every score by {root}" + about + " so that the scores do not grow with the width of "
             "the head (the softmax would otherwise saturate):",
             root=_root(v.cfg.d_k),
+            about=_d(math.sqrt(v.cfg.d_k)),
         ),
         eq(sp.Symbol(f"z_{top}"), written, approx=sp.Float(z[top])),
         _key_table(v, ("score", "scaled"), (s, z)),

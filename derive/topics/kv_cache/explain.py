@@ -174,7 +174,7 @@ def explain_flops_saved(v) -> tuple:
             "Per step the cache makes the work grow like t instead of t², so over T steps like T² instead "
             "of T³. With these widths, at {long} tokens the recomputation would cost {ratio} times as much.",
             long=long,
-            ratio=f"{float(ratio):.0f}",
+            ratio=rounded(ratio),
         ),
     )
 

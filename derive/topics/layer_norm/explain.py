@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derive.blocks import eq, needs_approx, prose, same, unevaluated_sum
+from derive.blocks import eq, needs_approx, prose, rounded, same, unevaluated_sum
 from derive.exact import norms
 from derive.exact.precision import WORK_DPS
 
@@ -251,7 +251,7 @@ def explain_normalized(v):
                 where + " out {e} would change the entries by at most {c}: it matters only when the "
                 "variance is tiny.",
                 e=eps,
-                c=sp.Float(change, 2),
+                c=rounded(change),
             )
         )
     if len(constant) == v.x.rows:

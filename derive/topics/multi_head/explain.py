@@ -8,7 +8,7 @@ from __future__ import annotations
 import sympy as sp
 
 from derive import printing
-from derive.blocks import eq, heatmap, needs_approx, prose, same, table, user
+from derive.blocks import eq, heatmap, needs_approx, percent, prose, same, table, user
 from derive.exact.attention import head_slice, unstack_heads
 from derive.notation import (
     concat,
@@ -99,10 +99,6 @@ def shown(*parts, value, exact: bool = True) -> tuple:
     if exact and fits(value):
         return (eq(*parts, value, approx=value if needs_approx(value) else None),)
     return (eq(*parts, approx=value),)
-
-
-def percent(weight) -> str:
-    return f"{100 * float(sp.N(weight, 30)):.0f}%"
 
 
 def _columns_text(i: int, d_head: int) -> str:
@@ -225,7 +221,7 @@ def _most_attended(v, mats):
     """Each query's strongest key per head; tied keys are named together."""
     header = ["query"]
     for i in range(1, v.H + 1):
-        header += [f"head {i} looks most at", "weight"]
+        header += [f"head {i} looks most at", "weight (%)"]
     rows = []
     for r, label in enumerate(v.tokens):
         row = [user(label)]

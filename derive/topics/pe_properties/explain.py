@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derive.blocks import eq, needs_approx, prose, same, table, unevaluated_power, vectors
+from derive.blocks import eq, needs_approx, prose, rounded, same, table, unevaluated_power, vectors
 from derive.exact import positional
 from derive.topics.pe_properties.proofs import dot_residual, k, p, pe_column, q, shift_residual, w
 from derive.topics.pe_properties.stages import GRID
@@ -68,7 +68,7 @@ def explain_frequencies(v):
 
 def explain_wavelengths(v):
     rows = [
-        (n, v.frequencies[0, n], v.wavelengths[0, n], sp.Float(sp.N(v.wavelengths[0, n], 12), 6))
+        (n, v.frequencies[0, n], v.wavelengths[0, n], rounded(v.wavelengths[0, n]))
         for n in range(v.d_model // 2)
     ]
     first, last = v.wavelengths[0, 0], v.wavelengths[0, -1]
@@ -86,9 +86,9 @@ def explain_wavelengths(v):
             "tell neighbours apart, the slow ones tell near from far (in the paper, with d_model = 512, they "
             "run from {lo} to {hi}).",
             first=first,
-            a=sp.Float(sp.N(first, 12), 4),
+            a=rounded(first),
             last=last,
-            b=sp.Float(sp.N(last, 12), 6),
+            b=rounded(last),
             lo=2 * sp.pi,
             hi=_unevaluated(sp.Mul, 10000, 2, sp.pi),
         ),

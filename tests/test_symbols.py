@@ -24,6 +24,7 @@ SYMBOLIC_TOPICS = {
     "attention": {"q": "q_1 q_2; q_3 q_4", "k": "k_1 k_2; k_3 k_4", "v": "v_1 v_2; v_3 v_4"},
     "dot-product": {"a": "a_1 a_2 a_3", "b": "b_1 b_2 b_3"},
     "residual": {"x": "x_1 x_2; x_3 x_4", "w": "w_11 w_12; w_21 w_22", "b": "b_1 b_2"},
+    "layer-norm": {"x": "a b c; x_1 0 beta", "gamma": "g_1 g_2 g_3", "eps": "0"},
 }
 FORMATS = ["terminal", "markdown", "latex", "typst", "html", "json"]
 
@@ -87,7 +88,7 @@ def test_names_outside_the_whitelist_are_refused(text):
 def test_numeric_options_refuse_symbols(cli):
     code, out, err = cli("softmax", "--x", "1 2", "--temperature", "t")
     assert code == 2 and err.startswith("Error: --temperature: 't': this option takes numbers")
-    code, out, err = cli("layer-norm", "--x", "a b")
+    code, out, err = cli("feed-forward", "--x", "a b", "--example", "gelu")
     assert code == 2 and "--x" in err and len(err.strip().splitlines()) == 1
 
 

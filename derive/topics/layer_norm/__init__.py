@@ -105,12 +105,12 @@ TOPIC = Topic(
         Option(
             "x",
             "the tokens as rows: a vector '1 2 3' or a matrix '1 2 3; 4 0 2'",
-            inputs.vector_or_matrix,
+            inputs.symbolic(inputs.vector_or_matrix),
             required=True,
             sets_answer_shape=True,
         ),
-        Option("gamma", "the learned scale, one per feature (default all 1)", inputs.vector),
-        Option("beta", "the learned shift, one per feature (default all 0)", inputs.vector),
+        Option("gamma", "the learned scale, one per feature (default all 1)", inputs.symbolic(inputs.vector)),
+        Option("beta", "the learned shift, one per feature (default all 0)", inputs.symbolic(inputs.vector)),
         Option(
             "eps",
             "epsilon added to the variance; 0 gives clean hand-worked forms",

@@ -167,6 +167,8 @@ def _variance_rows(v, divisor: int) -> list:
 def _epsilon_effect(v):
     """How much ε moves x̂ in the rows that vary, as a decimal, so its size is concrete."""
     changes = []
+    if v.normalized.free_symbols:
+        return None  # with letters its size is not a number
     for r in range(v.x.rows):
         if v.variance[r, 0] == 0:
             continue
@@ -331,7 +333,15 @@ def explain_rms(v):
         blocks.append(eq(symbol, sp.sqrt(inner, evaluate=False), rms[r, 0], approx=_approx(rms[r, 0])))
     blocks.append(eq(sp.Symbol("y_RMS"), v.rms_norm, approx=_approx(v.rms_norm)))
     offset = [r for r in range(v.x.rows) if v.mean[r, 0] != 0]
-    if not offset:
+    if v.mean.free_symbols:
+        blocks.append(
+            prose(
+                "Unless a row's mean is 0, this differs from LayerNorm: RMSNorm keeps the offset, and a row "
+                "with mean 0 agrees with LayerNorm before {b} is added.",
+                b=beta,
+            )
+        )
+    elif not offset:
         blocks.append(
             prose("Every row already has mean 0, so RMSNorm agrees with LayerNorm before {b}.", b=beta)
         )

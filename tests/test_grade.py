@@ -135,7 +135,7 @@ def test_the_class_report_counts_misconceptions_and_is_deterministic(folder, cli
         assert cli("grade", str(out), "-o", str(tmp_path / f"{name}.csv"))[0] == 0
     markdown = (tmp_path / "a.md").read_text(encoding="utf-8")
     assert "## Score distribution" in markdown and "| 9 | 1 | █ |" in markdown
-    assert "1 softmax: softmax: **hard-max**, 1 of 3" in markdown
+    assert "P1 softmax: softmax: **hard-max**, 1 of 3" in markdown
     assert "- s03: no answers file" in markdown
     page = (tmp_path / "a.html").read_text(encoding="utf-8")
     assert page.count("<svg") == 2 and "hard-max" in page

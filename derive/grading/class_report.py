@@ -22,7 +22,7 @@ TOP_MISCONCEPTIONS = 3
 class Step:
     """One asked answer of one problem, over the class."""
 
-    label: str  # "2 attention: weights"
+    label: str  # "P2 attention: weights"
     verdicts: Counter
     misconceptions: Counter
     students: int
@@ -34,7 +34,7 @@ def steps(book: Gradebook) -> list[Step]:
         keyed.setdefault((row.problem, row.answer), []).append(row)
     found = []
     for (problem, answer), rows in keyed.items():
-        label = f"{problem} {rows[0].topic}: {answer}"
+        label = f"P{problem} {rows[0].topic}: {answer}"
         misconceptions = Counter(r.misconception for r in rows if r.misconception)
         found.append(Step(label, Counter(r.verdict for r in rows), misconceptions, len(rows)))
     return found

@@ -70,7 +70,7 @@ def _terminal(report, reveal: bool, heading: str | None = None) -> str:
         if item.verdict == UNREADABLE:
             lines.append(f"{pad}{item.hint}")
         if item.mistake:
-            lines.append(f"{pad}matches the misconception '{item.mistake}': {item.hint}")
+            lines += _wrapped(f"matches the misconception '{item.mistake}': {item.hint}", pad)
         if item.verdict == FOLLOWS_THROUGH:
             lines.append(f"{pad}right, given your own earlier answers: the error is counted once, earlier")
         if reveal and (item.verdict in (BLANK, UNREADABLE) or item.shape_note):
@@ -78,6 +78,16 @@ def _terminal(report, reveal: bool, heading: str | None = None) -> str:
     if heading.startswith("Checking"):
         lines += _summary(report.items, reveal)
     return "\n".join(lines) + "\n"
+
+
+def _wrapped(text: str, pad: str) -> list[str]:
+    """A hint folded to the terminal's width, every line indented under its answer."""
+    import textwrap
+
+    from derive.render.terminal import columns
+
+    width = max(columns() - len(pad), 40)
+    return [pad + line for line in textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)]
 
 
 def _summary(items, reveal: bool) -> list[str]:
@@ -138,6 +148,13 @@ def rounded(value, decimals: int) -> str:
     return "; ".join(" ".join(entries[r * cols : (r + 1) * cols]) for r in range(rows))
 
 
+def _shaped(value, vector_input: bool):
+    """A 1-row matrix as a flat list when the inputs were vectors, as derive's own JSON gives it."""
+    if vector_input and isinstance(value, printing.sp.MatrixBase) and value.rows == 1:
+        return list(value)
+    return value
+
+
 def as_dict(report) -> dict:
     return {
         "topic": report.topic,
@@ -153,7 +170,7 @@ def as_dict(report) -> dict:
                 "hint": item.hint,
                 "shape": item.shape_note,
                 "written": item.written,
-                "expected": {"value": to_float(item.expected), "exact": to_exact(item.expected)},
+                "expected": {"value": to_float(expected), "exact": to_exact(expected)},
                 "entries": [
                     {
                         "row": e.row,
@@ -167,6 +184,7 @@ def as_dict(report) -> dict:
                 ],
             }
             for item in report.items
+            for expected in [_shaped(item.expected, report.vector_input)]
         },
     }
 

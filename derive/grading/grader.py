@@ -107,7 +107,7 @@ def grade(
         if item.verdict == CORRECT or follow_through.plausible(written, expected):
             student = student.updated(**{stage.name: written.value})
             carried[stage.name] = written
-    return Report(topic.name, tuple(items), precision.describe())
+    return Report(topic.name, tuple(items), precision.describe(), vector_input=givens.vector_input)
 
 
 def _judge(stage, written, expected, truth_values, student, carried, precision, all_right) -> AnswerReport:

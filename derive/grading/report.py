@@ -61,6 +61,7 @@ class Report:
     items: tuple[AnswerReport, ...] = field(default_factory=tuple)
     precision: str = ""  # "2 decimals" or the explicit tolerances, as the report prints it
     notes: tuple[str, ...] = ()  # about the inputs, such as an edited given
+    vector_input: bool = False  # the inputs were vectors: JSON gives 1-row values as flat lists
 
     @property
     def all_correct(self) -> bool:

@@ -225,3 +225,47 @@ def test_an_answer_file_without_a_manifest_uses_its_own_inputs(tmp_path, cli):
     p = _softmax(np.array([1.0, 2.0, 3.0]))
     path.write_text(path.read_text().replace("0 0 1", _written(p, 3)), encoding="utf-8")
     assert cli("check", str(path), "--decimals", "3")[0] == 0
+
+
+def test_hostile_text_in_an_answer_file_is_refused_or_spelled_out(tmp_path, cli):
+    path = tmp_path / "evil.toml"
+    path.write_text('student = "s\\u001b]0;pwned\\u0007"\n[[problem]]\ntopic = "softmax"\n', encoding="utf-8")
+    code, out, err = cli("check", str(path))
+    assert code == 2 and "\x1b" not in err and f"{path}:1:" in err
+    path.write_text(
+        'student = "s01"\n[[problem]]\ntopic = "softmax"\n[problem.given]\n"x\\u202e" = "1 2"\n',
+        encoding="utf-8",
+    )
+    code, out, err = cli("check", str(path))
+    assert code == 2 and "\u202e" not in err and re.search(rf"{re.escape(str(path))}:[45]: ", err)
+
+
+def test_grade_refuses_answers_and_responses_together_and_a_bad_responses_header(folder, cli, tmp_path):
+    out, _ = folder
+    (tmp_path / "r.csv").write_text("who,what\n", encoding="utf-8")
+    code, _, err = cli(
+        "grade", str(out), "--responses", str(tmp_path / "r.csv"), "-o", str(tmp_path / "g.csv")
+    )
+    assert code == 2 and f"{tmp_path / 'r.csv'}:1:" in err and not (tmp_path / "g.csv").exists()
+    code, _, err = cli(
+        "grade",
+        str(out),
+        "--answers",
+        str(out / "answers"),
+        "--responses",
+        str(tmp_path / "r.csv"),
+        "-o",
+        str(tmp_path / "g.csv"),
+    )
+    assert code == 2 and "--responses" in err
+
+
+def test_an_unreadable_answer_in_a_class_is_a_verdict_with_its_text_spelled_out(folder, cli, tmp_path):
+    out, _ = folder
+    (tmp_path / "r.csv").write_text(
+        'student,problem,answer,value\ns01,1,softmax,"=1+1\x1b[2J"\n', encoding="utf-8"
+    )
+    code, _, _ = cli("grade", str(out), "--responses", str(tmp_path / "r.csv"), "-o", str(tmp_path / "g.csv"))
+    assert code == 0
+    row = next(r for r in _rows(tmp_path / "g.csv") if r["student"] == "s01" and r["problem"] == "1")
+    assert row["verdict"] == "unreadable" and row["written"] == "'=1+1<U+001B>[2J"

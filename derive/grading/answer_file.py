@@ -13,6 +13,7 @@ from pathlib import Path
 
 from derive import registry, toml_lines
 from derive.errors import InputError
+from derive.worksheet.spec import SAFE_ID
 
 MAX_MANIFEST_BYTES = 50_000_000
 
@@ -78,8 +79,11 @@ def load(path: str | Path, option: str = "ANSWERS") -> AnswerFile:
         if key not in ("student", "problem"):
             fail(lines.of_key(key), f"unknown key {key!r}; expected student and [[problem]] tables")
     student = data.get("student")
-    if not isinstance(student, str) or not student.strip():
-        fail(lines.of_key("student"), 'expected student = "ID" at the top')
+    if not isinstance(student, str) or not SAFE_ID.match(student.strip()):
+        fail(
+            lines.of_key("student"),
+            'expected student = "ID" at the top: 1-40 letters, digits, ".", "_" or "-", as on the roster',
+        )
     raw = data.get("problem")
     if not isinstance(raw, list) or not raw:
         fail(len(lines.lines) or 1, "no [[problem]] tables")
@@ -104,6 +108,13 @@ def _problem(path: Path, raw: dict, index: int, lines) -> Problem:
     if topic not in registry.names():
         raise InputError(where("topic"), f"unknown topic {topic[:40]!r}")
     given = _strings(raw.get("given", {}), where("given"), "[problem.given]")
+    options = {option.name for option in registry.get(topic).options}
+    for name in given:
+        if name not in options:
+            raise InputError(
+                where(name, "given"),
+                f"{topic} takes no input {name[:40]!r}; inputs: {', '.join(sorted(options))}",
+            )
     answers = _strings(raw.get("answers", {}), where("answers"), "[problem.answers]")
     ids = registry.get(topic).answer_ids
     for name in answers:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -172,8 +173,9 @@ def csv_text(book: Gradebook) -> str:
 
 
 def _cell(value) -> str:
-    """Text a spreadsheet will not run as a formula (a name may start with =, +, - or @)."""
-    text = str(value)
+    """Text a spreadsheet will not run as a formula (a name may start with =, +, - or @), with
+    control and bidirectional characters spelled out (an unreadable answer is kept as written)."""
+    text = "".join(f"<U+{ord(c):04X}>" if unicodedata.category(c)[0] == "C" else c for c in str(value))
     return (
         "'" + text
         if text[:1] in ("=", "+", "@", "\t", "\r") or (text[:1] == "-" and not _number(text))

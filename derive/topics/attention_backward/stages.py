@@ -10,15 +10,26 @@ from __future__ import annotations
 import sympy as sp
 
 from derive.exact import attention, gradients
-from derive.exact.precision import BIG, DIGITS, nodes_over, settle
+from derive.exact.precision import BIG, DIGITS, chop, nodes_over, numeric, settle
 from derive.model import Mistake
+
+FACTOR_NODES = 60  # factoring a longer sum of exponentials costs seconds and reads no better
 
 
 def _tidy(matrix):
     """Each entry over one common denominator, factored (2e/(1 + e)², not e(1 + …)/(1 + e)), while small;
     an entry that mixes carried decimals with a root (0.0459…·√2) becomes one decimal."""
-    factored = settle(matrix.applyfunc(lambda e: e if nodes_over(e, BIG) else sp.factor(e)))
+    factored = settle(matrix.applyfunc(lambda e: e if nodes_over(e, FACTOR_NODES) else sp.factor(e)))
     return factored.applyfunc(lambda e: sp.N(e, DIGITS) if e.has(sp.Float) else e)
+
+
+def _carried(gradient, *factors):
+    """The gradient from the exact factors while its entries stay short; otherwise from the factors
+    evaluated to DIGITS digits once each, not from the long exact sums evaluated entry by entry."""
+    exact = gradient(*factors)
+    if not any(nodes_over(e, BIG) for e in exact):
+        return exact
+    return chop(gradient(*(numeric(f) if isinstance(f, sp.MatrixBase) else f for f in factors)))
 
 
 def _mask(v):
@@ -38,7 +49,7 @@ def output(v):
 
 
 def d_values(v):
-    return _tidy(gradients.value_gradient(v.weights, v.dO))
+    return _tidy(_carried(gradients.value_gradient, v.weights, v.dO))
 
 
 def d_weights(v):
@@ -46,15 +57,15 @@ def d_weights(v):
 
 
 def d_scores(v):
-    return _tidy(gradients.softmax_backward(v.weights, v.dweights))
+    return _tidy(_carried(gradients.softmax_backward, v.weights, v.dweights))
 
 
 def d_queries(v):
-    return _tidy(gradients.query_gradient(v.dscores, v.K, v.d_k))
+    return _tidy(_carried(gradients.query_gradient, v.dscores, v.K, v.d_k))
 
 
 def d_keys(v):
-    return _tidy(gradients.key_gradient(v.dscores, v.Q, v.d_k))
+    return _tidy(_carried(gradients.key_gradient, v.dscores, v.Q, v.d_k))
 
 
 # --- misconceptions: what a student holding each one would write -----------------------------------

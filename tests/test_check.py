@@ -334,3 +334,21 @@ def test_residual_reversed_product_is_named():
     topic = registry.get("residual")
     assert _verdict(topic, inputs, f"sublayer={_written(x @ w + b, 2)}").verdict == "correct"
     assert _verdict(topic, inputs, f"sublayer={_written(w @ x + b, 2)}").mistake == "reversed-product"
+
+
+@pytest.mark.parametrize(
+    "written, verdict",
+    [
+        ("0", "imprecise"),
+        ("0.00", "imprecise"),
+        ("0.001", "wrong"),
+        ("0.0007", "correct"),
+        ("0.00070", "correct"),
+    ],
+)
+def test_a_value_too_small_for_the_decimals_is_asked_to_significant_figures(written, verdict):
+    """Noam at d_model 512, warmup 4000, step 4000: 512^-0.5 * 4000^-0.5 by hand, about 0.000699."""
+    truth = 512**-0.5 * 4000**-0.5
+    assert abs(truth - 0.00069877) < 1e-8
+    report = check.check(registry.get("lr-schedule"), {}, [f"lr={written}"], example="paper")
+    assert report.item("lr").verdict == verdict

@@ -18,6 +18,7 @@ from pathlib import Path
 import sympy as sp
 
 from derive.errors import DeriveError, InputError
+from derive.grading.precision import places
 
 CORRECT = "Correct."
 EXTRA_PLACES = 4
@@ -160,7 +161,6 @@ def _asked(topic, values, answer: str, decimals: int) -> Asked:
 
     stage = topic.stage(answer)
     rows, cols, truth = _entries(values[answer])
-    tolerance = PyDecimal(5).scaleb(-(decimals + 1))
     candidates = []
     for mistake in stage.mistakes:
         try:
@@ -178,17 +178,19 @@ def _asked(topic, values, answer: str, decimals: int) -> Asked:
     gaps = []
     for index, entry in enumerate(truth):
         right = _decimal(entry)
+        if right is None:
+            raise ValueError(f"{answer} is not a finite number")
+        shown = places(decimals, float(right))  # more places for a value too small to show at the sheet's
+        tolerance = PyDecimal(5).scaleb(-(shown + 1))
         wrongs, taken = [], [right]
         for mistake, hint, entries in candidates:
             value = _decimal(entries[index])
             if value is None or any(t is not None and abs(value - t) <= 2 * tolerance for t in taken):
                 continue
             taken.append(value)
-            wrongs.append(Wrong(_text(value, decimals), mistake, hint))
-        if right is None:
-            raise ValueError(f"{answer} is not a finite number")
+            wrongs.append(Wrong(_text(value, shown), mistake, hint))
         gaps.append(
-            Gap(index // cols + 1, index % cols + 1, _text(right, decimals), _plain(tolerance), tuple(wrongs))
+            Gap(index // cols + 1, index % cols + 1, _text(right, shown), _plain(tolerance), tuple(wrongs))
         )
     return Asked(answer, stage.titled(values), rows, cols, tuple(gaps))
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from derive.errors import InputError
 from derive.grading import follow_through, misconceptions, reading
-from derive.grading.precision import SAME, Precision, decimals_of, half_unit
+from derive.grading.precision import SAME, Precision, decimals_of, half_unit, places
 from derive.grading.report import (
     BLANK,
     CORRECT,
@@ -136,7 +136,7 @@ def _judge(stage, written, expected, truth_values, student, carried, precision, 
     if misconceptions.rows_not_summing(written, expected, _rooms(written, precision, slack)):
         return report(WRONG, misconceptions.ROWS_NOT_SUMMING, misconceptions.ROWS_NOT_SUMMING_HINT)
     if shape_note is None and not precision.explicit and _imprecise(written, entries, slack, precision):
-        return report(IMPRECISE, hint=f"give {precision.decimals} decimals")
+        return report(IMPRECISE, hint=_precision_hint(entries, precision))
     return report(WRONG)
 
 
@@ -181,6 +181,13 @@ def _rooms(written, precision, slack) -> list:
         coarse = half_unit(decimals) if decimals is not None else 0
         rooms.append(max(precision.allowance(1), coarse) + (slack[index] if slack else 0))
     return rooms
+
+
+def _precision_hint(entries, precision) -> str:
+    """Decimals, or significant figures where a value is too small to show at those decimals."""
+    decimals = precision.decimals
+    tiny = any(places(decimals, reading.number(e.expected)) > decimals for e in entries if not e.correct)
+    return f"give {max(decimals, 1)} significant figures" if tiny else f"give {decimals} decimals"
 
 
 def _imprecise(written, entries, slack, precision) -> bool:

@@ -46,7 +46,7 @@ class Precision:
         """How far an entry may lie from ``expected`` before any carried slack."""
         if self.explicit:
             return mpmath.mpf(self.atol or 0) + mpmath.mpf(self.rtol or 0) * abs(expected)
-        return half_unit(self.decimals)
+        return half_unit(self.decimals, expected)
 
     def describe(self) -> str:
         if self.explicit:
@@ -54,7 +54,23 @@ class Precision:
         return f"{self.decimals} decimals"
 
 
-def half_unit(decimals: int) -> mpmath.mpf:
+def half_unit(decimals: int, expected=0) -> mpmath.mpf:
+    """Half a unit of the last required decimal. A nonzero value that would round to 0 there
+    (a learning rate of 0.0007 at 2 decimals) is asked to as many significant figures instead,
+    so that 0 is never the right answer to a question whose answer is not 0."""
+    return mpmath.mpf(5) * mpmath.mpf(10) ** -(places(decimals, expected) + 1)
+
+
+def places(decimals: int, expected=0) -> int:
+    """The decimal places an answer needs: ``decimals``, or more for a value too small to show."""
+    size = abs(mpmath.mpf(expected))
+    if not size or size >= half_unit_at(decimals):
+        return decimals
+    leading = -int(mpmath.floor(mpmath.log10(size)))  # 0.0007 -> 4: its first digit's place
+    return leading + max(decimals, 1) - 1
+
+
+def half_unit_at(decimals: int) -> mpmath.mpf:
     return mpmath.mpf(5) * mpmath.mpf(10) ** -(decimals + 1)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sympy as sp
 
 from derive.blocks import eq, heatmap, needs_approx, prose, same
-from derive.forms import softmax_entries
+from derive.forms import Ratio, normaliser, shown_exp, shown_sum
 from derive.gradient_notation import partial
 from derive.notation import matrix_name, transposed
 
@@ -40,22 +40,33 @@ def intro(z) -> tuple:
 
 
 def explain_softmax(v):
-    written = sp.Matrix([softmax_entries(v.z)])
+    named = normaliser(list(v.z))
     return (
-        prose("First the probabilities:"),
-        eq(P, written, v.softmax, approx=_approx(v.softmax)),
+        prose("First the normaliser, the sum every probability shares:"),
+        eq(named.name, named.written, approx=_approx(named.value)),
+        prose("Then each probability is its own exponential over it:"),
+        eq(P, sp.Matrix([[named.over(shown_exp(s)) for s in v.z]]), approx=_approx(v.softmax)),
     )
+
+
+def _written_jacobian(z) -> sp.Matrix:
+    """Entry (i, j) over the common denominator Z²: e^{z_i}·(the other terms of Z) on the diagonal,
+    −e^{z_i + z_j} off it, which is p_i(δ_ij − p_j) multiplied out."""
+    name = normaliser(list(z)).name
+    square = sp.Pow(name, 2)
+
+    def entry(r, c):
+        if r == c:
+            others = shown_sum(shown_exp(s) for k, s in enumerate(z) if k != r)
+            return Ratio(sp.Mul(shown_exp(z[r]), others, evaluate=False), square)
+        return Ratio(sp.Mul(-1, shown_exp(sp.Add(z[r], z[c], evaluate=False)), evaluate=False), square)
+
+    return sp.Matrix(len(z), len(z), entry)
 
 
 def explain_jacobian(v):
     quotient = (DELTA * sp.exp(z_i) * Z - sp.exp(z_i) * sp.exp(z_j)) / Z**2
     size = v.softmax.cols
-    with sp.evaluate(False):
-        written = sp.Matrix(
-            size,
-            size,
-            lambda r, c: sp.Mul(v.softmax[r], sp.Add(int(r == c), sp.Mul(-1, v.softmax[c]))),
-        )
     sums = [sp.simplify(sum(v.jacobian.row(r))) for r in range(size)]
     blocks = [
         prose(
@@ -75,8 +86,15 @@ def explain_jacobian(v):
             off=-p_i * p_j,
         ),
         eq(J, sp.Add(sp.Function("diag")(P), -transposed(P_ROW) * P_ROW, evaluate=False)),
-        prose("With the numbers, entry (i, j) is {pij}:", pij=p_i * (DELTA - p_j)),
-        eq(J, written, v.jacobian, approx=_approx(v.jacobian)),
+        prose(
+            "With the numbers, each entry over one common denominator {z} squared. On the diagonal, {z} "
+            "less the entry's own exponential is the sum of the other terms; off it, the two exponentials "
+            "multiply:",
+            z=Z,
+        ),
+        eq(p_i * (1 - p_i), sp.exp(z_i) * (Z - sp.exp(z_i)) / Z**2),
+        eq(-p_i * p_j, -sp.exp(z_i + z_j) / Z**2),
+        eq(J, _written_jacobian(list(v.z)), approx=_approx(v.jacobian)),
         prose(
             "J is symmetric. Each row sums to 0, because the probabilities sum to 1 whatever the logits are: "
             "raising every logit by the same amount leaves p unchanged, so the derivatives along that "

@@ -17,7 +17,7 @@ MAX_D = 8  # the d×d rotation matrices must still fit a page
 
 
 def _even_vector(value, option):
-    vector = inputs.vector(value, option)
+    vector = inputs.vector(value, option, symbols=True)
     if vector.cols % 2:
         raise InputError(
             option, f"has {vector.cols} entries; RoPE rotates pairs of dimensions, so it needs an even number"
@@ -101,11 +101,15 @@ TOPIC = Topic(
             required=True,
             sets_answer_shape=True,
         ),
-        Option("k", "the key vector, as long as --q", inputs.vector, required=True),
+        Option("k", "the key vector, as long as --q", inputs.symbolic(inputs.vector), required=True),
         Option("m", "the query's position (0, 1, 2, ...)", _position, required=True),
         Option("n", "the key's position (0, 1, 2, ...)", _position, required=True),
         Option("base", "the base of the frequencies, greater than 1", inputs.base, default="10000"),
-        Option("v", "the value vector of the key's token, as long as --q (default: k)", inputs.vector),
+        Option(
+            "v",
+            "the value vector of the key's token, as long as --q (default: k)",
+            inputs.symbolic(inputs.vector),
+        ),
     ),
     prepare=_prepare,
     stages=(

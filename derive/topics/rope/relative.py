@@ -30,4 +30,10 @@ def relative_terms(q, k, angles, delta):
 
 
 def same_value(a, b) -> bool:
-    return a == b or abs(sp.N(a - b, WORK_DPS)) < sp.Float(10) ** (-(WORK_DPS - 10))
+    """Equal to WORK_DPS - 10 digits; with letters, coefficient by coefficient of the polynomial."""
+    if a == b:
+        return True
+    difference = sp.expand(a - b)
+    symbols = sorted(difference.free_symbols, key=str)
+    parts = sp.Poly(difference, *symbols).coeffs() if symbols else [difference]
+    return all(abs(sp.N(part, WORK_DPS)) < sp.Float(10) ** (-(WORK_DPS - 10)) for part in parts)

@@ -110,6 +110,8 @@ def _scientific(mantissa: PyDecimal, exponent: int, decimals: int) -> Decimal:
 def approx(value: Any, decimals: int) -> Any:
     """The same shape as ``value`` with every entry rounded for display; an entry holding a
     symbol has no decimals and stays exact."""
+    if isinstance(value, sp.MatrixExpr) and not isinstance(value, sp.MatrixBase):
+        value = value.as_explicit()  # a BlockMatrix of heads, say: round its entries, not the whole
     if isinstance(value, sp.MatrixBase):
         return sp.Matrix(value.rows, value.cols, [approx(entry, decimals) for entry in value])
     value = sp.sympify(value)

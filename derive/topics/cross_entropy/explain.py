@@ -9,7 +9,7 @@ import sympy as sp
 
 from derive.blocks import curves, eq, needs_approx, prose, same, unevaluated_sum
 from derive.exact import gradients
-from derive.forms import softmax_entries
+from derive.forms import normaliser, shown_exp
 from derive.gradient_notation import partial
 
 L, N, K, C, eps = sp.symbols("L N K C epsilon")
@@ -72,16 +72,32 @@ def intro(values) -> tuple:
     return tuple(blocks)
 
 
+def _normalisers(v):
+    """Each row's sum named once (Z, or Z_1, Z_2, … for a batch), so entries read e^{z_j}/Z_r."""
+    return [normaliser(list(v.z.row(r)), r + 1 if v.z.rows > 1 else None) for r in range(v.z.rows)]
+
+
+def _written_softmax(v) -> sp.Matrix:
+    return sp.Matrix(
+        [[named.over(shown_exp(s)) for s in v.z.row(r)] for r, named in enumerate(_normalisers(v))]
+    )
+
+
 def explain_softmax(v):
-    written = sp.Matrix([softmax_entries(v.z.row(r)) for r in range(v.z.rows)])
-    return (
+    blocks = [
         prose(
             "Turn the logits into probabilities with the softmax, row by row, where {z} is the row's sum:",
             z=TOTAL,
         ),
         eq(p_j, sp.exp(z_j) / TOTAL, sp.exp(z_j) / sp.Sum(sp.exp(z_k), (k, 1, C))),
-        eq(P, written, v.softmax, approx=_approx(v.softmax)),
-    )
+        prose("With the numbers, first the sum" + (" of each row:" if v.z.rows > 1 else ":")),
+    ]
+    blocks += [eq(named.name, named.written, approx=_approx(named.value)) for named in _normalisers(v)]
+    blocks += [
+        prose("Then each probability is its own exponential over it:"),
+        eq(P, _written_softmax(v), approx=_approx(v.softmax)),
+    ]
+    return tuple(blocks)
 
 
 def _row_loss_value(v, r):
@@ -184,11 +200,19 @@ def explain_gradient(v):
     else:
         blocks.append(prose("Subtract the target row from the probabilities:"))
         symbolic = P - Y
-    written = sp.Matrix(v.y.rows, v.y.cols, lambda r, c: sp.Add(v.softmax[r, c], -v.y[r, c], evaluate=False))
-    if v.N > 1:
-        with sp.evaluate(False):
-            written = sp.MatMul(sp.Rational(1, v.N), sp.ImmutableMatrix(written))
-    blocks.append(eq(partial(L, Z), symbolic, written, v.gradient, approx=_approx(v.gradient)))
+    probabilities = _written_softmax(v)
+    written = sp.Matrix(
+        v.y.rows,
+        v.y.cols,
+        lambda r, c: (
+            sp.Add(probabilities[r, c], -v.y[r, c], evaluate=False) if v.y[r, c] else probabilities[r, c]
+        ),
+    )
+    if v.N > 1:  # a power, not a Rational, so that LaTeX writes \frac{1}{N} in front without brackets
+        written = sp.MatMul(
+            sp.Pow(sp.Integer(v.N), -1, evaluate=False), sp.ImmutableMatrix(written), evaluate=False
+        )
+    blocks.append(eq(partial(L, Z), symbolic, written, approx=_approx(v.gradient)))
     blocks.append(
         prose(
             "Each row sums to 0, because p and y both sum to 1. The target's entry is negative: "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sympy as sp
 
 from derive.model import Equation, Figure, Prose, Rounded, Table, Text
+from derive.numbers import evaluated
 
 
 def prose(template: str, **fields) -> Prose:
@@ -27,7 +28,7 @@ def heatmap(
     name: str, title: str, values, row_labels, col_labels, xlabel: str = "", ylabel: str = ""
 ) -> Figure:
     """``values`` may be exact; they are stored as floats so drawing needs no SymPy."""
-    floats = [[float(sp.N(v)) for v in row] for row in _rows(values)]
+    floats = [[float(evaluated(v, 15)) for v in row] for row in _rows(values)]
     return Figure(
         name,
         "heatmap",

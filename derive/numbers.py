@@ -9,6 +9,7 @@ from decimal import Decimal as PyDecimal
 from typing import Any
 
 import sympy as sp
+from sympy.printing.str import StrPrinter
 
 WORK_DPS = 30
 
@@ -76,13 +77,30 @@ def with_decimals_inside(expr, decimals: int):
         return expr.xreplace({a: _rounded(a.value, decimals) for a in pending})
 
 
+GUARD_DPS = 2 * WORK_DPS  # digits of each exponential, so that sums of them keep WORK_DPS
+
+
+@functools.lru_cache(maxsize=4096)
+def _exponential(power: sp.Expr) -> sp.Float:
+    return sp.Float(sp.N(power, GUARD_DPS), GUARD_DPS)
+
+
+def evaluated(value: Any, dps: int = WORK_DPS) -> sp.Expr:
+    """``sp.N(value, dps)``, each distinct exponential evaluated once: a softmax row's exponentials
+    recur in every weight and output entry of the row, and evalf would work them out again each time."""
+    powers = [p for p in value.atoms(sp.exp) if p.is_number] if isinstance(value, sp.Basic) else ()
+    if powers:
+        value = value.xreplace({power: _exponential(power) for power in powers})
+    return sp.N(value, dps)
+
+
 @functools.lru_cache(maxsize=4096)
 def _rounded(value, decimals: int) -> Decimal:
     """Fixed decimals, or scientific notation for very large or very small magnitudes.
 
     Cached: every renderer and the size policy round the same entries again, and one
     exponential of a large entry takes mpmath a good part of a second."""
-    text = str(sp.N(value, WORK_DPS))
+    text = str(evaluated(value, WORK_DPS))
     mantissa, _, exponent = text.partition("e")
     if exponent and abs(int(exponent)) > _DECIMAL_EXPONENT:
         return _scientific(PyDecimal(mantissa), int(exponent), decimals)
@@ -145,13 +163,18 @@ def _float(entry: Any) -> Any:
         return entry if abs(entry) <= sys.float_info.max else None
     if isinstance(entry, float):
         return entry if math.isfinite(entry) else None
-    entry = sp.sympify(entry)
+    return _expression_float(sp.sympify(entry))
+
+
+@functools.lru_cache(maxsize=4096)
+def _expression_float(entry: sp.Basic) -> Any:
+    """Cached: the JSON answers, their null notes and the API's values ask for the same entries."""
     if entry.is_Integer:
         return _float(int(entry))
     if not entry.is_number:
         return None
     try:
-        number = float(sp.N(entry, 20))
+        number = float(evaluated(entry, 20))
     except (TypeError, ValueError):
         return None
     return number if math.isfinite(number) else None
@@ -192,12 +215,27 @@ def float_gaps(value: Any) -> str | None:
     return None if not reasons else "null where the value is " + " or ".join(reasons) + "; see exact"
 
 
-def to_exact(value: Any) -> Any:
+class _ExactText(StrPrinter):
+    """``str()``, printing each sum once: a softmax row's denominator recurs in every entry of the row."""
+
+    def __init__(self):
+        super().__init__()
+        self._sums: dict = {}
+
+    def _print_Add(self, expr, order=None):
+        key = (expr, order)
+        if key not in self._sums:
+            self._sums[key] = super()._print_Add(expr, order)
+        return self._sums[key]
+
+
+def to_exact(value: Any, printer: _ExactText | None = None) -> Any:
     """SymPy strings; a NumPy array is already numeric, so its exact form is its float repr."""
+    printer = printer or _ExactText()
     if is_array(value):
-        return to_exact(value.tolist())
+        return to_exact(value.tolist(), printer)
     if isinstance(value, sp.MatrixBase):
-        return [[str(e) for e in row] for row in value.tolist()]
+        return [[printer.doprint(e) for e in row] for row in value.tolist()]
     if isinstance(value, (list, tuple)):
-        return [to_exact(v) for v in value]
-    return str(value)
+        return [to_exact(v, printer) for v in value]
+    return printer.doprint(value) if isinstance(value, sp.Basic) else str(value)

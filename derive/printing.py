@@ -5,6 +5,8 @@ The subclasses follow ``sympy/printing``: one ``_print_<Class>`` method per fix.
 
 from __future__ import annotations
 
+import functools
+
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
@@ -200,16 +202,35 @@ class _Plain(StrPrinter):
         return text
 
 
+def _printed_once(printer):
+    """Each expression printed once: the size policy measures a form by printing it, and the
+    renderer then prints the same form again (a mutable matrix is unhashable: printed each time)."""
+    cached = functools.lru_cache(maxsize=4096)(printer)
+
+    @functools.wraps(printer)
+    def printed(expr, *args):
+        try:
+            hash(expr)
+        except TypeError:
+            return printer(expr, *args)
+        return cached(expr, *args)
+
+    return printed
+
+
+@_printed_once
 def latex(expr) -> str:
     return _Latex(_LATEX).doprint(expr)
 
 
+@_printed_once
 def pretty(expr, unicode: bool = True) -> str:
     return _Pretty({"order": "none", "use_unicode": unicode, "wrap_line": False, "full_prec": True}).doprint(
         expr
     )
 
 
+@_printed_once
 def plain(expr) -> str:
     """One line for prose and tables; powers written as ``^`` as people type them."""
     return _Plain({"order": "none", "full_prec": True}).doprint(expr).replace("**", "^")

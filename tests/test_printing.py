@@ -48,3 +48,12 @@ def test_a_written_sum_may_start_with_a_fraction():
     product = sp.Mul(sp.Rational(-1, 10), sp.Integer(2), evaluate=False)
     lines = printing.pretty(sp.Add(quotient, product, evaluate=False)).split("\n")
     assert len(lines) == 3 and lines[1].endswith("+ (-1/10)⋅2"), lines
+
+
+def test_cached_printers_print_mutable_matrices_and_equal_forms_alike():
+    from derive import printing
+
+    m = sp.Matrix([[1, sp.sqrt(2)]])
+    assert printing.pretty(m) == printing.pretty(sp.ImmutableMatrix(m))
+    m[0, 0] = 5  # a mutable matrix is printed afresh, never from a stale cache entry
+    assert "5" in printing.pretty(m) and "5" in printing.latex(m)

@@ -41,14 +41,18 @@ def dimension_of(pair: int, cosine: bool, pairs: int, layout: str = "interleaved
     raise ValueError(f"unknown layout {layout!r}; expected one of {LAYOUTS}")
 
 
-def encode_angles(angle_table: sp.Matrix, layout: str = "interleaved") -> sp.Matrix:
-    """(P, d/2) angles -> (P, d): the sine and the cosine of every angle, placed as ``layout`` says."""
+def encode_angles(angle_table: sp.Matrix, layout: str = "interleaved", evaluate: bool = True) -> sp.Matrix:
+    """(P, d/2) angles -> (P, d): the sine and the cosine of every angle, placed as ``layout`` says.
+
+    ``evaluate=False`` keeps sin and cos unevaluated: at rational multiples of pi SymPy would
+    otherwise spend a tenth of a second each writing nested radicals no one reads.
+    """
     rows, pairs = angle_table.shape
     out = sp.zeros(rows, 2 * pairs)
     for p in range(rows):
         for k in range(pairs):
-            out[p, dimension_of(k, False, pairs, layout)] = sp.sin(angle_table[p, k])
-            out[p, dimension_of(k, True, pairs, layout)] = sp.cos(angle_table[p, k])
+            out[p, dimension_of(k, False, pairs, layout)] = sp.sin(angle_table[p, k], evaluate=evaluate)
+            out[p, dimension_of(k, True, pairs, layout)] = sp.cos(angle_table[p, k], evaluate=evaluate)
     return out
 
 

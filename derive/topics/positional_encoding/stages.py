@@ -26,7 +26,8 @@ def _only_in(layout, compute):
 
 
 def _degrees(v):
-    return positional.encode_angles(v.angles.applyfunc(lambda a: a * sp.pi / 180), v.layout)
+    """Unevaluated: sin(pi/60) is only ever compared numerically, and its radicals cost 0.1 s each."""
+    return positional.encode_angles(v.angles.applyfunc(lambda a: a * sp.pi / 180), v.layout, evaluate=False)
 
 
 def _swapped(v):

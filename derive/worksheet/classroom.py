@@ -37,14 +37,15 @@ def sheet_id(spec: Spec, student: Student) -> str:
     return f"{digest[:4]}-{digest[4:]}"
 
 
-def worked(topic: Topic, givens: Givens, ask: tuple[str, ...]) -> Derivation:
+def worked(topic: Topic, givens: Givens, ask: tuple[str, ...], known: Values | None = None) -> Derivation:
     """As ``derive.model.run``, but explaining only the answer stages up to the last one asked:
-    the key shows no others, and explanations cost more than the values."""
+    the key shows no others, and explanations cost more than the values. ``known`` holds the
+    stage values when the screen has computed them already."""
     last = max(i for i, stage in enumerate(topic.stages) if stage.name in ask)
     values = Values(givens.values)
     steps = []
     for index, stage in enumerate(topic.stages):
-        value = stage.compute(values)
+        value = known[stage.name] if known is not None else stage.compute(values)
         values = values.updated(**{stage.name: value})
         blocks = tuple(stage.explain(values)) if stage.answer and index <= last else ()
         steps.append(Step(stage.name, stage.titled(values), blocks, value, stage.answer))
@@ -52,8 +53,6 @@ def worked(topic: Topic, givens: Givens, ask: tuple[str, ...]) -> Derivation:
 
 
 def build(spec: Spec, students: tuple[Student, ...]) -> tuple[Sheet, ...]:
-    from derive.api import prepare
-
     taken: list[set] = [set() for _ in spec.problems]
     sheets = []
     for student in students:
@@ -65,7 +64,8 @@ def build(spec: Spec, students: tuple[Student, ...]) -> tuple[Sheet, ...]:
             )
             taken[index].add(variant.key)
             topic = variants.topic_named(problem.topic)
-            derivation = worked(topic, prepare(topic, variant.given), problem.ask)
+            givens, known = variants.evaluated(problem.topic, variant.key)
+            derivation = worked(topic, givens, problem.ask, known)
             assignments.append(Assignment(problem, variant, derivation))
         sheets.append(Sheet(student, sheet_id(spec, student), tuple(assignments)))
     return tuple(sheets)

@@ -14,7 +14,7 @@ from typing import Any
 import sympy as sp
 
 from derive.api import prepare
-from derive.model import Topic, Values
+from derive.model import Givens, Topic, Values
 
 WORK_DIGITS = 20
 MARGIN_UNITS = 2
@@ -28,7 +28,12 @@ def stages_until(topic: Topic, last: str | None) -> tuple:
 
 def stage_values(topic: Topic, raw: Mapping[str, str], last: str | None = None) -> Values:
     """The givens and each stage's exact value up to ``last``, without building explanations (fast)."""
-    values = Values(prepare(topic, raw).values)
+    return values_from(topic, prepare(topic, raw), last)
+
+
+def values_from(topic: Topic, givens: Givens, last: str | None = None) -> Values:
+    """As :func:`stage_values`, from givens already prepared."""
+    values = Values(givens.values)
     for stage in stages_until(topic, last):
         values = values.updated(**{stage.name: stage.compute(values)})
     return values

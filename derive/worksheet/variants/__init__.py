@@ -80,13 +80,25 @@ def topic_named(name: str):
 
 
 @lru_cache(maxsize=4096)
+def evaluated(topic: str, key: tuple):
+    """The prepared givens and every stage's exact value for one draw: the screen and the key's
+    worked solution both need them, and computing them is most of a variant's cost."""
+    from derive.api import prepare
+    from derive.worksheet import screen
+
+    chosen = topic_named(topic)
+    givens = prepare(chosen, dict(key))
+    return givens, screen.values_from(chosen, givens)
+
+
+@lru_cache(maxsize=4096)
 def passes(topic: str, level: int, key: tuple, decimals: int, last: str | None = None) -> bool:
     """The screen up to the stage ``last`` (see the module docstring); cached, as small topics
     redraw the same inputs."""
     from derive.worksheet import screen
 
     module, chosen, given = _module(topic), topic_named(topic), dict(key)
-    values = screen.stage_values(chosen, given)
+    values = evaluated(topic, key)[1]
     moot = getattr(module, "moot", lambda given: ())(given)
     if not screen.finite(chosen, values) or screen.confusions(chosen, values, decimals, moot, last):
         return False

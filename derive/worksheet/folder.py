@@ -35,21 +35,31 @@ def check_target(out: Path, force: bool) -> None:
 
 def files(spec: Spec, sheets: tuple[Sheet, ...]) -> dict[str, bytes]:
     """Relative path -> content: the PDFs (one Typst compile each), the answer files and the manifest."""
-    from derive.typst_compile import compile_pdf
-
     sheet_contexts = [layout.sheet_context(spec, sheet) for sheet in sheets]
     key_contexts = [layout.key_context(spec, sheet) for sheet in sheets]
-    made = {
-        "sheets.pdf": compile_pdf(layout.document("sheet", sheet_contexts)),
-        "keys.pdf": compile_pdf(layout.document("key", key_contexts)),
+    sources = {
+        "sheets.pdf": layout.document("sheet", sheet_contexts),
+        "keys.pdf": layout.document("key", key_contexts),
     }
     for sheet, sheet_context, key_context in zip(sheets, sheet_contexts, key_contexts):
-        ident = sheet.student.id
-        made[f"sheets/{ident}.pdf"] = compile_pdf(layout.document("sheet", [sheet_context]))
-        made[f"keys/{ident}.pdf"] = compile_pdf(layout.document("key", [key_context]))
-        made[f"answers/{ident}.toml"] = answers.render(spec, sheet).encode("utf-8")
+        sources[f"sheets/{sheet.student.id}.pdf"] = layout.document("sheet", [sheet_context])
+        sources[f"keys/{sheet.student.id}.pdf"] = layout.document("key", [key_context])
+    made = compiled(sources)
+    for sheet in sheets:
+        made[f"answers/{sheet.student.id}.toml"] = answers.render(spec, sheet).encode("utf-8")
     made["manifest.json"] = manifest.render(spec, sheets).encode("utf-8")
     return made
+
+
+def compiled(sources: dict[str, str]) -> dict[str, bytes]:
+    """Every Typst source compiled, on all cores: Typst releases the GIL while it compiles, and
+    each compile is independent, so the bytes are those of compiling one after another."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from derive.typst_compile import compile_pdf
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return dict(zip(sources, pool.map(compile_pdf, sources.values())))
 
 
 def write(out: Path, made: dict[str, bytes], force: bool) -> None:

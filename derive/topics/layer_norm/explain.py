@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import sympy as sp
 
 from derive.blocks import eq, needs_approx, prose, rounded, same, unevaluated_sum
@@ -29,9 +31,11 @@ def _root(inner):
         return sp.sqrt(inner)
 
 
+@cache
 def _general(sample: bool = False):
     """The textbook formulas, with terms kept in the order a reader expects; ``sample``: the Annotated
-    Transformer's, the variance over d − 1 and ε added to the standard deviation."""
+    Transformer's, the variance over d − 1 and ε added to the standard deviation. Built once: SymPy
+    takes a tenth of a second for these sums, and every derivation's introduction shows them."""
     spread = sp.Add(sigma, eps, evaluate=False) if sample else sp.sqrt(sp.Add(sigma**2, eps, evaluate=False))
     mean = sp.Sum(x_j, (j, 1, d)) / d
     var = sp.Sum((x_j - mu) ** 2, (j, 1, d)) / (sp.Add(d, -1, evaluate=False) if sample else d)

@@ -353,3 +353,35 @@ def test_letters_give_formulas_that_agree_with_the_numbers(name, raw, given, let
             atol=1e-15,
             err_msg=f"{name}.{answer}",
         )
+
+
+def _rendered(topic_name: str, raw: dict, fmt: str) -> str:
+    from derive.render import render
+
+    topic = registry.get(topic_name)
+    derivation = run(topic, topic.prepare(parse_options(topic, raw)))
+    return render(derivation, fmt, width=80, color=False) if fmt == "terminal" else render(derivation, fmt)
+
+
+def test_layer_norm_backward_with_a_small_epsilon_says_it_shows_decimals():
+    raw = {"x": "1 2 3 4; 2 0 1 1", "grad_output": "1 0 -1 2; 0 1 1 -1", "eps": "1e-5"}
+    text = _rendered("layer-norm-backward", raw, "terminal")
+    assert "√" not in text  # √138890/1000 and its kin
+    assert "given in decimals" in text
+    torch = require("torch")
+    x = torch.tensor([[1.0, 2, 3, 4], [2, 0, 1, 1]], dtype=torch.float64, requires_grad=True)
+    y = torch.nn.functional.layer_norm(x, (4,), eps=1e-5)
+    y.backward(torch.tensor([[1.0, 0, -1, 2], [0, 1, 1, -1]], dtype=torch.float64))
+    np.testing.assert_allclose(_answers("layer-norm-backward", raw)["dx"], x.grad.numpy(), atol=1e-12)
+
+
+def test_cross_entropy_batch_gradient_has_its_one_over_n_in_front_as_a_fraction():
+    text = _rendered("cross-entropy", {"logits": "1 2 3; 0 1 0", "target": "3 1"}, "latex")
+    assert r"\frac{1}{2} \begin{bmatrix}" in text
+    assert r"\left(\frac{1}{2}\right)" not in text
+
+
+def test_softmax_jacobian_names_the_normaliser_once():
+    text = _rendered("softmax-jacobian", {"x": "1 2 3"}, "latex")
+    assert text.count("e^{1} + e^{2} + e^{3}") == 1  # Z defined once, then every entry is over Z
+    assert "e + e^{2} + e^{3}" not in text

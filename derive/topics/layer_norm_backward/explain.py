@@ -16,11 +16,31 @@ i, j, r = sp.symbols("i j r", integer=True, positive=True)
 d, T, L = sp.symbols("d T L")
 DELTA = sp.Symbol("delta_ij")
 X_HAT, DY, DX, G = (sp.Symbol(n) for n in ("xhat", "dy", "dx", "g"))
+ROOT_DIGITS = 9999  # a root of a number with five or more digits is shown in decimals
 
 
 def _approx(value):
     """Decimals where they add to the exact form; none for a formula in letters."""
     return value if not value.free_symbols and needs_approx(value) else None
+
+
+def _unreadable(value) -> bool:
+    """A root of a long number (√138890/1000, from ε = 10⁻⁵): exact, but nobody reads it."""
+    entries = list(value) if isinstance(value, sp.MatrixBase) else [value]
+    return any(
+        power.exp == sp.S.Half
+        and power.base.is_Rational
+        and max(abs(power.base.p), power.base.q) > ROOT_DIGITS
+        for entry in entries
+        for power in sp.sympify(entry).atoms(sp.Pow)
+    )
+
+
+def _shown(name, value, *written):
+    """``name = written = value ≈ decimals``, or only the decimals when the exact value is unreadable."""
+    if _unreadable(value):
+        return eq(name, approx=value)
+    return eq(name, *written, value, approx=_approx(value))
 
 
 def _row(name: str, r: int, rows: int) -> sp.Symbol:
@@ -69,8 +89,16 @@ def explain_forward(v):
         spread = sp.sqrt(var[r, 0] + v.eps)
         blocks.append(eq(_row("mu", r, v.x.rows), mean[r, 0]))
         blocks.append(eq(_row("sigma", r, v.x.rows) ** 2, var[r, 0]))
-        blocks.append(eq(_row("s", r, v.x.rows), spread, approx=_approx(spread)))
-    blocks.append(eq(X_HAT, v.normalized, approx=_approx(v.normalized)))
+        blocks.append(_shown(_row("s", r, v.x.rows), spread))
+    blocks.append(_shown(X_HAT, v.normalized))
+    if _unreadable(v.normalized):
+        blocks.append(
+            prose(
+                "With {e} the exact divisors are roots of long numbers that nobody reads, so they and "
+                "everything computed from them are given in decimals from here on (JSON keeps them exact).",
+                e=same(eps, v.eps),
+            )
+        )
     return tuple(blocks)
 
 
@@ -97,7 +125,7 @@ def explain_d_gamma(v):
             x=xh_j,
         ),
         eq(partial(L, gamma_j), sp.Sum(sp.Symbol("dy_rj") * sp.Symbol("xhat_rj"), (r, 1, T))),
-        eq(partial(L, sp.Symbol("gamma")), v.dgamma, approx=_approx(v.dgamma)),
+        _shown(partial(L, sp.Symbol("gamma")), v.dgamma),
     )
 
 
@@ -144,19 +172,12 @@ def explain_d_x(v):
         blocks.append(eq(_row("g", row, rows), sp.Matrix([g])))
         blocks.append(eq(_row("gbar", row, rows), _mean_of(g, len(g)), mean_g))
         products = [sp.Mul(a, b, evaluate=False) for a, b in zip(g, xh) if a != 0]
-        blocks.append(
-            eq(
-                _row("c", row, rows),
-                _mean_of(products or [sp.Integer(0)], len(g)),
-                mean_gx,
-                approx=_approx(mean_gx),
-            )
-        )
+        blocks.append(_shown(_row("c", row, rows), mean_gx, _mean_of(products or [sp.Integer(0)], len(g))))
         spread = sp.sqrt(var[row, 0] + v.eps)
         written = sp.Matrix(
             [[Ratio(shown_sum([g[c], -mean_g, -xh[c] * mean_gx]), spread) for c in range(len(g))]]
         )
-        blocks.append(eq(_row("dx", row, rows), written, v.dx.row(row), approx=_approx(v.dx.row(row))))
+        blocks.append(_shown(_row("dx", row, rows), v.dx.row(row), written))
     blocks.append(
         prose(
             "Check: each row of dx sums to 0 and is orthogonal to its {xh}, because shifting a row or scaling "

@@ -119,6 +119,17 @@ def explain_jacobian(v):
     return tuple(blocks)
 
 
+def _written_chain(z) -> sp.Matrix:
+    """Row K is p − e_K with every p_j as e^{z_j}/Z, the normaliser named in the softmax step."""
+    named = normaliser(z)
+
+    def entry(r, c):
+        p = named.over(shown_exp(z[c]))
+        return sp.Add(p, -1, evaluate=False) if r == c else p
+
+    return sp.Matrix(len(z), len(z), entry)
+
+
 def explain_chain(v):
     return (
         prose("A loss L reaches the logits through the probabilities, so the chain rule multiplies by J:"),
@@ -142,5 +153,5 @@ def explain_chain(v):
             y=y_i,
             p=p_i,
         ),
-        eq(sp.Symbol("G"), v.chain, approx=_approx(v.chain)),
+        eq(sp.Symbol("G"), _written_chain(list(v.z)), approx=_approx(v.chain)),
     )

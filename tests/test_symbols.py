@@ -26,6 +26,7 @@ SYMBOLIC_TOPICS = {
     "residual": {"x": "x_1 x_2; x_3 x_4", "w": "w_11 w_12; w_21 w_22", "b": "b_1 b_2"},
     "layer-norm": {"x": "a b c; x_1 0 beta", "gamma": "g_1 g_2 g_3", "eps": "0"},
     "rope": {"q": "q_1 q_2 q_3 q_4", "k": "k_1 k_2 k_3 k_4", "m": "1", "n": "3"},
+    "feed-forward": {"x": "a b; 1 c", "w1": "1 0 1; 0 1 -1", "w2": "1 0; 0 1; 1 1"},
 }
 FORMATS = ["terminal", "markdown", "latex", "typst", "html", "json"]
 
@@ -89,8 +90,8 @@ def test_names_outside_the_whitelist_are_refused(text):
 def test_numeric_options_refuse_symbols(cli):
     code, out, err = cli("softmax", "--x", "1 2", "--temperature", "t")
     assert code == 2 and err.startswith("Error: --temperature: 't': this option takes numbers")
-    code, out, err = cli("feed-forward", "--x", "a b", "--example", "gelu")
-    assert code == 2 and "--x" in err and len(err.strip().splitlines()) == 1
+    code, out, err = cli("feed-forward", "--x", "1 2", "--w1", "a 0; 0 1", "--w2", "1 0; 0 1")
+    assert code == 2 and "--w1" in err and len(err.strip().splitlines()) == 1
 
 
 def test_mixed_letters_and_numbers():

@@ -114,7 +114,7 @@ TOPIC = Topic(
         Option(
             "x",
             "the tokens as rows, d_model columns: '1 -1' or '1 0; 0 2'",
-            inputs.vector_or_matrix,
+            inputs.symbolic(inputs.vector_or_matrix),
             required=True,
             sets_answer_shape=True,
         ),

@@ -199,7 +199,8 @@ def explain_hidden(v):
 
 def _value_lines(v, values):
     """One worked line per distinct value, e.g. GELU(1) = 1/2·(1 + erf(1/√2)) = ... ≈ 0.8413."""
-    distinct = sorted(set(values), key=lambda e: sp.N(e, 30))
+    letters = any(sp.sympify(e).free_symbols for e in values)
+    distinct = sorted(set(values), key=sp.default_sort_key if letters else lambda e: sp.N(e, 30))
     lines = []
     for value in distinct[:SHOWN_VALUES]:
         result = ACTIVATIONS[v.activation](value)

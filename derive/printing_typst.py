@@ -36,6 +36,7 @@ _GREEK.update({"epsilon": "epsilon.alt", "phi": "phi.alt", "lamda": "lambda", "L
 _GREEK.update({"varepsilon": "epsilon", "varphi": "phi", "vartheta": "theta.alt"})
 
 _ACCENTS = ("ddot", "hat", "bar", "tilde", "vec", "dot", "check", "breve")
+_TYPST_ACCENTS = {"bar": "macron", "ddot": "dot.double"}  # Typst's bar(x) is |x|; it has no ddot
 _OPERATORS = {
     "sin": "sin",
     "cos": "cos",
@@ -96,7 +97,9 @@ class TypstPrinter(Printer):
         text = text.rstrip("'")
         for accent in _ACCENTS:
             if text.endswith(accent) and len(text) > len(accent):
-                return f"{accent}({self._base(text[: -len(accent)])})" + "'" * primes
+                return (
+                    f"{_TYPST_ACCENTS.get(accent, accent)}({self._base(text[: -len(accent)])})" + "'" * primes
+                )
         return self._word(text) + "'" * primes
 
     def _name(self, name: str) -> str:

@@ -42,6 +42,8 @@ def _unevaluated(build):
         (sp.Symbol("W_Q"), "W_(Q)"),
         (sp.Symbol("d_model"), 'd_(italic("model"))'),
         (sp.Symbol("xhat_1"), "hat(x)_(1)"),
+        (sp.Symbol("gbar_1"), "macron(g)_(1)"),  # Typst's bar(g) is |g|
+        (sp.Symbol("xddot"), "dot.double(x)"),
         (sp.Symbol("A^(1)"), "A^((1))"),
         (sp.Symbol("k'_0"), "k'_(0)"),
         (sp.Symbol("pos"), 'italic("pos")'),

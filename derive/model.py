@@ -123,6 +123,9 @@ class Stage:
     mistakes: tuple[Mistake, ...] = ()
     answer: bool = True
     optional: bool = False  # left out of the derivation when its value is None (an option not given)
+    # Each row of the answer is a probability distribution: the grader's and the quiz's generic
+    # hard-max and rows-not-summing-to-one apply (declared, as values that look like one may not be).
+    distribution: bool = False
 
     def titled(self, values: Values) -> str:
         """The step's heading for these givens."""

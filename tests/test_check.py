@@ -352,3 +352,71 @@ def test_a_value_too_small_for_the_decimals_is_asked_to_significant_figures(writ
     assert abs(truth - 0.00069877) < 1e-8
     report = check.check(registry.get("lr-schedule"), {}, [f"lr={written}"], example="paper")
     assert report.item("lr").verdict == verdict
+
+
+def test_scores_that_look_like_weights_get_no_weights_misconception():
+    """Softmax's z = x / T for x = 0.5 0.5 is a row summing to 1, yet no distribution: a wrong z is
+    plain wrong, not rows-not-summing-to-one (the issue-10 heuristic took it for weights)."""
+    assert np.isclose(np.sum([0.5, 0.5]), 1.0)
+    assert not SOFTMAX.stage("z").distribution
+    item = _verdict(SOFTMAX, {"x": "0.5 0.5"}, "z=0.4 0.4")
+    assert (item.verdict, item.mistake) == ("wrong", None)
+    weights = _verdict(SOFTMAX, {"x": "0.5 0.5"}, "softmax=0.4 0.4")
+    assert weights.mistake == "rows-not-summing-to-one"
+
+
+# Stages whose example answers happen to be row-stochastic without being distributions in general.
+NOT_DISTRIBUTIONS = {
+    ("attention-backward", "output"): "the examples' V is the identity, so A·V is A itself",
+    ("layer-norm-backward", "dbeta"): "basic's one token has dbeta = dy = (1, 0, 0), a one-hot by choice",
+    ("vectorize", "one_hot"): "token indicator rows: 0s and a 1, no softmax a student could get wrong",
+}
+
+
+def _stochastic(value) -> bool:
+    """Rows (at least two columns) of entries >= 0 each summing to 1, in floats: an independent look
+    at the values, not the grader's."""
+    from derive.numbers import to_float
+
+    if isinstance(value, str):
+        return False
+    try:
+        rows = np.atleast_2d(np.asarray(to_float(value), dtype=float))
+    except (TypeError, ValueError):
+        return False
+    if rows.ndim != 2 or rows.shape[1] < 2 or not np.all(np.isfinite(rows)):
+        return False
+    return bool(np.all(rows >= -1e-12) and np.allclose(rows.sum(axis=1), 1.0, rtol=0, atol=1e-9))
+
+
+def _example_steps():
+    from derive import derive
+
+    for topic in registry.all_topics():
+        for example in topic.examples:
+            for step in derive(topic.name, example).steps:
+                yield topic, example, step
+
+
+def test_distribution_stages_are_declared_exactly():
+    """Every stage flagged ``distribution`` is row-stochastic on each of its topic's examples, and every
+    answer that is row-stochastic there is flagged or listed in NOT_DISTRIBUTIONS with its reason."""
+    flagged, unflagged = set(), set()
+    for topic, example, step in _example_steps():
+        key = (topic.name, step.name)
+        if topic.stage(step.name).distribution:
+            flagged.add(key)
+            assert _stochastic(step.value), f"{key} in example {example} is flagged but not row-stochastic"
+        elif step.answer and _stochastic(step.value):
+            unflagged.add(key)
+    assert unflagged == set(NOT_DISTRIBUTIONS), "row-stochastic answers neither flagged nor allowed"
+    assert {
+        ("softmax", "softmax"),
+        ("attention", "weights"),
+        ("multi-head", "weights"),
+        ("kv-cache", "weights"),
+        ("next-token", "probabilities"),
+        ("masked-lm", "probabilities"),
+        ("cross-entropy", "softmax"),
+        ("forward", "weights"),
+    } <= flagged

@@ -172,7 +172,7 @@ def _asked(topic, values, answer: str, decimals: int) -> Asked:
         shape = _entries(other)
         if shape[:2] == (rows, cols):
             candidates.append((mistake.id, mistake.hint, shape[2]))
-    if misconceptions.is_weights(values[answer]):  # as the grader: after the stage's own
+    if misconceptions.is_weights(stage, values[answer]):  # as the grader: after the stage's own
         one_hot = misconceptions.hard_max(values[answer])
         candidates.append((misconceptions.HARD_MAX, misconceptions.HARD_MAX_HINT, list(one_hot)))
     gaps = []

@@ -131,10 +131,11 @@ def _judge(stage, written, expected, truth_values, student, carried, precision, 
             candidate = follow_through.safely(mistake.compute, values)
             if candidate is not None and _agrees(written, candidate, precision, slack):
                 return report(WRONG, mistake.id, mistake.hint)
-    if misconceptions.is_weights(expected) and _agrees(written, misconceptions.hard_max(expected), precision):
-        return report(WRONG, misconceptions.HARD_MAX, misconceptions.HARD_MAX_HINT)
-    if misconceptions.rows_not_summing(written, expected, _rooms(written, precision, slack)):
-        return report(WRONG, misconceptions.ROWS_NOT_SUMMING, misconceptions.ROWS_NOT_SUMMING_HINT)
+    if misconceptions.is_weights(stage, expected):
+        if _agrees(written, misconceptions.hard_max(expected), precision):
+            return report(WRONG, misconceptions.HARD_MAX, misconceptions.HARD_MAX_HINT)
+        if misconceptions.rows_not_summing(written, expected, _rooms(written, precision, slack)):
+            return report(WRONG, misconceptions.ROWS_NOT_SUMMING, misconceptions.ROWS_NOT_SUMMING_HINT)
     if shape_note is None and not precision.explicit and _imprecise(written, entries, slack, precision):
         return report(IMPRECISE, hint=_precision_hint(entries, precision))
     return report(WRONG)

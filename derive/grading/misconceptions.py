@@ -1,14 +1,15 @@
 """Misconceptions the grader names: each stage's own (``Stage.mistakes``, defined by its topic) and
-the generic ones that hold for any topic, found from the shape of the true answer.
+the generic ones that hold for any topic whose stage declares them.
 
-Generic: ``hard-max`` (the argmax's one-hot for softmax weights) and ``rows-not-summing-to-one`` wherever the true answer is a set of weights (every entry
->= 0, every row summing to exactly 1: attention weights of any topic, softmax outputs, next-token
-probabilities), and the student's rows do not sum to 1 within their rounding.
+Generic: ``hard-max`` (the argmax's one-hot for softmax weights) and ``rows-not-summing-to-one``
+wherever the stage declares its answer a set of weights (``Stage.distribution``: attention weights
+of any topic, softmax outputs, next-token probabilities) and the student's rows do not sum to 1
+within their rounding. Declared, not guessed from the values: a row of scores such as ``0.5 0.5``
+looks like weights without being any.
 """
 
 from __future__ import annotations
 
-import mpmath
 import sympy as sp
 
 from derive.grading import reading
@@ -18,32 +19,30 @@ ROWS_NOT_SUMMING_HINT = (
     "Each row of weights is a probability distribution: its entries must add up to 1. "
     "Divide every exponential by the sum of its own row."
 )
-_EXACTLY = mpmath.mpf(10) ** -20
 
 
 def _rows(numbers: list, cols: int) -> list[list]:
     return [numbers[r : r + cols] for r in range(0, len(numbers), cols)]
 
 
-def is_weights(truth) -> bool:
-    """Rows of probabilities: at least two columns, entries >= 0, each row summing to 1, and some
-    entry strictly between 0 and 1 (so that a 0/1 matrix of scores is not taken for weights)."""
-    rows, cols = reading.shape(truth)
-    if cols < 2:
+def is_weights(stage, truth) -> bool:
+    """The stage declares its rows probability distributions and this answer has numbers in at least
+    two columns (a single entry, or letters, leave nothing to normalise or take the argmax of)."""
+    if not stage.distribution or reading.shape(truth)[1] < 2:
         return False
     try:
-        numbers = [reading.number(e) for e in reading.flat(truth)]
+        for entry in reading.flat(truth):
+            reading.number(entry)
     except (TypeError, ValueError):
         return False
-    if any(n < 0 for n in numbers) or not any(0 < n < 1 for n in numbers):
-        return False
-    return all(abs(sum(row) - 1) <= _EXACTLY for row in _rows(numbers, cols))
+    return True
 
 
 def rows_not_summing(given: reading.Written, truth, rooms: list) -> bool:
-    """The student's weights have a row whose sum is off by more than its entries' ``rooms`` (each
-    entry's rounding, at the task's decimals or the coarser ones it was written to) allow."""
-    if not given.numeric or len(given.flat) != len(reading.flat(truth)) or not is_weights(truth):
+    """The student's weights (``truth`` is weights: see ``is_weights``) have a row whose sum is off by
+    more than its entries' ``rooms`` (each entry's rounding, at the task's decimals or the coarser
+    ones it was written to) allow."""
+    if not given.numeric or len(given.flat) != len(reading.flat(truth)):
         return False
     cols = reading.shape(truth)[1]
     numbers = [reading.number(e) for e in given.flat]

@@ -326,6 +326,7 @@ TOPIC = Topic(
             stages.weights,
             explain.explain_weights,
             mistakes=stages.WEIGHTS_MISTAKES,
+            distribution=True,
         ),
         Stage("output", "Weighted sum of the value rows", stages.output, explain.explain_output),
         Stage(

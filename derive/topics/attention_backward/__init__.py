@@ -116,7 +116,13 @@ TOPIC = Topic(
     prepare=_prepare,
     stages=(
         Stage("scores", "Forward: the scaled scores", stages.scores, explain.explain_scores),
-        Stage("weights", "Forward: the attention weights", stages.weights, explain.explain_weights),
+        Stage(
+            "weights",
+            "Forward: the attention weights",
+            stages.weights,
+            explain.explain_weights,
+            distribution=True,
+        ),
         Stage("output", "Forward: the output", stages.output, explain.explain_output),
         Stage(
             "dV",

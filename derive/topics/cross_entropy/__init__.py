@@ -104,7 +104,13 @@ TOPIC = Topic(
     ),
     prepare=_prepare,
     stages=(
-        Stage("softmax", "Softmax: the predicted probabilities", stages.softmax, explain.explain_softmax),
+        Stage(
+            "softmax",
+            "Softmax: the predicted probabilities",
+            stages.softmax,
+            explain.explain_softmax,
+            distribution=True,
+        ),
         Stage("loss", "The loss", stages.loss, explain.explain_loss, mistakes=stages.LOSS_MISTAKES),
         Stage(
             "gradient",

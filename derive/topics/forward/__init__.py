@@ -357,6 +357,7 @@ TOPIC = Topic(
                 Mistake("no-scaling", NO_SCALING, _lazy("stages", "weights_unscaled")),
                 Mistake("scaled-by-dk", BY_DK, _lazy("stages", "weights_by_dk")),
             ),
+            distribution=True,
         ),
         Stage(
             "last_hidden_state",

@@ -184,6 +184,7 @@ TOPIC = Topic(
             stages.weights,
             explain.explain_weights,
             (*stages.NO_CAUSAL["weights"], stages.NOT_NORMALISED),
+            distribution=True,
         ),
         Stage(
             "outputs",

@@ -221,7 +221,13 @@ TOPIC = Topic(
             (stages.ALL_MASKED,),
         ),
         Stage("logits", "The MLM head at the chosen positions", stages.logits, explain.logits),
-        Stage("probabilities", "Softmax over the vocabulary", stages.probabilities, explain.probabilities),
+        Stage(
+            "probabilities",
+            "Softmax over the vocabulary",
+            stages.probabilities,
+            explain.probabilities,
+            distribution=True,
+        ),
         Stage(
             "loss",
             "Cross-entropy over the masked positions",

@@ -179,6 +179,7 @@ TOPIC = Topic(
             stages.weights,
             explain.explain_weights,
             mistakes=(scale_by_dmodel("weights"), split_wrong("weights"), stages.NOT_NORMALISED),
+            distribution=True,
         ),
         Stage(
             "heads",

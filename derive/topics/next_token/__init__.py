@@ -135,6 +135,7 @@ TOPIC = Topic(
             stages.probabilities,
             explain.probabilities,
             (NO_TEMPERATURE,),
+            distribution=True,
         ),
         Stage(
             "filtered",
@@ -142,6 +143,7 @@ TOPIC = Topic(
             stages.filtered,
             explain.filtered,
             (NO_RENORMALISE, TOP_P_EXCLUSIVE),
+            distribution=True,
         ),
         Stage("token", "Choose the next token", stages.token, explain.token, (SORTED_ORDER,)),
     ),

@@ -86,7 +86,14 @@ TOPIC = Topic(
     ),
     prepare=_prepare,
     stages=(
-        Stage("weights", "The attention weights", stages.weights, explain.explain_weights, answer=False),
+        Stage(
+            "weights",
+            "The attention weights",
+            stages.weights,
+            explain.explain_weights,
+            answer=False,
+            distribution=True,
+        ),
         Stage("mean", "The attention output", stages.attention_mean, explain.explain_mean, answer=False),
         Stage("velocity", "Project onto the sphere", stages.velocity, explain.explain_velocity, answer=False),
         Stage("step1", "The first Euler step", stages.step1, explain.explain_step1, stages.STEP1_MISTAKES),

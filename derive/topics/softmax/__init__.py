@@ -66,6 +66,7 @@ TOPIC = Topic(
                 ),
                 Mistake("not-normalised", stages.NOT_NORMALISED_HINT, stages.not_normalised),
             ),
+            distribution=True,
         ),
         Stage("stable", "The numerically stable form", stages.stable, explain.stable, answer=False),
     ),

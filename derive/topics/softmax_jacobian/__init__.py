@@ -49,7 +49,13 @@ TOPIC = Topic(
     ),
     prepare=_prepare,
     stages=(
-        Stage("softmax", "Softmax: the probabilities", stages.softmax, explain.explain_softmax),
+        Stage(
+            "softmax",
+            "Softmax: the probabilities",
+            stages.softmax,
+            explain.explain_softmax,
+            distribution=True,
+        ),
         Stage(
             "jacobian",
             "The Jacobian: every probability against every logit",

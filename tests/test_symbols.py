@@ -27,6 +27,8 @@ SYMBOLIC_TOPICS = {
     "layer-norm": {"x": "a b c; x_1 0 beta", "gamma": "g_1 g_2 g_3", "eps": "0"},
     "rope": {"q": "q_1 q_2 q_3 q_4", "k": "k_1 k_2 k_3 k_4", "m": "1", "n": "3"},
     "feed-forward": {"x": "a b; 1 c", "w1": "1 0 1; 0 1 -1", "w2": "1 0; 0 1; 1 1"},
+    "cross-entropy": {"logits": "a b c; 1 z_2 0", "target": "2 1"},
+    "softmax-jacobian": {"x": "a b c"},
 }
 FORMATS = ["terminal", "markdown", "latex", "typst", "html", "json"]
 

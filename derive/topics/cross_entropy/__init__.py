@@ -88,7 +88,7 @@ TOPIC = Topic(
         Option(
             "logits",
             "the logits z: a vector '2 1 0' or one example per row '2 1 0; 0 1 3'",
-            inputs.vector_or_matrix,
+            inputs.symbolic(inputs.vector_or_matrix),
             required=True,
             sets_answer_shape=True,
         ),

@@ -42,7 +42,7 @@ TOPIC = Topic(
         Option(
             "x",
             "the logits z, one softmax row: '1 2 3' (at most 8 entries)",
-            inputs.vector,
+            inputs.symbolic(inputs.vector),
             required=True,
             sets_answer_shape=True,
         ),

@@ -99,11 +99,11 @@ TOPIC = Topic(
     options=(
         Option("q", "queries Q, one row per token: '1 0; 0 1'", inputs.matrix, required=True),
         Option("k", "keys K, one row per token", inputs.matrix, required=True),
-        Option("v", "values V, one row per token", inputs.matrix, required=True),
+        Option("v", "values V, one row per token", inputs.symbolic(inputs.matrix), required=True),
         Option(
             "grad_output",
             "dO = dL/dO, the gradient of the loss at the output (the shape of O)",
-            inputs.matrix,
+            inputs.symbolic(inputs.matrix),
             required=True,
         ),
         Option(

@@ -101,7 +101,7 @@ TOPIC = Topic(
         Option(
             "grad_output",
             "dy = dL/dy, the gradient at the output (the shape of x)",
-            inputs.vector_or_matrix,
+            inputs.symbolic(inputs.vector_or_matrix),
             required=True,
         ),
         Option("gamma", "the learned scale, one per feature (default all 1)", inputs.vector),

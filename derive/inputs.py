@@ -170,3 +170,15 @@ def choice(*allowed: str):
         return value
 
     return parse_choice
+
+
+def per_feature(options, name: str, fill, d_model: int) -> sp.Matrix:
+    """A learned per-feature vector (LayerNorm's gamma or beta): as given, or ``fill`` repeated."""
+    given = options[name]
+    if given is None:
+        return sp.Matrix([[fill] * d_model])
+    if given.cols != d_model:
+        raise InputError(
+            "--" + name, f"has {given.cols} entries but x has {d_model} columns; give one per feature"
+        )
+    return given

@@ -19,17 +19,6 @@ from derive.topics.layer_norm import explain, stages
 # --- inputs ---------------------------------------------------------------------------------------
 
 
-def _per_feature(options, name, fill, d_model):
-    given = options[name]
-    if given is None:
-        return sp.Matrix([[fill] * d_model])
-    if given.cols != d_model:
-        raise InputError(
-            "--" + name, f"has {given.cols} entries but x has {d_model} columns; give one per feature"
-        )
-    return given
-
-
 def _prepare(options) -> Givens:
     x, epsilon = options["x"], options["eps"]
     limits.check_shape("--x", x)
@@ -38,8 +27,8 @@ def _prepare(options) -> Givens:
         raise InputError(
             "--variance", "sample divides by d - 1, which is 0 for one feature; give x at least 2 columns"
         )
-    gamma_v = _per_feature(options, "gamma", sp.Integer(1), x.cols)
-    beta_v = _per_feature(options, "beta", sp.Integer(0), x.cols)
+    gamma_v = inputs.per_feature(options, "gamma", sp.Integer(1), x.cols)
+    beta_v = inputs.per_feature(options, "beta", sp.Integer(0), x.cols)
     if epsilon == 0:
         for r in range(x.rows):
             if len(set(x.row(r))) == 1:

@@ -15,17 +15,6 @@ from derive.model import Givens, Option, Stage, Topic
 from derive.topics.layer_norm_backward import explain, stages
 
 
-def _per_feature(options, name, fill, d_model):
-    given = options[name]
-    if given is None:
-        return sp.Matrix([[fill] * d_model])
-    if given.cols != d_model:
-        raise InputError(
-            "--" + name, f"has {given.cols} entries but x has {d_model} columns; give one per feature"
-        )
-    return given
-
-
 def _prepare(options) -> Givens:
     x, grad, epsilon = options["x"], options["grad_output"], options["eps"]
     limits.check_shape("--x", x, rows=8, cols=8)
@@ -37,8 +26,8 @@ def _prepare(options) -> Givens:
         raise InputError(
             "--eps", "is 0 but a row of x is constant, so its variance is 0; use a positive epsilon"
         )
-    gamma = _per_feature(options, "gamma", sp.Integer(1), x.cols)
-    beta = _per_feature(options, "beta", sp.Integer(0), x.cols)
+    gamma = inputs.per_feature(options, "gamma", sp.Integer(1), x.cols)
+    beta = inputs.per_feature(options, "beta", sp.Integer(0), x.cols)
     values = {"x": x, "dy": grad, "gamma": gamma, "beta": beta, "eps": epsilon}
     params = {
         "x": [[str(e) for e in row] for row in x.tolist()],

@@ -29,12 +29,13 @@ SYMBOLIC_TOPICS = {
     "feed-forward": {"x": "a b; 1 c", "w1": "1 0 1; 0 1 -1", "w2": "1 0; 0 1; 1 1"},
     "cross-entropy": {"logits": "a b c; 1 z_2 0", "target": "2 1"},
     "softmax-jacobian": {"x": "a b c"},
+    "optimizer-step": {"params": "theta_1 theta_2", "grad": "g_1 g_2", "m": "m_1 0", "weight_decay": "0.1"},
     "layer-norm-backward": {"x": "1 2 4", "grad_output": "a b c", "eps": "0"},
     "attention-backward": {"q": "1; -2", "k": "3; 1", "v": "v_1; v_2", "grad_output": "g_1; g_2"},
 }
 # Topics whose example keeps some inputs numeric, so their numeric parts may show ≈ decimals:
 # RoPE's angles, and the backward passes' forward quantities from numeric Q, K or x.
-NUMERIC_PARTS = {"rope", "layer-norm-backward", "attention-backward"}
+NUMERIC_PARTS = {"rope", "layer-norm-backward", "attention-backward", "optimizer-step"}
 FORMATS = ["terminal", "markdown", "latex", "typst", "html", "json"]
 
 

@@ -153,6 +153,12 @@ def _reference(options):
 
 
 def _matching(value, option):
+    """Parameters, gradient or first moment: numbers or letters (the step stays symbolic)."""
+    return inputs.vector_or_matrix(value, option, symbols=True)
+
+
+def _second_moment(value, option):
+    """Numbers only: a running mean of squares must be seen to be non-negative."""
     return inputs.vector_or_matrix(value, option)
 
 
@@ -190,7 +196,7 @@ TOPIC = Topic(
             "the state before the step: Adam's first moment, or SGD's momentum buffer (none: the first step)",
             _matching,
         ),
-        Option("v", "Adam's second moment before the step (default 0)", _matching),
+        Option("v", "Adam's second moment before the step (default 0)", _second_moment),
         Option("momentum", "SGD's momentum μ", inputs.non_negative, default="0.9"),
         Option(
             "dampening",

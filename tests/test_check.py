@@ -420,3 +420,11 @@ def test_distribution_stages_are_declared_exactly():
         ("cross-entropy", "softmax"),
         ("forward", "weights"),
     } <= flagged
+
+
+def test_a_small_weight_beside_large_ones_is_right_at_the_decimals():
+    """Softmax of (0, 6): 1/(1+e^6) ≈ 0.0025 and 0.9975 by hand; '0.00 1.00' is right at 2 decimals."""
+    small = 1 / (1 + np.exp(6.0))
+    assert 0.002 < small < 0.003
+    report = check.check(registry.get("softmax"), {"x": "0 6"}, ["softmax=0.00 1.00"])
+    assert report.item("softmax").verdict == "correct"

@@ -175,13 +175,13 @@ def _asked(topic, values, answer: str, decimals: int) -> Asked:
     if misconceptions.is_weights(stage, values[answer]):  # as the grader: after the stage's own
         one_hot = misconceptions.hard_max(values[answer])
         candidates.append((misconceptions.HARD_MAX, misconceptions.HARD_MAX_HINT, list(one_hot)))
+    rights = [_decimal(entry) for entry in truth]
+    if None in rights:
+        raise ValueError(f"{answer} is not a finite number")
+    shown = places(decimals, max(abs(float(r)) for r in rights))  # more for an answer too small to show
+    tolerance = PyDecimal(5).scaleb(-(shown + 1))
     gaps = []
-    for index, entry in enumerate(truth):
-        right = _decimal(entry)
-        if right is None:
-            raise ValueError(f"{answer} is not a finite number")
-        shown = places(decimals, float(right))  # more places for a value too small to show at the sheet's
-        tolerance = PyDecimal(5).scaleb(-(shown + 1))
+    for index, right in enumerate(rights):
         wrongs, taken = [], [right]
         for mistake, hint, entries in candidates:
             value = _decimal(entries[index])

@@ -99,7 +99,16 @@ def grade(
             all_right = False
             continue
         item = replace(
-            _judge(stage, written, expected, truth_values, student, carried, precision, all_right),
+            _judge(
+                stage,
+                written,
+                expected,
+                truth_values,
+                student,
+                carried,
+                precision.for_answer(_sizes(expected)),
+                all_right,
+            ),
             written=raw.strip(),
         )
         items.append(item)
@@ -108,6 +117,17 @@ def grade(
             student = student.updated(**{stage.name: written.value})
             carried[stage.name] = written
     return Report(topic.name, tuple(items), precision.describe(), vector_input=givens.vector_input)
+
+
+def _sizes(expected) -> list:
+    """The answer's numeric entries (a symbolic entry has no size)."""
+    sizes = []
+    for entry in reading.flat(expected):
+        try:
+            sizes.append(reading.number(entry))
+        except TypeError:
+            continue
+    return sizes
 
 
 def _judge(stage, written, expected, truth_values, student, carried, precision, all_right) -> AnswerReport:
@@ -187,7 +207,7 @@ def _rooms(written, precision, slack) -> list:
 def _precision_hint(entries, precision) -> str:
     """Decimals, or significant figures where a value is too small to show at those decimals."""
     decimals = precision.decimals
-    tiny = any(places(decimals, reading.number(e.expected)) > decimals for e in entries if not e.correct)
+    tiny = places(decimals, precision.scale) > decimals
     return f"give {max(decimals, 1)} significant figures" if tiny else f"give {decimals} decimals"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import mpmath
 
@@ -32,6 +32,7 @@ class Precision:
     decimals: int = DEFAULT_DECIMALS
     rtol: float | None = None
     atol: float | None = None
+    scale: float = 0.0  # the answer's largest entry, for answers too small to show (see ``places``)
 
     def __post_init__(self):
         check_decimals(self.decimals)
@@ -46,7 +47,13 @@ class Precision:
         """How far an entry may lie from ``expected`` before any carried slack."""
         if self.explicit:
             return mpmath.mpf(self.atol or 0) + mpmath.mpf(self.rtol or 0) * abs(expected)
-        return half_unit(self.decimals, expected)
+        return half_unit(self.decimals, self.scale)
+
+    def for_answer(self, entries) -> Precision:
+        """This precision for one answer, knowing its size: a whole answer too small to show at
+        the decimals (a learning rate of 0.0007) is asked to significant figures instead; one
+        small entry among larger ones (a weight of 0.003 beside 0.997) is not."""
+        return replace(self, scale=max((abs(float(e)) for e in entries), default=0.0))
 
     def describe(self) -> str:
         if self.explicit:
@@ -54,16 +61,16 @@ class Precision:
         return f"{self.decimals} decimals"
 
 
-def half_unit(decimals: int, expected=0) -> mpmath.mpf:
-    """Half a unit of the last required decimal. A nonzero value that would round to 0 there
-    (a learning rate of 0.0007 at 2 decimals) is asked to as many significant figures instead,
-    so that 0 is never the right answer to a question whose answer is not 0."""
-    return mpmath.mpf(5) * mpmath.mpf(10) ** -(places(decimals, expected) + 1)
+def half_unit(decimals: int, scale=0) -> mpmath.mpf:
+    """Half a unit of the last required decimal, for an answer whose largest entry is ``scale``.
+    A nonzero answer that would round to 0 there (a learning rate of 0.0007 at 2 decimals) is
+    asked to as many significant figures instead, so 0 is never right for an answer that is not."""
+    return mpmath.mpf(5) * mpmath.mpf(10) ** -(places(decimals, scale) + 1)
 
 
-def places(decimals: int, expected=0) -> int:
-    """The decimal places an answer needs: ``decimals``, or more for a value too small to show."""
-    size = abs(mpmath.mpf(expected))
+def places(decimals: int, scale=0) -> int:
+    """The decimal places an answer needs: ``decimals``, or more for an answer too small to show."""
+    size = abs(mpmath.mpf(scale))
     if not size or size >= half_unit_at(decimals):
         return decimals
     leading = -int(mpmath.floor(mpmath.log10(size)))  # 0.0007 -> 4: its first digit's place

@@ -182,6 +182,8 @@ def test_every_format_renders_a_symbolic_derivation(cli, topic, fmt):
         assert "≈" not in out.replace("≈ decimals", "")
     if fmt == "json":
         _strict(out)
+    if fmt == "terminal":  # letters cannot fall back to decimals: the forms themselves must fit
+        assert max(map(len, out.splitlines())) <= 80
     if topic == "attention":
         assert not re.search(r"\d\.\d\\?%", out) and "attends most to" not in out
 

@@ -7,6 +7,7 @@ import re
 import tomllib
 from pathlib import Path
 
+from derive import files
 from derive.errors import InputError
 
 _PROBLEM_HEADER = re.compile(r"^\s*\[\[\s*problem\s*\]\]")
@@ -22,7 +23,7 @@ def read(path: str | Path, option: str) -> tuple[dict, TomlLines]:
             raise InputError(option, f"{path} is larger than {MAX_BYTES // 1000} kB")
         if path.exists() and not path.is_file():
             raise InputError(option, f"{path} is not a regular file")
-        text = path.read_text(encoding="utf-8")
+        text = files.read_text(path)
     except FileNotFoundError:
         raise InputError(option, f"{path} does not exist") from None
     except UnicodeDecodeError:

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from derive import registry, toml_lines
+from derive import files, registry, toml_lines
 from derive.errors import InputError
 from derive.worksheet.spec import SAFE_ID
 
@@ -132,7 +132,7 @@ def load_manifest(path: str | Path, option: str = "--manifest") -> Manifest:
     try:
         if path.is_file() and path.stat().st_size > MAX_MANIFEST_BYTES:
             raise InputError(option, f"{path} is too large for a manifest")
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(files.read_text(path))
     except FileNotFoundError:
         raise InputError(option, f"{path} does not exist") from None
     except (UnicodeDecodeError, ValueError, RecursionError) as error:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from derive import files
 from derive.errors import InputError
 from derive.grading.answer_file import Manifest, Problem
 
@@ -21,7 +22,7 @@ def load(path: str | Path, manifest: Manifest, option: str = "--responses") -> t
     try:
         if path.is_file() and path.stat().st_size > MAX_BYTES:
             raise InputError(option, f"{path} is larger than {MAX_BYTES // 1_000_000} MB")
-        text = path.read_text(encoding="utf-8-sig")
+        text = files.read_text(path, "utf-8-sig")
     except FileNotFoundError:
         raise InputError(option, f"{path} does not exist") from None
     except UnicodeDecodeError:

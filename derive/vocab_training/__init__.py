@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from derive import wordpiece
+from derive import files, wordpiece
 from derive.errors import InputError
 
 CONTINUATION = "##"
@@ -101,12 +101,12 @@ def parse_corpus_file(value, option: str) -> tuple[tuple[str, ...], tuple[int, .
     """A file with one ``word count`` per line (so "," can be a word); blank lines are skipped."""
     path = Path(str(value))
     name = str(value)[:80]
-    if not path.is_file():
+    if not path.exists():
         raise InputError(option, f"no such file: {name!r}")
     try:
         if path.stat().st_size > MAX_CORPUS_FILE_BYTES:
             raise InputError(option, f"{name}: larger than {MAX_CORPUS_FILE_BYTES // 1000} kB")
-        text = path.read_text(encoding="utf-8")
+        text = files.read_text(path)
     except UnicodeDecodeError:
         raise InputError(option, f"{name}: not UTF-8 text") from None
     except OSError as error:

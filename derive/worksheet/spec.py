@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from derive import registry, toml_lines, visible
+from derive import files, registry, toml_lines, visible
 from derive.errors import InputError
 from derive.worksheet import variants
 
@@ -141,7 +141,7 @@ def load_roster(path: str | Path) -> tuple[Student, ...]:
     """A CSV with the columns id,name; names are any Unicode text, ids become file names."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = files.read_text(path, "utf-8-sig")
     except FileNotFoundError:
         raise InputError("--roster", f"{path} does not exist") from None
     except UnicodeDecodeError:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from derive import limits, parse, visible
+from derive import files, limits, parse, visible
 from derive.data.word_vectors import DIMENSIONS, VECTORS
 from derive.errors import InputError
 
@@ -114,8 +114,7 @@ def from_file(value, option: str) -> Vocabulary:
     path = os.fspath(value)
     name = os.path.basename(path)
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+        data = files.read_bytes(path, MAX_FILE_BYTES)
     except OSError as error:
         raise InputError(option, f"cannot read {path}: {error.strerror}") from None
     if len(data) > MAX_FILE_BYTES:

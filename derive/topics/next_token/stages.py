@@ -7,6 +7,7 @@ filters compare exact values, so ties and the top-p boundary are decided exactly
 from __future__ import annotations
 
 import sympy as sp
+from sympy.core.evalf import PrecisionExhausted
 
 from derive.exact.softmax import stable_softmax
 from derive.model import Mistake
@@ -15,13 +16,17 @@ from derive.model import Mistake
 
 
 def sign(value) -> int:
+    """The sign, decided by an evaluation SymPy certifies to 30 digits; a difference that cancels
+    beyond 2,000 bits is a tie. (``simplify`` was the old tie test: on exponentials of entries near
+    1e308 it ran for minutes inside one big-integer operation, past any time budget.)"""
     value = sp.sympify(value)
     if value.is_Rational:
         return int(bool(value > 0)) - int(bool(value < 0))
-    numeric = sp.N(value, 60)
-    if abs(numeric) > sp.Float(10) ** -50:
-        return 1 if numeric > 0 else -1
-    return 0 if sp.simplify(value) == 0 else (1 if numeric > 0 else -1)
+    try:
+        numeric = value.evalf(30, strict=True, maxn=2000)
+    except PrecisionExhausted:
+        return 0
+    return int(bool(numeric > 0)) - int(bool(numeric < 0))
 
 
 def descending(probs) -> list[int]:

@@ -110,6 +110,12 @@ class _Pretty(PrettyPrinter):
                 return prettyForm(*form.left("√"))
         return super()._print_Pow(power)
 
+    def _print_MinMaxBase(self, expr):
+        """``max(0, a⋅w₁₁ + b₁)`` with its arguments pretty (SymPy prints Max as plain text)."""
+        return self._helper_print_function(expr.func, expr.args, func_name=type(expr).__name__.lower())
+
+    _print_Max = _print_Min = _print_MinMaxBase
+
     def _print_Add(self, expr, order=None):
         """Unevaluated sums of products keep every product as written: 2⋅(-2) + (-1)⋅(-1)."""
         terms = list(expr.args) if self.order == "none" else None

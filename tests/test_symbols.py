@@ -26,7 +26,13 @@ SYMBOLIC_TOPICS = {
     "residual": {"x": "x_1 x_2; x_3 x_4", "w": "w_11 w_12; w_21 w_22", "b": "b_1 b_2"},
     "layer-norm": {"x": "a b c; x_1 0 beta", "gamma": "g_1 g_2 g_3", "eps": "0"},
     "rope": {"q": "q_1 q_2 q_3 q_4", "k": "k_1 k_2 k_3 k_4", "m": "1", "n": "3"},
-    "feed-forward": {"x": "a b; 1 c", "w1": "1 0 1; 0 1 -1", "w2": "1 0; 0 1; 1 1"},
+    "feed-forward": {
+        "x": "a b; 1 c",
+        "w1": "w_11 0 1; 0 w_22 -1",
+        "b1": "b_1 0 b_3",
+        "w2": "1 0; 0 v_2; 1 1",
+        "b2": "c_1 c_2",
+    },
     "cross-entropy": {"logits": "a b c; 1 z_2 0", "target": "2 1"},
     "softmax-jacobian": {"x": "a b c"},
     "optimizer-step": {"params": "theta_1 theta_2", "grad": "g_1 g_2", "m": "m_1 0", "weight_decay": "0.1"},
@@ -98,8 +104,8 @@ def test_names_outside_the_whitelist_are_refused(text):
 def test_numeric_options_refuse_symbols(cli):
     code, out, err = cli("softmax", "--x", "1 2", "--temperature", "t")
     assert code == 2 and err.startswith("Error: --temperature: 't': this option takes numbers")
-    code, out, err = cli("feed-forward", "--x", "1 2", "--w1", "a 0; 0 1", "--w2", "1 0; 0 1")
-    assert code == 2 and "--w1" in err and len(err.strip().splitlines()) == 1
+    code, out, err = cli("optimizer-step", "--params", "1 2", "--grad", "1 1", "--lr", "0.1", "--v", "a 0")
+    assert code == 2 and "--v" in err and len(err.strip().splitlines()) == 1
 
 
 def test_mixed_letters_and_numbers():
@@ -218,3 +224,62 @@ def test_check_names_the_misconception_of_a_symbolic_answer(cli):
 def test_symbolic_answers_to_a_numeric_problem_are_refused(cli):
     code, out, err = cli("check", "softmax", "--x", "1 2", "--answer", "softmax=a b")
     assert code == 2 and "not symbols" in err
+
+
+# Letters in every matrix of the feed-forward network, for each activation; SwiGLU's gate too.
+FFN_LETTERS = {"x": "a b; 1 c", "w1": "w_11 0 1; 0 w_22 -1", "b1": "b_1 0 b_3", "w2": "1 0; 0 v_2; 1 1"}
+FFN_LETTERS_B2 = "c_1 c_2"
+FFN_GATE = "1 0 g; 0 1 0"
+
+
+def _ffn_by_hand(raw: dict, activation: str) -> np.ndarray:
+    """FFN(x) = act(x W1 + b1) W2 + b2 in NumPy, written out from the definitions."""
+    from math import erf, pi, sqrt, tanh
+
+    def grid(text):
+        return np.array([[float(sp.Rational(c)) for c in row.split()] for row in text.split(";")])
+
+    x, w1, w2 = grid(raw["x"]), grid(raw["w1"]), grid(raw["w2"])
+    h = x @ w1 + grid(raw["b1"])
+    if activation == "gelu":
+        act = np.vectorize(lambda t: t * 0.5 * (1 + erf(t / sqrt(2))))(h)
+    elif activation == "gelu-tanh":
+        act = np.vectorize(lambda t: 0.5 * t * (1 + tanh(sqrt(2 / pi) * (t + 0.044715 * t**3))))(h)
+    else:
+        act = h / (1 + np.exp(-h)) * (x @ grid(raw["w3"]))
+    return act @ w2 + grid(raw["b2"])
+
+
+def _ffn_raw(activation: str) -> dict:
+    raw = dict(FFN_LETTERS, b2=FFN_LETTERS_B2, activation=activation)
+    if activation == "swiglu":
+        raw["w3"] = FFN_GATE
+    return raw
+
+
+@pytest.mark.parametrize("activation", ["gelu", "gelu-tanh", "swiglu"])
+@pytest.mark.parametrize("seed", range(2))
+def test_feed_forward_with_letters_everywhere_against_numpy(activation, seed):
+    raw = _ffn_raw(activation)
+    letters = {k: v for k, v in raw.items() if k != "activation"}
+    numeric_raw, values = _substituted(letters, seed)
+    got = api.derive("feed-forward", **raw).answers["output"]
+    assert got.free_symbols
+    evaluated = np.array(sp.N(got.subs(values), 30).tolist(), dtype=float)
+    np.testing.assert_allclose(evaluated, _ffn_by_hand(numeric_raw, activation), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("activation", ["relu", "gelu", "gelu-tanh", "swiglu"])
+def test_feed_forward_letters_print_the_bias_as_a_row(cli, activation):
+    """The broadcast bias is the row b₁ repeated, never a ones-column times it (1⋅b₁)."""
+    args = [f"--{k}={v}" for k, v in _ffn_raw(activation).items()]
+    code, out, err = cli("feed-forward", *args)
+    assert code == 0, err
+    assert "1⋅b" not in out and "1⋅c" not in out and "Max(" not in out
+    assert max(map(len, out.splitlines())) <= 80
+    code, latex, _ = cli("feed-forward", *args, "-f", "latex")
+    assert code == 0 and "1 \\cdot b_{1}" not in latex
+    code, out, _ = cli("feed-forward", *args, "-f", "json")
+    document = _strict(out)
+    assert document["answers"]["output"]["value"] == [[None, None], [None, None]]
+    assert "c_1" in document["answers"]["output"]["exact"][0][0]

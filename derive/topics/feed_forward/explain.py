@@ -55,12 +55,14 @@ def _act_symbol(kind: str, argument):
 
 
 def linear_written(m, weight, bias=None):
-    """The same product with the matrices shown, e.g. [1 2]·[[1 0], [0 1]] + [0 1]."""
+    """The same product with the matrices shown, e.g. [1 2]·[[1 0], [0 1]] + [0 1]: the bias row
+    repeated for every token, as broadcasting adds it (built evaluated, else letters print 1⋅b₁)."""
+    broadcast = None if bias is None else sp.ImmutableMatrix.vstack(*[bias] * m.rows)
     with sp.evaluate(False):
         product = sp.MatMul(sp.ImmutableMatrix(m), sp.ImmutableMatrix(weight))
-        if bias is None:
+        if broadcast is None:
             return product
-        return sp.MatAdd(product, sp.ImmutableMatrix(sp.ones(m.rows, 1) * bias))
+        return sp.MatAdd(product, broadcast)
 
 
 def intro(values) -> tuple:
@@ -107,7 +109,7 @@ def _too_wide(value) -> bool:
 
 def _matrix_eq(symbol, formula, value, *written):
     """``symbol = formula = written = value ≈ decimals``, dropping exact forms too wide to read."""
-    if _too_wide(value):
+    if _too_wide(value) and not value.free_symbols:  # letters have no decimals to fall back on
         return eq(symbol, formula, approx=value)
     return eq(symbol, formula, *written, value, approx=_approx(value))
 
@@ -179,6 +181,9 @@ def explain_hidden(v):
     with sp.evaluate(False):
         terms = [sp.Mul(a, b) for a, b in zip(v.x.row(0), v.W1.col(0))]
     first = unevaluated_sum(terms + ([v.b1[0]] if bias else []))
+    value = v.hidden[0, 0]
+    # With letters throughout nothing is worked out: the value would repeat the sum reordered.
+    worked = () if set(sp.Add.make_args(value)) == {t.doit() for t in sp.Add.make_args(first)} else (value,)
     return (
         prose(
             "Multiply each token's row by {w1}"
@@ -192,7 +197,7 @@ def explain_hidden(v):
             j=sp.Symbol("j"),
             x=X,
         ),
-        eq(sp.Symbol("h_11"), first, v.hidden[0, 0]),
+        eq(sp.Symbol("h_11"), first, *worked),
         _matrix_eq(H, general, v.hidden, linear_written(v.x, v.W1, v.b1)),
     )
 
@@ -205,7 +210,7 @@ def _value_lines(v, values):
     for value in distinct[:SHOWN_VALUES]:
         result = ACTIVATIONS[v.activation](value)
         parts = [_act_symbol(v.activation, value), _as_written(v.activation, value)]
-        if str(result) != str(parts[-1]):
+        if str(result) != str(parts[-1]) and not sp.sympify(value).free_symbols:  # letters: only reordered
             parts.append(result)
         lines.append(eq(*parts, approx=_approx(result)))
     if len(distinct) > SHOWN_VALUES:
@@ -273,7 +278,7 @@ def explain_activated(v):
             prose("Multiply entry by entry, {rule}:", rule=same(sp.Symbol("a_ij"), rule)),
             eq(A, v.activated, approx=_approx(v.activated)),
         ]
-    if kind == "gelu-tanh":
+    if kind == "gelu-tanh" and not v.hidden.free_symbols:  # letters have no decimals to compare
         blocks += [
             prose("For comparison, the exact GELU of the same entries:"),
             eq(_act_symbol("gelu", H), approx=gelu(v.hidden)),

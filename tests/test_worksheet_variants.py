@@ -268,6 +268,35 @@ def check_layer_norm_backward(given, level):
     assert visibly_different((dy * normed).sum(axis=0), (dy * x).sum(axis=0))  # dgamma from x
 
 
+def check_kv_cache(given, level):
+    x, wq, wk, wv = (numbers(given[name]) for name in ("x", "wq", "wk", "wv"))
+    heads, n = int(given.get("heads", "1")), x.shape[0]
+    d_k = wq.shape[1] // heads
+    assert given.get("dtype", "fp16") in ("fp32", "fp16", "bf16", "int8")
+    assert len({tuple(row) for row in x.tolist()}) == n >= 3  # distinct tokens, a cache that grows
+    v = x @ wv
+    assert no_zero_rows(v) and no_zero_rows(v.T)
+    if level < 3:
+        for name in ("x", "wq", "wk", "wv"):
+            assert is_whole(numbers(given[name])) and np.all(np.abs(numbers(given[name])) <= 2)
+        assert (heads, d_k) == ((1, 4) if level == 1 else (2, 1))
+    causal_out, full_out = [], []
+    for h in range(heads):
+        part = slice(h * d_k, (h + 1) * d_k)
+        scaled = (x @ wq)[:, part] @ (x @ wk)[:, part].T / math.sqrt(d_k)
+        if level < 3:
+            assert is_whole(scaled) and np.all(np.abs(scaled) <= 4)
+        weights = _masked_softmax(scaled, True)
+        for t in range(1, n):
+            assert len(set(scaled[t, : t + 1].tolist())) > 1 and weights[t].max() < 0.95
+        unnormalised = np.tril(np.exp(scaled))
+        assert visibly_different(weights, _masked_softmax(scaled, False))  # every key seen, later ones too
+        assert visibly_different(weights, unnormalised)
+        causal_out.append(weights @ v[:, part])
+        full_out.append(_masked_softmax(scaled, False) @ v[:, part])
+    assert visibly_different(np.hstack(causal_out), np.hstack(full_out))
+
+
 CHECKS = {
     "softmax": check_softmax,
     "attention": check_attention,
@@ -281,6 +310,7 @@ CHECKS = {
     "cross-entropy": check_cross_entropy,
     "softmax-jacobian": check_softmax_jacobian,
     "layer-norm-backward": check_layer_norm_backward,
+    "kv-cache": check_kv_cache,
 }
 
 

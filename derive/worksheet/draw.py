@@ -44,6 +44,14 @@ def int_matrix(rng: random.Random, rows: int, cols: int, low: int, high: int) ->
     return [nonzero_row(rng, cols, low, high) for _ in range(rows)]
 
 
+def distinct_rows(rng: random.Random, rows: int, cols: int, low: int, high: int) -> list[list[int]]:
+    """Integer rows, none of them zero and no two alike (two equal tokens hide who attends to whom)."""
+    while True:
+        matrix = int_matrix(rng, rows, cols, low, high)
+        if len({tuple(row) for row in matrix}) == rows:
+            return matrix
+
+
 def tenths(rng: random.Random, count: int, low: int, high: int) -> list[str]:
     """Decimals with one place between low/10 and high/10, none zero: calculator work."""
     values = []
@@ -66,3 +74,12 @@ def tenths_matrix(rng: random.Random, rows: int, cols: int, low: int, high: int)
 
 def dot(a: Sequence[int], b: Sequence[int]) -> int:
     return sum(x * y for x, y in zip(a, b))
+
+
+def product(a: Sequence[Sequence[int]], b: Sequence[Sequence[int]]) -> list[list[int]]:
+    """The matrix product a b of integer rows."""
+    return [[dot(row, col) for col in zip(*b)] for row in a]
+
+
+def transposed(a: Sequence[Sequence]) -> list[list]:
+    return [list(col) for col in zip(*a)]

@@ -30,16 +30,12 @@ def level_1(rng):
     return {"q": draw.matrix_text(queries), "k": draw.matrix_text(keys), "v": draw.matrix_text(values)}
 
 
-def _product(a, b):
-    return [[draw.dot(row, col) for col in zip(*b)] for row in a]
-
-
 def level_2(rng):
     while True:
         x = draw.int_matrix(rng, 3, 2, -1, 2)
         wq = draw.int_matrix(rng, 2, D_K, -1, 1)
         wk = [[2 * e for e in row] for row in draw.int_matrix(rng, 2, D_K, -1, 1)]
-        scores = _product(_product(x, wq), [list(c) for c in zip(*_product(x, wk))])
+        scores = draw.product(draw.product(x, wq), [list(c) for c in zip(*draw.product(x, wk))])
         if all(abs(s) <= 2 * MAX_SCALED for row in scores for s in row):
             break
     return {

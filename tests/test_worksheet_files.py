@@ -93,3 +93,39 @@ def test_key_decimals_are_fixed_half_up_and_never_scientific():
     shown = [str(fixed(v, 2)) for v in (sp.Rational(1, 8), sp.Rational(-1, 8), sp.exp(-6), -sp.exp(-6), 100)]
     assert shown == ["0.13", "-0.13", "0.00", "0.00", "100.00"]
     assert fixed(-sp.oo, 2) == -sp.oo
+
+
+def test_a_word_answer_gets_a_word_box_a_key_entry_and_is_graded_by_equality():
+    from derive import registry
+    from derive.api import prepare
+    from derive.grading.grader import grade
+    from derive.worksheet import layout
+
+    word_spec = spec.Spec("Words", 5, 2, (spec.Problem("next-token", ("filtered", "token"), 2),))
+    (sheet,) = classroom.build(word_spec, STUDENTS[:1])
+    (item,) = sheet.assignments
+    given = dict(item.variant.given)
+    words = given["vocab"].split()
+    h, e = numbers(given["hidden"])[0], numbers(given["embedding"])
+    p = forward.softmax(e @ h / float(given.get("temperature", "1")))
+    u = np.random.default_rng(int(given["seed"])).random()
+    kept = np.zeros(len(p), bool)
+    order = np.argsort(-p, kind="stable")
+    if "top_k" in given:
+        kept[order[: int(given["top_k"])]] = True
+    else:
+        kept[order] = np.cumsum(p[order]) - p[order] < float(given["top_p"])
+    filtered = np.where(kept, p, 0) / p[kept].sum()
+    word = words[int(np.argmax(np.cumsum(filtered) > u))]
+    entry = json.loads(manifest.render(word_spec, (sheet,)))["students"][0]["problems"][0]["answers"]["token"]
+    assert entry == {"value": word, "exact": word}
+    assert "# token: one word" in answers.render(word_spec, sheet)
+    box = layout.sheet_context(word_spec, sheet)["problems"][0]["asks"][1]
+    assert (box["rows"], box["cols"], box["width"]) == (1, 1, layout.WORD_CELL_CM)
+    shown = layout.key_context(word_spec, sheet)["problems"][0]["answers"][1]
+    assert shown["approx"] == f'"{word}"' and shown["exact"] is None
+    topic = registry.get("next-token")
+    givens = prepare(topic, given)
+    assert grade(topic, givens, {"token": word}).items[0].verdict == "correct"
+    other = next(w for w in words if w != word)
+    assert grade(topic, givens, {"token": other}).items[0].verdict != "correct"

@@ -15,6 +15,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+import sympy as sp
 from conftest import in_ci
 
 from derive import registry
@@ -297,6 +298,53 @@ def check_kv_cache(given, level):
     assert visibly_different(np.hstack(causal_out), np.hstack(full_out))
 
 
+def _walk(probs, order, u) -> int:
+    cumulative = np.cumsum(probs[list(order)])
+    return list(order)[int(np.argmax(cumulative > u))]
+
+
+def check_next_token(given, level):
+    h, e = numbers(given["hidden"])[0], numbers(given["embedding"])
+    words = given["vocab"].split()
+    t = float(given.get("temperature", "1"))
+    assert len(words) == len(set(words)) == e.shape[0] and e.shape[1] == len(h) and np.any(h)
+    z = e @ h
+    assert len(set(z.tolist())) == len(z)  # no ties in the logits
+    if level == 1:
+        assert e.shape == (4, 2) and is_whole(e) and is_whole(h) and np.all(np.abs(e) <= 2)
+        assert z.max() - z.min() <= 4 and given["top_k"] == "2" and "seed" not in given
+    else:
+        assert "seed" in given and ("top_k" in given or "top_p" in given)
+    p = softmax(z / t)
+    by_size = np.argsort(-p, kind="stable")
+    keep = np.zeros(len(p), bool)
+    if "top_k" in given:
+        keep[by_size[: int(given["top_k"])]] = True
+    else:
+        mass = float(given["top_p"])
+        before = np.cumsum(p[by_size]) - p[by_size]
+        keep[by_size] = before < mass
+        assert np.all(np.abs(np.cumsum(p[by_size]) - mass) > UNIT)  # p clear of every cumulative sum
+        exclusive = np.zeros(len(p), bool)
+        exclusive[by_size] = np.cumsum(p[by_size]) < mass
+        assert visibly_different(
+            np.where(keep, p, 0) / p[keep].sum(), np.where(exclusive, p, 0) / p[exclusive].sum()
+        )
+    filtered = np.where(keep, p, 0) / p[keep].sum()
+    assert keep.sum() >= 2 and filtered.max() < 0.95  # not the one-hot hard max
+    assert visibly_different(filtered, np.where(keep, p, 0))  # renormalising matters
+    if t != 1:
+        assert visibly_different(p, softmax(z))  # the temperature matters
+    if "seed" in given:
+        u = np.random.default_rng(int(given["seed"])).random()
+        assert np.all(np.abs(np.cumsum(filtered) - u) > UNIT)
+        word = words[_walk(filtered, range(len(p)), u)]
+        assert word != words[_walk(filtered, np.argsort(-filtered, kind="stable"), u)]  # sorted order
+    else:
+        word = words[int(np.argmax(filtered))]
+    assert variants.evaluated("next-token", tuple(sorted(given.items())))[1].token == word
+
+
 CHECKS = {
     "softmax": check_softmax,
     "attention": check_attention,
@@ -311,6 +359,7 @@ CHECKS = {
     "softmax-jacobian": check_softmax_jacobian,
     "layer-norm-backward": check_layer_norm_backward,
     "kv-cache": check_kv_cache,
+    "next-token": check_next_token,
 }
 
 
@@ -332,12 +381,16 @@ def named_mistakes_are_visible(topic, given, decimals):
         values = values.updated(**{stage.name: stage.compute(values)})
     allowed = {
         ("softmax", "no-temperature"),
+        ("next-token", "no-temperature"),
         ("positional-encoding", "index-doubled"),
         ("positional-encoding", "wrong-layout"),  # d_model = 2: one pair, both layouts agree
         ("rope", "positive-exponent"),  # d = 2: one pair, frequency 1 either way
     }
     for stage in topic.stages:
         if not stage.answer:
+            continue
+        if isinstance(values[stage.name], str):  # a word: told apart by equality
+            assert all(m.compute(values) != values[stage.name] for m in stage.mistakes), (stage.name, given)
             continue
         truth = as_floats(values[stage.name])
         for mistake in stage.mistakes:
@@ -385,3 +438,14 @@ def test_the_same_seed_gives_the_same_variant():
     again = variants.generate("attention", 1, variants.rng_for(7), DECIMALS)
     assert first == again
     assert first != variants.generate("attention", 1, variants.rng_for(8), DECIMALS)
+
+
+def test_the_screen_tells_word_answers_apart_by_equality():
+    from derive.worksheet import screen
+
+    assert not screen.apart("cat", "cat", DECIMALS) and screen.apart("cat", "mat", DECIMALS)
+    assert not screen.apart(["a", "b"], ["a", "b"], DECIMALS) and screen.apart(
+        ["a", "b"], ["b", "a"], DECIMALS
+    )
+    assert screen.floats("E") is None and screen.words("E") == ("E",)  # never read as Euler's number
+    assert screen.words(sp.Matrix([[1, 2]])) is None

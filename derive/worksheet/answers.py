@@ -26,6 +26,10 @@ def toml_string(text: str) -> str:
 
 
 def shape_note(value) -> str:
+    if isinstance(value, str):
+        return "one word, as written on the sheet"
+    if isinstance(value, (list, tuple)) and all(isinstance(e, str) for e in value):
+        return f"{len(value)} words separated by spaces"
     rows, cols = getattr(value, "shape", (1, 1))
     if rows == 1 and cols == 1:
         return "one number"

@@ -29,6 +29,7 @@ EQUATION_MAX_CHARS = 170
 CELL_MIN_CM = 1.3
 SIDE_BY_SIDE_MAX_CM = 5.6
 CELL_CM_PER_CHAR = 0.2
+WORD_CELL_CM = 3.0  # one width for every word answer: a box as long as the answer would give it away
 _MARKUP = re.compile(r'display\(|frac\(|mat\(delim: "\[", |dot\.op |op\(|"')
 _PLAIN_NUMBER = re.compile(r"^-?[0-9]+(?:\.[0-9]+)?(?:/[0-9]+)?$")
 
@@ -97,6 +98,8 @@ def _rounded(value, decimals: int):
 
 def _cell_width(value, decimals: int) -> float:
     """Wide enough for the widest entry written to the sheet's decimals (a float is exact enough)."""
+    if screen.words(value) is not None:
+        return WORD_CELL_CM
     entries = list(value) if isinstance(value, sp.MatrixBase) else [value]
     widest = max(len(f"{screen.to_float(sp.sympify(e)):.{decimals}f}") for e in entries)
     return round(max(CELL_MIN_CM, 0.5 + CELL_CM_PER_CHAR * widest), 2)
@@ -197,25 +200,31 @@ def _exact(value) -> str | None:
     return printed if printed_width(printed) <= EXACT_MAX_CHARS else None
 
 
+def _key_forms(value, decimals: int) -> tuple[str, str | None]:
+    """The value as the key prints it (a word as written, whole numbers as they are, else decimals)
+    and its exact form where that says more and fits."""
+    if screen.words(value) is not None:
+        return typst(value), None
+    whole = all(sp.sympify(e).is_Integer for e in (value if isinstance(value, sp.MatrixBase) else [value]))
+    rounded = typst(value if whole else _rounded(value, decimals))
+    exact = None if whole else _exact(value)
+    return rounded, (exact if exact != rounded else None)
+
+
 def key_context(spec: Spec, sheet: Sheet) -> dict:
     problems = []
     for number, item in enumerate(sheet.assignments, start=1):
         answers = item.derivation.answers
         shown = []
         for letter, answer in zip(alphabet.ascii_lowercase, item.problem.ask):
-            value = answers[answer]
-            whole = all(
-                sp.sympify(e).is_Integer for e in (value if isinstance(value, sp.MatrixBase) else [value])
-            )
-            rounded = typst(value if whole else _rounded(value, spec.decimals))
-            exact = None if whole else _exact(value)
+            rounded, exact = _key_forms(answers[answer], spec.decimals)
             shown.append(
                 {
                     "letter": letter,
                     "label": _label(item, answer),
                     "id": answer,
                     "approx": rounded,
-                    "exact": exact if exact != rounded else None,
+                    "exact": exact,
                 }
             )
         problems.append(

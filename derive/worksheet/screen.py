@@ -2,7 +2,8 @@
 
 The values come from the topic's own stages (``Stage.compute`` and ``Mistake.compute``), so the
 check is the grader's view: a misconception whose answer rounds to the right one at the sheet's
-decimals could not be told apart, and the variant is drawn again.
+decimals could not be told apart, and the variant is drawn again. A word answer (a token, a list
+of tokens) is told apart by equality, as the grader compares it.
 """
 
 from __future__ import annotations
@@ -70,11 +71,22 @@ def to_float(expr: Any) -> float:
     return float(sp.N(expr, WORK_DIGITS))
 
 
+def _entries(value: Any) -> list:
+    return list(value) if isinstance(value, (sp.MatrixBase, list, tuple)) else [value]
+
+
+def words(value: Any) -> tuple[str, ...] | None:
+    """The entries of a word answer (a chosen token, a list of tokens), or None for a number."""
+    entries = _entries(value)
+    return tuple(entries) if entries and all(isinstance(e, str) for e in entries) else None
+
+
 def floats(value: Any) -> list[float] | None:
-    """The entries as floats, or None when a value is not a finite number."""
-    entries = list(value) if isinstance(value, (sp.MatrixBase, list, tuple)) else [value]
+    """The entries as floats, or None when a value is not a finite number (text is never parsed)."""
     out = []
-    for entry in entries:
+    for entry in _entries(value):
+        if isinstance(entry, str):
+            return None
         try:
             number = to_float(sp.sympify(entry))
         except (TypeError, ValueError, OverflowError, ZeroDivisionError, AttributeError):
@@ -97,6 +109,8 @@ def apart(truth: Any, other: Any, decimals: int) -> bool:
     """True when ``other`` cannot pass for ``truth`` at this many decimals (or is not comparable)."""
     if other is None or shape(truth) != shape(other):
         return True
+    if words(truth) is not None:
+        return words(truth) != words(other)
     expected, candidate = floats(truth), floats(other)
     if expected is None or candidate is None:
         return True
@@ -127,5 +141,9 @@ def confusions(
 
 
 def finite(topic: Topic, values: Values) -> bool:
-    """Every answer computed is a finite number (no division by zero, no overflow)."""
-    return all(floats(values[s.name]) is not None for s in topic.stages if s.answer and s.name in values)
+    """Every answer computed is a finite number (no division by zero, no overflow) or words."""
+    return all(
+        floats(values[s.name]) is not None or words(values[s.name]) is not None
+        for s in topic.stages
+        if s.answer and s.name in values
+    )

@@ -110,6 +110,26 @@ def test_each_student_starts_a_page_and_a_four_problem_key_fits_one_page(made):
     assert len(owners) == 2 and HOSTILE in owners[0] and "Zoë Ångström" in owners[1]
 
 
+def test_the_class_pdfs_have_a_bookmark_per_student_and_each_student_pdf_is_their_pages(made):
+    from pypdf import PdfReader
+
+    from derive.worksheet.pages import bookmarks
+
+    out = made[0]
+    people = [f"a1 · {HOSTILE}", "b2 · Zoë Ångström"]
+    for kind in ("sheets", "keys"):
+        whole = PdfReader(out / f"{kind}.pdf")
+        assert bookmarks((out / f"{kind}.pdf").read_bytes()) == people
+        texts = [page.extract_text() for page in whole.pages]
+        parts = [PdfReader(out / kind / f"{ident}.pdf") for ident in ("a1", "b2")]
+        assert sum(len(part.pages) for part in parts) == len(whole.pages)
+        assert [page.extract_text() for part in parts for page in part.pages] == texts
+        for part, person in zip(parts, people):
+            titles = [item.title for item in part.outline if not isinstance(item, list)]
+            problems = [item.title for item in part.outline[1]]
+            assert titles == [person] and len(problems) == 4 and problems[0].endswith("Softmax")
+
+
 def test_sheet_shows_inputs_and_the_key_shows_the_manifest_values(made):
     out = made[0]
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
@@ -209,5 +229,5 @@ def test_separate_processes_give_identical_files(inputs, tmp_path):
         argv = [sys.executable, "-m", "derive", "worksheet", str(inputs / "spec.toml"), "--out", str(out)]
         subprocess.run([*argv, "--students", "2"], check=True, env=env, capture_output=True)
         outputs.append(out)
-    for relative in ("sheets.pdf", "keys.pdf", "manifest.json"):
+    for relative in ("sheets.pdf", "keys.pdf", "manifest.json", "sheets/s01.pdf", "keys/s02.pdf"):
         assert (outputs[0] / relative).read_bytes() == (outputs[1] / relative).read_bytes(), relative

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from derive.errors import InputError, OutputError
-from derive.worksheet import answers, layout, manifest
+from derive.worksheet import answers, layout, manifest, pages
 from derive.worksheet.classroom import Sheet
 from derive.worksheet.spec import Spec
 
@@ -34,32 +34,29 @@ def check_target(out: Path, force: bool) -> None:
 
 
 def files(spec: Spec, sheets: tuple[Sheet, ...]) -> dict[str, bytes]:
-    """Relative path -> content: the PDFs (one Typst compile each), the answer files and the manifest."""
-    sheet_contexts = [layout.sheet_context(spec, sheet) for sheet in sheets]
-    key_contexts = [layout.key_context(spec, sheet) for sheet in sheets]
-    sources = {
-        "sheets.pdf": layout.document("sheet", sheet_contexts),
-        "keys.pdf": layout.document("key", key_contexts),
-    }
-    for sheet, sheet_context, key_context in zip(sheets, sheet_contexts, key_contexts):
-        sources[f"sheets/{sheet.student.id}.pdf"] = layout.document("sheet", [sheet_context])
-        sources[f"keys/{sheet.student.id}.pdf"] = layout.document("key", [key_context])
-    made = compiled(sources)
-    for sheet in sheets:
-        made[f"answers/{sheet.student.id}.toml"] = answers.render(spec, sheet).encode("utf-8")
-    made["manifest.json"] = manifest.render(spec, sheets).encode("utf-8")
-    return made
+    """Relative path -> content: the PDFs, the answer files and the manifest.
 
-
-def compiled(sources: dict[str, str]) -> dict[str, bytes]:
-    """Every Typst source compiled, on all cores: Typst releases the GIL while it compiles, and
-    each compile is independent, so the bytes are those of compiling one after another."""
+    Two Typst compiles, the class's sheets and keys, run in threads (Typst releases the GIL)
+    while the answer files and the manifest are made; each student's PDFs are then cut from them
+    (derive.worksheet.pages), so the bytes are those of doing it all one step after another."""
     from concurrent.futures import ThreadPoolExecutor
 
     from derive.typst_compile import compile_pdf
 
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        return dict(zip(sources, pool.map(compile_pdf, sources.values())))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        sheet_pdf = pool.submit(
+            compile_pdf, layout.document("sheet", [layout.sheet_context(spec, s) for s in sheets])
+        )
+        key_pdf = pool.submit(
+            compile_pdf, layout.document("key", [layout.key_context(spec, s) for s in sheets])
+        )
+        made = {f"answers/{s.student.id}.toml": answers.render(spec, s).encode("utf-8") for s in sheets}
+        made["manifest.json"] = manifest.render(spec, sheets).encode("utf-8")
+        made["sheets.pdf"], made["keys.pdf"] = sheet_pdf.result(), key_pdf.result()
+    for kind in ("sheets", "keys"):
+        for sheet, part in zip(sheets, pages.split(made[f"{kind}.pdf"], len(sheets))):
+            made[f"{kind}/{sheet.student.id}.pdf"] = part
+    return made
 
 
 def write(out: Path, made: dict[str, bytes], force: bool) -> None:

@@ -130,6 +130,37 @@ def test_the_class_pdfs_have_a_bookmark_per_student_and_each_student_pdf_is_thei
             assert titles == [person] and len(problems) == 4 and problems[0].endswith("Softmax")
 
 
+def test_each_sheet_carries_its_sheet_id_as_a_qr_code_a_decoder_reads(made, tmp_path):
+    import zxingcpp
+    from PIL import Image
+
+    program = require_program("pdftoppm")
+    out = made[0]
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    for student in manifest["students"]:
+        page = tmp_path / student["id"]
+        subprocess.run(
+            [
+                program,
+                "-png",
+                "-r",
+                "150",
+                "-f",
+                "1",
+                "-l",
+                "1",
+                "-singlefile",
+                str(out / "sheets" / f"{student['id']}.pdf"),
+                str(page),
+            ],
+            check=True,
+        )
+        found = zxingcpp.read_barcodes(Image.open(f"{page}.png"))
+        assert [(code.format, code.text) for code in found] == [
+            (zxingcpp.BarcodeFormat.QRCode, student["sheet_id"])
+        ]
+
+
 def test_sheet_shows_inputs_and_the_key_shows_the_manifest_values(made):
     out = made[0]
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))

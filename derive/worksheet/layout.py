@@ -116,6 +116,18 @@ def _table(item: Assignment, decimals: int) -> list[str]:
     return [f"{typst(atom)} approx {typst(approx(atom, decimals + TABLE_EXTRA_DECIMALS))}" for atom in rows]
 
 
+def qr_svg(text: str) -> str:
+    """``text`` as a QR code in SVG, modules one unit wide and no quiet zone (the sheet leaves the
+    white around it); segno's output depends on nothing but the text."""
+    import io
+
+    import segno
+
+    out = io.BytesIO()
+    segno.make_qr(text).save(out, kind="svg", border=0, xmldecl=False, nl=False)
+    return out.getvalue().decode("ascii")
+
+
 def _header(spec: Spec, sheet: Sheet) -> dict:
     return {
         "title": literal(spec.title),
@@ -156,7 +168,7 @@ def sheet_context(spec: Spec, sheet: Sheet) -> dict:
                 "asks": asks,
             }
         )
-    return {**_header(spec, sheet), "problems": problems}
+    return {**_header(spec, sheet), "qr": literal(qr_svg(sheet.sheet_id)), "problems": problems}
 
 
 def _concrete(part) -> bool:

@@ -7,6 +7,12 @@ and no larger than ten times the true answer's largest entry (scores of 100 make
 trivially one-hot). An implausible earlier answer is replaced by the true value, so the steps after
 it are judged against the truth.
 
+An earlier answer in letters (a derivation from letters) is carried the same way: it is plausible
+when it has the right shape, uses only the problem's own letters, is not all zeros and not one
+expression throughout unless the truth is (equality decided by ``symbolic.same``). The scale rule
+has no meaning for letters; numbers written for a problem in letters are not carried. The later
+stage is then recomputed in letters and compared symbolically; letters carry no rounding, so no slack.
+
 Carrying rounded answers forward moves later results a little; ``carried_slack`` measures how far by
 moving every earlier answer to the edges of its rounding and recomputing the stage.
 """
@@ -16,7 +22,7 @@ from __future__ import annotations
 import mpmath
 import sympy as sp
 
-from derive.grading import reading
+from derive.grading import reading, symbolic
 from derive.grading.precision import Precision
 from derive.model import Values
 
@@ -68,6 +74,8 @@ def plausible(written: reading.Written, truth) -> bool:
         return True
     if reading.shape(written.value) != reading.shape(truth):
         return False
+    if reading.symbolic(truth):
+        return _plausible_in_letters(list(written.flat), list(reading.flat(truth)))
     given, true = _numbers(written.value), _numbers(truth)
     if given is None or true is None or len(given) != len(true):
         return False
@@ -79,6 +87,20 @@ def plausible(written: reading.Written, truth) -> bool:
         return False
     largest = max(abs(t) for t in true)
     return max(abs(g) for g in given) <= MAX_SCALE * max(largest, 1)
+
+
+def _all_same(entries: list) -> bool:
+    return len(entries) > 1 and all(symbolic.same(e, entries[0]) for e in entries[1:])
+
+
+def _plausible_in_letters(given: list, true: list) -> bool:
+    letters = set().union(*(sp.sympify(t).free_symbols for t in true))
+    used = set().union(*(sp.sympify(g).free_symbols for g in given))
+    if not used or not used <= letters or len(given) != len(true):
+        return False
+    if all(symbolic.same(g, 0) for g in given):
+        return False
+    return not _all_same(given) or _all_same(true)
 
 
 def _nudged(written: reading.Written, pattern, precision: Precision):

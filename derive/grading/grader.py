@@ -22,7 +22,7 @@ from dataclasses import replace
 from typing import Any
 
 from derive.errors import InputError
-from derive.grading import follow_through, misconceptions, reading
+from derive.grading import follow_through, misconceptions, reading, symbolic
 from derive.grading.precision import SAME, Precision, decimals_of, half_unit, places
 from derive.grading.report import (
     BLANK,
@@ -156,6 +156,11 @@ def _judge(stage, written, expected, truth_values, student, carried, precision, 
             return report(WRONG, misconceptions.HARD_MAX, misconceptions.HARD_MAX_HINT)
         if misconceptions.rows_not_summing(written, expected, _rooms(written, precision, slack)):
             return report(WRONG, misconceptions.ROWS_NOT_SUMMING, misconceptions.ROWS_NOT_SUMMING_HINT)
+    elif misconceptions.is_symbolic_weights(stage, expected):
+        if misconceptions.one_hot(written, expected):
+            return report(WRONG, misconceptions.HARD_MAX, misconceptions.HARD_MAX_HINT)
+        if misconceptions.rows_not_summing_symbolically(written, expected):
+            return report(WRONG, misconceptions.ROWS_NOT_SUMMING, misconceptions.ROWS_NOT_SUMMING_HINT)
     if shape_note is None and not precision.explicit and _imprecise(written, entries, slack, precision):
         return report(IMPRECISE, hint=_precision_hint(entries, precision))
     return report(WRONG)
@@ -165,7 +170,7 @@ def _close(given, expected, precision: Precision, slack=0) -> bool:
     if isinstance(expected, str) or isinstance(given, str):
         return given == expected
     if reading.symbolic(expected) or reading.symbolic(given):
-        return reading.same_symbolic(given, expected)
+        return symbolic.same(given, expected)
     g, e = reading.number(given), reading.number(expected)
     return abs(g - e) <= precision.allowance(e) + slack + SAME
 
@@ -217,6 +222,8 @@ def _imprecise(written, entries, slack, precision) -> bool:
     for index, entry in enumerate(entries):
         if entry.correct:
             continue
+        if reading.symbolic(entry.expected) or reading.symbolic(entry.given):
+            return False  # letters are exact: there are no decimals to have given too few of
         decimals = decimals_of(entry.written)
         if decimals is None or decimals >= precision.decimals:
             return False

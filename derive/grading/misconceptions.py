@@ -5,14 +5,16 @@ Generic: ``hard-max`` (the argmax's one-hot for softmax weights) and ``rows-not-
 wherever the stage declares its answer a set of weights (``Stage.distribution``: attention weights
 of any topic, softmax outputs, next-token probabilities) and the student's rows do not sum to 1
 within their rounding. Declared, not guessed from the values: a row of scores such as ``0.5 0.5``
-looks like weights without being any.
+looks like weights without being any. For weights in letters (``softmax --x "a b"``) the same two
+are named: a one-hot row is a hard max whichever letter it took for the largest, and a row of
+expressions that does not add up to 1 identically (``symbolic.same``) is not normalised.
 """
 
 from __future__ import annotations
 
 import sympy as sp
 
-from derive.grading import reading
+from derive.grading import reading, symbolic
 
 ROWS_NOT_SUMMING = "rows-not-summing-to-one"
 ROWS_NOT_SUMMING_HINT = (
@@ -27,7 +29,8 @@ def _rows(numbers: list, cols: int) -> list[list]:
 
 def is_weights(stage, truth) -> bool:
     """The stage declares its rows probability distributions and this answer has numbers in at least
-    two columns (a single entry, or letters, leave nothing to normalise or take the argmax of)."""
+    two columns (a single entry leaves nothing to normalise or take the argmax of; letters: see
+    ``is_symbolic_weights``)."""
     if not stage.distribution or reading.shape(truth)[1] < 2:
         return False
     try:
@@ -36,6 +39,33 @@ def is_weights(stage, truth) -> bool:
     except (TypeError, ValueError):
         return False
     return True
+
+
+def is_symbolic_weights(stage, truth) -> bool:
+    """The stage declares its rows distributions, in at least two columns, and they are in letters."""
+    if not stage.distribution or reading.shape(truth)[1] < 2:
+        return False
+    return any(reading.symbolic(entry) for entry in reading.flat(truth))
+
+
+def one_hot(given: reading.Written, truth) -> bool:
+    """Every row of the student's answer is a single 1 among 0s: for weights in letters, a hard max
+    (which letter it took for the largest cannot be known, and does not matter)."""
+    if len(given.flat) != len(reading.flat(truth)) or any(reading.symbolic(e) for e in given.flat):
+        return False
+    cols = reading.shape(truth)[1]
+    for row in _rows(list(given.flat), cols):
+        if sorted(row) != [0] * (cols - 1) + [1]:
+            return False
+    return True
+
+
+def rows_not_summing_symbolically(given: reading.Written, truth) -> bool:
+    """A row of the student's answer to weights in letters does not add up to 1 as an expression."""
+    if len(given.flat) != len(reading.flat(truth)):
+        return False
+    cols = reading.shape(truth)[1]
+    return any(not symbolic.same(sp.Add(*row), 1) for row in _rows(list(given.flat), cols))
 
 
 def rows_not_summing(given: reading.Written, truth, rooms: list) -> bool:

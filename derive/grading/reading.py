@@ -70,23 +70,6 @@ def symbolic(value) -> bool:
     return isinstance(value, (sp.Basic, sp.MatrixBase)) and bool(value.free_symbols)
 
 
-def same_symbolic(given, expected) -> bool:
-    """Equal as expressions: their difference simplifies to 0, or (where SymPy's simplification
-    stops short) vanishes to 25 digits at a few fixed random values of the symbols."""
-    difference = sp.sympify(given) - sp.sympify(expected)
-    if sp.simplify(difference) == 0:
-        return True
-    symbols = sorted(difference.free_symbols, key=str)
-    if not symbols:
-        return False
-    for seed in range(3):
-        points = {s: sp.Rational(37 * (seed + 1) * (i + 3) % 101 - 50, 17) for i, s in enumerate(symbols)}
-        value = sp.N(difference.subs(points), WORK_DIGITS)
-        if not (value.is_Number and abs(value) < sp.Float("1e-25")):
-            return False
-    return True
-
-
 def _string_list(raw: str) -> list[str]:
     """A JSON list of strings (``["[CLS]", ","]``) or whitespace-separated tokens."""
     text = raw.strip()

@@ -1,0 +1,255 @@
+"""derive check with answers in letters: misconceptions named as for numbers, symbolic equality that
+never passes a wrong answer, and follow-through from earlier answers in letters.
+
+Every answer below is written by hand from the textbook formula (p = e^a/(e^a + e^b), ...), and its
+numeric twin is computed with NumPy from the same formula at numbers put in for the letters.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from derive.grading import FOLLOWS_THROUGH, WRONG, grade_problem, symbolic
+
+a, b, c, d = sp.symbols("a b c d", real=True)
+
+# p written by hand for logits (a, b), and for a second row (c, d)
+P1, P2 = "exp(a)/(exp(a)+exp(b))", "exp(b)/(exp(a)+exp(b))"
+Q1, Q2 = "exp(c)/(exp(c)+exp(d))", "exp(d)/(exp(c)+exp(d))"
+SQUARE = "(exp(a)+exp(b))**2"
+
+
+def _softmax(row) -> np.ndarray:
+    e = np.exp(np.asarray(row, dtype=float))
+    return e / e.sum()
+
+
+def _text(matrix) -> str:
+    return "; ".join(" ".join(f"{v:.4f}" for v in row) for row in np.atleast_2d(matrix))
+
+
+# (topic, options in letters, the same options in numbers, answer id, the answer in letters,
+#  its numeric twin by NumPy, the misconception both must be named)
+CASES = [
+    (
+        "cross-entropy",
+        {"logits": "a b", "target": "1"},
+        {"logits": "2 1", "target": "1"},
+        "gradient",
+        f"1-{P1} -{P2}",
+        lambda: np.array([1, 0]) - _softmax([2, 1]),
+        "sign-flipped",
+    ),
+    (
+        "cross-entropy",
+        {"logits": "a b; c d", "target": "1 2"},
+        {"logits": "2 1; 0 3", "target": "1 2"},
+        "gradient",
+        f"{P1}-1 {P2}; {Q1} {Q2}-1",
+        lambda: np.vstack([_softmax([2, 1]) - [1, 0], _softmax([0, 3]) - [0, 1]]),
+        "not-divided-by-n",
+    ),
+    (
+        "softmax-jacobian",
+        {"x": "a b"},
+        {"x": "2 1"},
+        "jacobian",
+        f"-exp(2*a)/{SQUARE} -exp(a+b)/{SQUARE}; -exp(a+b)/{SQUARE} -exp(2*b)/{SQUARE}",
+        lambda: -np.outer(_softmax([2, 1]), _softmax([2, 1])),
+        "no-diagonal-term",
+    ),
+    (
+        "softmax-jacobian",
+        {"x": "a b"},
+        {"x": "2 1"},
+        "jacobian",
+        f"exp(a+b)/{SQUARE} 0; 0 exp(a+b)/{SQUARE}",
+        lambda: np.diag(_softmax([2, 1]) * (1 - _softmax([2, 1]))),
+        "diagonal-only",
+    ),
+    (
+        "softmax",
+        {"x": "a b"},
+        {"x": "2 1"},
+        "softmax",
+        "1 0",
+        lambda: np.array([1.0, 0.0]),
+        "hard-max",
+    ),
+    (
+        "softmax",
+        {"x": "a b"},
+        {"x": "2 1"},
+        "softmax",
+        "exp(a) exp(b)",
+        lambda: np.exp([2.0, 1.0]),
+        "not-normalised",
+    ),
+    (
+        "cross-entropy",
+        {"logits": "a b", "target": "1"},
+        {"logits": "2 1", "target": "1"},
+        "softmax",
+        "exp(a) exp(b)",
+        lambda: np.exp([2.0, 1.0]),
+        "rows-not-summing-to-one",
+    ),
+    (
+        "attention",
+        {"q": "q_1; q_2", "k": "k_1; k_2", "v": "1; 2"},
+        {"q": "1; -1", "k": "1; -1", "v": "1; 2"},
+        "weights",
+        "1 0; 0 1",
+        lambda: np.eye(2),
+        "hard-max",
+    ),
+]
+
+
+def _verdict(cli, topic, options, answer_id, answer):
+    args = [f"--{k}={v}" for k, v in options.items()]
+    code, out, err = cli("check", topic, *args, "--answer", f"{answer_id}={answer}", "-f", "json")
+    assert code in (0, 1), err
+    return json.loads(out)["answers"][answer_id]
+
+
+@pytest.mark.parametrize("topic,letters,numbers,answer_id,written,numeric,mistake", CASES)
+def test_a_misconception_in_letters_is_named_as_in_numbers(
+    cli, topic, letters, numbers, answer_id, written, numeric, mistake
+):
+    symbolic_report = _verdict(cli, topic, letters, answer_id, written)
+    numeric_report = _verdict(cli, topic, numbers, answer_id, _text(numeric()))
+    assert (symbolic_report["verdict"], symbolic_report["mistake"]) == (WRONG, mistake)
+    assert (numeric_report["verdict"], numeric_report["mistake"]) == (WRONG, mistake)
+    assert symbolic_report["hint"] == numeric_report["hint"]
+
+
+@pytest.mark.parametrize(
+    "topic,options,answer",
+    [
+        ("cross-entropy", {"logits": "a b", "target": "1"}, f"gradient={P1}-1 {P2}"),
+        ("cross-entropy", {"logits": "a b", "target": "1"}, "gradient=-1/(1+exp(a-b)) 1/(1+exp(a-b))"),
+        (
+            "softmax-jacobian",
+            {"x": "a b"},
+            f"jacobian=exp(a+b)/{SQUARE} -exp(a+b)/{SQUARE}; -exp(a+b)/{SQUARE} exp(a+b)/{SQUARE}",
+        ),
+        ("softmax", {"x": "a b"}, "softmax=1/(1+exp(b-a)) 1/(1+exp(a-b))"),
+    ],
+)
+def test_the_right_answer_in_another_form_is_correct(cli, topic, options, answer):
+    args = [f"--{k}={v}" for k, v in options.items()]
+    code, out, err = cli("check", topic, *args, "--answer", answer)
+    assert code == 0, out + err
+
+
+def test_a_wrong_answer_that_names_no_misconception_is_plain_wrong(cli):
+    report = _verdict(cli, "softmax", {"x": "a b"}, "softmax", "1/2 1/2")
+    assert (report["verdict"], report["mistake"]) == (WRONG, None)
+
+
+# --- symbolic equality ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "given,expected",
+    [
+        (sp.exp(a) / (sp.exp(a) + sp.exp(b)), 1 / (1 + sp.exp(b - a))),
+        (sp.erf(a) + sp.erf(-a), sp.Integer(0)),
+        (sp.exp(a + b) / (sp.exp(a) + sp.exp(b)) ** 2, sp.exp(a) * sp.exp(b) / (sp.exp(a) + sp.exp(b)) ** 2),
+        ((a - b + sp.sqrt((a - b) ** 2)) / 2, sp.Max(0, a - b)),
+        (sp.Rational(3, 7), sp.Rational(6, 14)),
+    ],
+)
+def test_equal_expressions_are_equal(given, expected):
+    assert symbolic.same(given, expected)
+
+
+@pytest.mark.parametrize(
+    "given,expected",
+    [
+        (sp.Integer(0), sp.Max(0, a)),  # right for a < 0 only
+        (a, sp.Max(0, a)),  # right for a > 0 only
+        (a - b, sp.Max(0, a - b)),
+        (a + sp.Rational(1, 10**30), a),
+        (sp.exp(a) / (sp.exp(a) + sp.exp(b)), sp.exp(b) / (sp.exp(a) + sp.exp(b))),
+        (sp.exp(c), sp.exp(a)),  # a letter the problem does not have
+        (sp.Rational(1, 2), sp.exp(a) / (sp.exp(a) + sp.exp(b))),
+    ],
+)
+def test_different_expressions_are_never_equal(given, expected):
+    assert not symbolic.same(given, expected)
+
+
+def test_max_of_letters_is_not_passed_by_a_guess(cli):
+    """ReLU of a letter: 0 is right only for a negative a, a only for a positive one."""
+    options = ["--x", "a 1", "--w1", "1 0; 0 1", "--w2", "1 0; 0 1"]
+    for wrong in ("activated=0 1", "activated=a 1"):
+        assert cli("check", "feed-forward", *options, "--answer", wrong)[0] == 1
+
+
+def test_the_points_decide_without_simplify(monkeypatch):
+    """simplify can take seconds: it is called only where no point is defined."""
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("simplify called")
+
+    monkeypatch.setattr(sp, "simplify", refuse)
+    assert symbolic.same(sp.exp(a) / (sp.exp(a) + sp.exp(b)), 1 / (1 + sp.exp(b - a)))
+    assert not symbolic.same(sp.exp(a), sp.exp(b))
+
+
+def test_the_verdict_is_the_same_every_time():
+    first = symbolic.points({a, b, c})
+    assert first == symbolic.points({c, b, a})
+    assert {p[a] > 0 for p in first} == {True, False}
+
+
+# --- follow-through from answers in letters -----------------------------------------------------
+
+
+def _verdicts(topic, given, answers):
+    report = grade_problem(topic, given, answers)
+    return {item.id: item.verdict for item in report.items}
+
+
+def test_later_answers_follow_through_from_an_earlier_one_in_letters():
+    # exp wrong (e^{2b} for e^b); the sum and softmax computed by hand from it
+    verdicts = _verdicts(
+        "softmax",
+        {"x": "a b"},
+        {
+            "exp": "exp(a) exp(2*b)",
+            "sum": "exp(a)+exp(2*b)",
+            "softmax": "exp(a)/(exp(a)+exp(2*b)) exp(2*b)/(exp(a)+exp(2*b))",
+        },
+    )
+    assert verdicts == {"exp": WRONG, "sum": FOLLOWS_THROUGH, "softmax": FOLLOWS_THROUGH}
+
+
+def test_the_gradient_follows_through_from_a_wrong_softmax_in_letters():
+    r1, r2 = "exp(a)/(exp(a)+exp(2*b))", "exp(2*b)/(exp(a)+exp(2*b))"
+    verdicts = _verdicts(
+        "cross-entropy",
+        {"logits": "a b", "target": "1"},
+        {"softmax": f"{r1} {r2}", "gradient": f"{r1}-1 {r2}"},
+    )
+    assert verdicts == {"softmax": WRONG, "gradient": FOLLOWS_THROUGH}
+
+
+@pytest.mark.parametrize(
+    "exps,total",
+    [
+        ("c d", "c+d"),  # letters the problem does not have
+        ("a a", "2*a"),  # one value throughout, where the truth has two
+        ("0 0", "0"),
+        ("1 2", "3"),  # numbers for a problem in letters
+    ],
+)
+def test_implausible_earlier_answers_in_letters_are_not_carried(exps, total):
+    verdicts = _verdicts("softmax", {"x": "a b"}, {"exp": exps, "sum": total})
+    assert verdicts == {"exp": WRONG, "sum": WRONG}

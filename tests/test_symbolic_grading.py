@@ -107,11 +107,29 @@ CASES = [
         lambda: np.eye(2),
         "hard-max",
     ),
+    (  # causal mask with zero scores: A = [[1, 0], [1/2, 1/2]]; dV = A^T dO, the mistake A dO
+        "attention-backward",
+        {"q": "0; 0", "k": "0; 0", "v": "v_1; v_2", "grad_output": "g_1; g_2", "mask": "causal"},
+        {"q": "0; 0", "k": "0; 0", "v": "1; 3", "grad_output": "1; 2", "mask": "causal"},
+        "dV",
+        "g_1; g_1/2+g_2/2",
+        lambda: np.array([[1, 0], [0.5, 0.5]]) @ np.array([[1.0], [2.0]]),
+        "weights-not-transposed",
+    ),
+    (  # Adam's first step: m = (1 - 0.9) g, and m_hat = m / (1 - 0.9^1) = g; the mistake stops at m
+        "optimizer-step",
+        {"optimizer": "adam", "params": "theta_1", "grad": "g_1", "lr": "0.1"},
+        {"optimizer": "adam", "params": "1", "grad": "0.5", "lr": "0.1"},
+        "m_hat",
+        "g_1/10",
+        lambda: np.array([(1 - 0.9) * 0.5]),
+        "no-bias-correction",
+    ),
 ]
 
 
 def _verdict(cli, topic, options, answer_id, answer):
-    args = [f"--{k}={v}" for k, v in options.items()]
+    args = [f"--{k.replace('_', '-')}={v}" for k, v in options.items()]
     code, out, err = cli("check", topic, *args, "--answer", f"{answer_id}={answer}", "-f", "json")
     assert code in (0, 1), err
     return json.loads(out)["answers"][answer_id]
@@ -142,7 +160,7 @@ def test_a_misconception_in_letters_is_named_as_in_numbers(
     ],
 )
 def test_the_right_answer_in_another_form_is_correct(cli, topic, options, answer):
-    args = [f"--{k}={v}" for k, v in options.items()]
+    args = [f"--{k.replace('_', '-')}={v}" for k, v in options.items()]
     code, out, err = cli("check", topic, *args, "--answer", answer)
     assert code == 0, out + err
 

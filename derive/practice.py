@@ -82,7 +82,9 @@ def draw(name: str, level: int | None, seed: int, decimals: int) -> Problem:
     asked = tuple(
         step.name
         for step in derivation.steps
-        if step.answer and not any(_same(step.value, v) for v in inputs)
+        if step.answer
+        and not any(_same(step.value, v) for v in inputs)
+        and not variants.refusal(name, step.name, level)
     )
     return Problem(topic, dict(variant.given), variants.task(name, variant.given), derivation, asked)
 

@@ -170,3 +170,11 @@ def test_a_topic_without_variants_is_refused_with_the_list(cli, args, message):
     assert code == 2 and not out and message in err and err.count("\n") == 1
     if "--level" not in args:
         assert ", ".join(variants.topics()) in err
+
+
+def test_practice_skips_the_answers_a_level_cannot_ask():
+    from derive.practice import draw
+
+    asked = draw("cost", 1, SEED, 2).asked
+    assert "parameters" in asked and "kv_cache_bytes" not in asked and "pooler" not in asked
+    assert "kv_cache_bytes" in draw("cost", 3, SEED, 2).asked

@@ -60,6 +60,13 @@ def test_defaults_ask_for_the_result_at_level_one(tmp_path):
         (ISSUE_SPEC.replace('"scaled", ', '"scald", '), 9, "attention has no answer 'scald'"),
         (ISSUE_SPEC.replace("level = 1 ", "level = 7 "), 10, "no level 7 variants for attention"),
         (ISSUE_SPEC.replace('topic = "softmax"', 'topic = "tokenize"'), 5, "no worksheet variants for topic"),
+        (
+            ISSUE_SPEC.replace(
+                'topic = "softmax"\nask = ["softmax"]', 'topic = "cost"\nask = ["kv_cache_bytes"]'
+            ),
+            6,
+            "cost level 1 cannot ask 'kv_cache_bytes': it needs a workload",
+        ),
         (ISSUE_SPEC.replace("decimals = 2", "decimals = 12"), 3, "decimals must be"),
         (ISSUE_SPEC.replace("seed = 2026", 'seed = "x"'), 2, "seed must be"),
         (ISSUE_SPEC.replace('ask = ["softmax"]', 'ask = ["softmax"]\ncolour = 3'), 7, "unknown key 'colour'"),

@@ -16,7 +16,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import sympy as sp
-from conftest import in_ci
+from conftest import in_ci, require
 
 from derive import registry
 from derive.api import prepare
@@ -345,6 +345,44 @@ def check_next_token(given, level):
     assert variants.evaluated("next-token", tuple(sorted(given.items())))[1].token == word
 
 
+DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2}
+
+
+def _cost_parameters(given) -> int:
+    """GPT-2 (tied or untied head) or BERT with its pooler, counted here from the architectures."""
+    layers, d, f, vocab, context = (int(given[k]) for k in ("layers", "d_model", "d_ff", "vocab", "context"))
+    layer = (4 * d * d + 4 * d) + (2 * d * f + f + d) + 2 * 2 * d  # attention, feed-forward, two LayerNorms
+    if given.get("architecture", "gpt2") == "bert":  # segments and LayerNorm in the embeddings, a pooler
+        return vocab * d + context * d + 2 * d + 2 * d + layers * layer + d * d + d
+    return vocab * d + context * d + layers * layer + 2 * d + (vocab * d if given["head"] == "untied" else 0)
+
+
+def check_cost(given, level):
+    layers, d, heads, f = (int(given[k]) for k in ("layers", "d_model", "heads", "d_ff"))
+    assert layers >= 2 and d % heads == 0
+    values = Values(prepare(registry.get("cost"), given).values)
+    for stage in registry.get("cost").stages:
+        values = values.updated(**{stage.name: stage.compute(values)})
+    total = _cost_parameters(given)
+    assert values.parameters == total
+    biases = layers * (4 * d + f + d)
+    assert visibly_different(total, total - biases)  # forgotten biases
+    if given.get("head") == "tied":
+        assert visibly_different(total, total + int(given["vocab"]) * d)  # the tied head counted twice
+    if level == 1:
+        assert d <= 8 and total <= 5000 and given["head"] == "tied" and "tokens" not in given
+        return
+    s, b, nbytes = int(given["tokens"]), int(given["batch"]), DTYPE_BYTES[given["dtype"]]
+    assert s <= int(given["context"])
+    if level == 3:
+        assert total >= 10**7 and d // heads == 64
+    matmul = 2 * layers * d * (2 * d + f)
+    assert values.flops_per_token == 2 * matmul + 2 * layers * s * d
+    assert values.weights_bytes == total * nbytes
+    assert values.kv_cache_bytes == 2 * layers * s * b * d * nbytes
+    assert values.training_flops == 6 * matmul * int(float(given["training_tokens"]))
+
+
 CHECKS = {
     "softmax": check_softmax,
     "attention": check_attention,
@@ -360,6 +398,7 @@ CHECKS = {
     "layer-norm-backward": check_layer_norm_backward,
     "kv-cache": check_kv_cache,
     "next-token": check_next_token,
+    "cost": check_cost,
 }
 
 
@@ -449,3 +488,49 @@ def test_the_screen_tells_word_answers_apart_by_equality():
     )
     assert screen.floats("E") is None and screen.words("E") == ("E",)  # never read as Euler's number
     assert screen.words(sp.Matrix([[1, 2]])) is None
+
+
+@pytest.mark.parametrize("level", [1, 2, 3])
+def test_cost_variants_count_what_hugging_face_builds(level):
+    """Each level's models built by transformers (on the meta device: shapes only) have the
+    parameter count derive gives."""
+    torch, transformers = require("torch"), require("transformers")
+    for seed in range(3):
+        given = dict(variants.generate("cost", level, variants.rng_for("hf", seed), DECIMALS).given)
+        sizes = {k: int(given[k]) for k in ("layers", "d_model", "heads", "d_ff", "vocab", "context")}
+        with torch.device("meta"):
+            if given.get("architecture") == "bert":
+                config = transformers.BertConfig(
+                    vocab_size=sizes["vocab"],
+                    hidden_size=sizes["d_model"],
+                    num_hidden_layers=sizes["layers"],
+                    num_attention_heads=sizes["heads"],
+                    intermediate_size=sizes["d_ff"],
+                    max_position_embeddings=sizes["context"],
+                )
+                model = transformers.BertModel(config)
+            else:
+                config = transformers.GPT2Config(
+                    vocab_size=sizes["vocab"],
+                    n_embd=sizes["d_model"],
+                    n_layer=sizes["layers"],
+                    n_head=sizes["heads"],
+                    n_inner=sizes["d_ff"],
+                    n_positions=sizes["context"],
+                    tie_word_embeddings=given["head"] == "tied",
+                )
+                model = transformers.GPT2LMHeadModel(config)
+        counted = sum(p.numel() for p in model.parameters())  # tied weights are one parameter
+        values = Values(prepare(registry.get("cost"), given).values)
+        for stage in registry.get("cost").stages:
+            values = values.updated(**{stage.name: stage.compute(values)})
+        assert values.parameters == counted, given
+
+
+def test_cost_level_1_refuses_the_workload_answers():
+    assert variants.refusal("cost", "kv_cache_bytes", 1) and variants.refusal("cost", "pooler", 1)
+    assert variants.refusal("cost", "kv_cache_bytes", 2) is None
+    assert (
+        variants.refusal("cost", "parameters", 1) is None
+        and variants.refusal("softmax", "softmax", 1) is None
+    )

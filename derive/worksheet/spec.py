@@ -123,6 +123,10 @@ def _problem(raw: dict, index: int, lines: toml_lines.TomlLines, fail) -> Proble
                 lines.of_text(answer, index, "ask"),
                 f"{name} has no answer {answer[:40]!r}; answer ids: {', '.join(topic.answer_ids)}",
             )
+    for answer in ask:
+        reason = variants.refusal(name, answer, level)
+        if reason:
+            fail(lines.of_text(answer, index, "ask"), f"{name} level {level} cannot ask {answer!r}: {reason}")
     if len(set(ask)) != len(ask):
         fail(lines.of_key("ask", index), "an answer id is asked twice")
     ordered = tuple(a for a in topic.answer_ids if a in ask)

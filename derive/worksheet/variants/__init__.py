@@ -4,7 +4,8 @@ A module here is named after its topic (``dot_product.py`` for ``dot-product``) 
 ``LEVELS = {1: level_1, ...}``: each function takes a ``random.Random`` and returns the topic's
 options as command-line strings. It may define ``moot(given)``, the misconceptions that cannot
 change the answer for these inputs (no temperature at T = 1), and ``suitable(values, level)``
-for what a generic screen cannot know (no all-equal weights). For the sheet it defines
+for what a generic screen cannot know (no all-equal weights), and ``refuse(answer, level)``, one
+line saying why an answer id cannot be asked at a level (None when it can). For the sheet it defines
 ``SYMBOLS`` (option -> the SymPy symbol shown, or None to show the option in words) and
 ``task(given)``, one plain sentence saying what to compute.
 :func:`generate` draws until a variant passes the screen (every other misconception visibly
@@ -58,6 +59,12 @@ def levels(topic: str) -> tuple[int, ...]:
 
 def task(topic: str, given: Mapping[str, str]) -> str:
     return _module(topic).task(given)
+
+
+def refusal(topic: str, answer: str, level: int) -> str | None:
+    """Why ``answer`` cannot be asked at ``level`` (one line), or None when it can."""
+    refuse = getattr(_module(topic), "refuse", None)
+    return None if refuse is None else refuse(answer, level)
 
 
 def symbol(topic: str, option: str):

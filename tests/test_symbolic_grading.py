@@ -194,6 +194,8 @@ def test_equal_expressions_are_equal(given, expected):
         (a, sp.Max(0, a)),  # right for a > 0 only
         (a - b, sp.Max(0, a - b)),
         (a + sp.Rational(1, 10**30), a),
+        (a + sp.Rational(1, 10**45), a),  # below the 50-digit tolerance: the exact comparison sees it
+        (sp.exp(a) + sp.Rational(1, 10**100), sp.exp(a)),  # the certified evaluation sees it
         (sp.exp(a) / (sp.exp(a) + sp.exp(b)), sp.exp(b) / (sp.exp(a) + sp.exp(b))),
         (sp.exp(c), sp.exp(a)),  # a letter the problem does not have
         (sp.Rational(1, 2), sp.exp(a) / (sp.exp(a) + sp.exp(b))),
@@ -201,6 +203,13 @@ def test_equal_expressions_are_equal(given, expected):
 )
 def test_different_expressions_are_never_equal(given, expected):
     assert not symbolic.same(given, expected)
+
+
+def test_a_misconception_is_not_named_for_an_answer_that_only_nearly_equals_it(cli):
+    """For logits of 10^1000 a, "1 0" is within 10^-1000 of the no-exp candidate, never equal to it:
+    it is a hard max."""
+    report = _verdict(cli, "softmax", {"x": "1e1000*a b"}, "softmax", "1 0")
+    assert (report["verdict"], report["mistake"]) == (WRONG, "hard-max")
 
 
 def test_max_of_letters_is_not_passed_by_a_guess(cli):

@@ -14,9 +14,11 @@ The decision, in this order:
    points must meet both sides of each kink. Signs are drawn per point (the first two all
    positive and all negative), and such expressions get ``KINKED_POINTS`` points, so that a wrong
    answer equal to the truth on one side of a kink (``a − b`` for ``max(0, a − b)``) passes
-   only if the 32 seeded points all fall on one side (2^-30 for an even split).
-   Agreement means within ``TOLERANCE`` (10^-40) of the values' size: an answer that differs from
-   the truth by less (``a + 10^-45``) would pass; nothing a student writes by hand does.
+   only if the 32 seeded points all fall on one side (about 2^-30 for an even split).
+   Agreement means equal where both values are rational (no function left), else within
+   ``TOLERANCE`` (10^-40) of their size at DIGITS digits; then, at the first point, the exact
+   difference is certified 0 by SymPy's strict evaluation to ``CERTIFIED_BITS``, so an answer off
+   by 10^-100 is caught; one off by less than about 2^-2000 of its terms is not.
 3. Where too few points are defined (each hits a pole), ``simplify(a − b) == 0``
    decides; it runs inside the command's time budget (derive/budget.py).
 
@@ -28,6 +30,7 @@ from __future__ import annotations
 import random
 
 import sympy as sp
+from sympy.core.evalf import PrecisionExhausted
 
 POINTS = 8
 KINKED_POINTS = 32
@@ -36,6 +39,7 @@ MIN_DEFINED = 4
 DIGITS = 50
 TOLERANCE = sp.Float("1e-40", DIGITS)  # relative: ten digits above the evaluation's own error
 FLOOR = sp.Float("1e-45", DIGITS)  # the size below which a value counts as 0 (evaluation noise)
+CERTIFIED_BITS = 2000
 _DENOMINATORS = (97, 101, 103, 107, 109, 113, 127, 131, 137, 139)
 
 
@@ -55,20 +59,44 @@ def points(symbols, count: int = POINTS) -> list[dict]:
     return out
 
 
-def _value(expr, point):
-    """``expr`` at ``point`` as a DIGITS-digit number, or None where it is not defined there."""
+def _at(expr, point):
+    """``expr`` at ``point``, exact (a Rational where no function is left), or None where it is
+    not defined there."""
     try:
-        value = sp.sympify(expr).xreplace(point).evalf(DIGITS)
+        value = expr.xreplace(point)
     except (TypeError, ValueError, ArithmeticError):
         return None
-    if not value.is_number or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or value.is_finite is False:
+    if not value.is_number or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
         return None
     return value
 
 
-def _differ(given, expected) -> bool:
-    gap = abs(sp.N(given - expected, DIGITS))
-    return gap > max(TOLERANCE * max(abs(given), abs(expected)), FLOOR)
+def _differ(given, expected) -> bool | None:
+    """Exact values compared exactly; others at DIGITS digits (None: not defined there)."""
+    if given.is_Rational and expected.is_Rational:
+        return given != expected
+    try:
+        g, e = given.evalf(DIGITS), expected.evalf(DIGITS)
+        if g.is_finite is False or e.is_finite is False:
+            return None
+        gap = abs(sp.N(g - e, DIGITS))
+        return bool(gap > max(TOLERANCE * max(abs(g), abs(e)), FLOOR))
+    except (TypeError, ValueError, ArithmeticError):
+        return None
+
+
+def _certified_zero(difference) -> bool:
+    """The difference at a point shown to be 0 beyond CERTIFIED_BITS: SymPy's strict evaluation
+    either certifies a nonzero value or runs out of precision (a difference smaller than about
+    2^-CERTIFIED_BITS of the terms is not seen)."""
+    if difference.is_Rational:
+        return difference == 0
+    try:
+        return difference.evalf(15, strict=True, maxn=CERTIFIED_BITS) == 0
+    except PrecisionExhausted:
+        return True
+    except (TypeError, ValueError, ArithmeticError):
+        return False
 
 
 def same(given, expected) -> bool:
@@ -76,14 +104,14 @@ def same(given, expected) -> bool:
     given, expected = sp.sympify(given), sp.sympify(expected)
     symbols = given.free_symbols | expected.free_symbols
     count = KINKED_POINTS if given.has(*_KINKS) or expected.has(*_KINKS) else POINTS
-    defined = 0
+    agreed = []
     for point in points(symbols, count) if symbols else [{}]:
-        g, e = _value(given, point), _value(expected, point)
-        if g is None or e is None:
-            continue
-        if _differ(g, e):
+        g, e = _at(given, point), _at(expected, point)
+        differ = None if g is None or e is None else _differ(g, e)
+        if differ:
             return False
-        defined += 1
-    if defined >= (MIN_DEFINED if symbols else 1):
-        return True
+        if differ is False:
+            agreed.append(g - e)
+    if len(agreed) >= (MIN_DEFINED if symbols else 1):
+        return _certified_zero(agreed[0])
     return sp.simplify(given - expected) == 0

@@ -36,26 +36,28 @@ def check_target(out: Path, force: bool) -> None:
 def files(spec: Spec, sheets: tuple[Sheet, ...]) -> dict[str, bytes]:
     """Relative path -> content: the PDFs, the answer files and the manifest.
 
-    Two Typst compiles, the class's sheets and keys, run in threads (Typst releases the GIL)
-    while the answer files and the manifest are made; each student's PDFs are then cut from them
-    (derive.worksheet.pages), so the bytes are those of doing it all one step after another."""
+    Two Typst compiles, the class's keys (the longer) and sheets, run in threads (Typst releases
+    the GIL) while the answer files and the manifest are made and the first PDF is cut into each
+    student's (derive.worksheet.pages); the bytes are those of doing it all one step after another."""
     from concurrent.futures import ThreadPoolExecutor
 
     from derive.typst_compile import compile_pdf
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        sheet_pdf = pool.submit(
-            compile_pdf, layout.document("sheet", [layout.sheet_context(spec, s) for s in sheets])
-        )
-        key_pdf = pool.submit(
-            compile_pdf, layout.document("key", [layout.key_context(spec, s) for s in sheets])
-        )
+        compiling = {
+            "keys": pool.submit(
+                compile_pdf, layout.document("key", [layout.key_context(spec, s) for s in sheets])
+            ),
+            "sheets": pool.submit(
+                compile_pdf, layout.document("sheet", [layout.sheet_context(spec, s) for s in sheets])
+            ),
+        }
         made = {f"answers/{s.student.id}.toml": answers.render(spec, s).encode("utf-8") for s in sheets}
         made["manifest.json"] = manifest.render(spec, sheets).encode("utf-8")
-        made["sheets.pdf"], made["keys.pdf"] = sheet_pdf.result(), key_pdf.result()
-    for kind in ("sheets", "keys"):
-        for sheet, part in zip(sheets, pages.split(made[f"{kind}.pdf"], len(sheets))):
-            made[f"{kind}/{sheet.student.id}.pdf"] = part
+        for kind in ("sheets", "keys"):
+            made[f"{kind}.pdf"] = whole = compiling[kind].result()
+            for sheet, part in zip(sheets, pages.split(whole, len(sheets))):
+                made[f"{kind}/{sheet.student.id}.pdf"] = part
     return made
 
 

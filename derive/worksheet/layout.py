@@ -176,21 +176,47 @@ def _concrete(part) -> bool:
     return isinstance(part, sp.MatrixBase) or (isinstance(part, sp.Basic) and part.is_number)
 
 
-def _equation(block: Equation, decimals: int) -> str | None:
+class _Printer:
+    """Typst source for each distinct expression of one key, printed once: a step's value is also
+    the last part of its equation and the key's exact answer."""
+
+    def __init__(self):
+        self._printed: dict = {}
+
+    def __call__(self, expr) -> str:
+        if isinstance(expr, sp.MatrixBase):
+            key = ("matrix", expr.shape, tuple(entry for row in expr.tolist() for entry in row))
+        else:
+            key = expr
+        try:
+            return self._printed[key]
+        except KeyError:
+            self._printed[key] = printed = typst(expr)
+            return printed
+        except TypeError:  # not hashable
+            return typst(expr)
+
+
+def _equation(block: Equation, decimals: int, printer=typst) -> str | None:
     """One line: all parts if they fit, else the first and the last, else the first and the
-    last part's decimals (a long exact matrix), else nothing."""
+    last part's decimals (a long exact matrix), else nothing. The parts between are printed only
+    when the first and the last fit (all of them can only be wider)."""
     if not any(_concrete(p) for p in block.parts) and block.approx is None:
         return None
-    parts = [typst(p) for p in block.parts]
+    first, last = printer(block.parts[0]), printer(block.parts[-1])
     rounded = block.approx if block.approx is not None else block.parts[-1]
-    tail = f" approx {typst(fixed(block.approx, decimals))}" if block.approx is not None else ""
-    candidates = [" = ".join(dict.fromkeys(chosen)) + tail for chosen in (parts, [parts[0], parts[-1]])]
+    tail = f" approx {printer(fixed(block.approx, decimals))}" if block.approx is not None else ""
+    ends = " = ".join(dict.fromkeys([first, last])) + tail
+    candidates = []
+    if printed_width(ends) <= EQUATION_MAX_CHARS:
+        parts = [first, *(printer(p) for p in block.parts[1:-1]), last] if len(block.parts) > 1 else [first]
+        candidates = [" = ".join(dict.fromkeys(parts)) + tail, ends]
     if _concrete(rounded):
-        candidates.append(f"{parts[0]} approx {typst(fixed(rounded, decimals))}")
+        candidates.append(f"{first} approx {printer(fixed(rounded, decimals))}")
     return next((line for line in candidates if printed_width(line) <= EQUATION_MAX_CHARS), None)
 
 
-def _steps(item: Assignment, decimals: int) -> list[dict]:
+def _steps(item: Assignment, decimals: int, printer=typst) -> list[dict]:
     """The answer steps up to the last one asked; an unasked step that only restates a value is left out."""
     ask = item.problem.ask
     last = max(i for i, step in enumerate(item.derivation.steps) if step.name in ask)
@@ -201,35 +227,35 @@ def _steps(item: Assignment, decimals: int) -> list[dict]:
         equations = [b for b in step.blocks if isinstance(b, Equation)]
         if step.name not in ask and all(len(b.parts) <= 2 and b.approx is None for b in equations):
             continue
-        lines = [line for line in (_equation(b, decimals) for b in equations) if line]
+        lines = [line for line in (_equation(b, decimals, printer) for b in equations) if line]
         if lines:
             shown.append({"title": literal(step.title), "lines": lines})
     return shown
 
 
-def _exact(value) -> str | None:
-    printed = typst(value)
+def _exact(value, printer=typst) -> str | None:
+    printed = printer(value)
     return printed if printed_width(printed) <= EXACT_MAX_CHARS else None
 
 
-def _key_forms(value, decimals: int) -> tuple[str, str | None]:
+def _key_forms(value, decimals: int, printer=typst) -> tuple[str, str | None]:
     """The value as the key prints it (a word as written, whole numbers as they are, else decimals)
     and its exact form where that says more and fits."""
     if screen.words(value) is not None:
-        return typst(value), None
+        return printer(value), None
     whole = all(sp.sympify(e).is_Integer for e in (value if isinstance(value, sp.MatrixBase) else [value]))
-    rounded = typst(value if whole else _rounded(value, decimals))
-    exact = None if whole else _exact(value)
+    rounded = printer(value if whole else _rounded(value, decimals))
+    exact = None if whole else _exact(value, printer)
     return rounded, (exact if exact != rounded else None)
 
 
 def key_context(spec: Spec, sheet: Sheet) -> dict:
-    problems = []
+    problems, printer = [], _Printer()
     for number, item in enumerate(sheet.assignments, start=1):
         answers = item.derivation.answers
         shown = []
         for letter, answer in zip(alphabet.ascii_lowercase, item.problem.ask):
-            rounded, exact = _key_forms(answers[answer], spec.decimals)
+            rounded, exact = _key_forms(answers[answer], spec.decimals, printer)
             shown.append(
                 {
                     "letter": letter,
@@ -245,7 +271,7 @@ def key_context(spec: Spec, sheet: Sheet) -> dict:
                 "heading": literal(item.derivation.title),
                 "givens": givens(item),
                 "answers": shown,
-                "steps": _steps(item, spec.decimals),
+                "steps": _steps(item, spec.decimals, printer),
             }
         )
     return {**_header(spec, sheet), "problems": problems}

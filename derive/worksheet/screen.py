@@ -8,6 +8,7 @@ of tokens) is told apart by equality, as the grader compares it.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -57,6 +58,13 @@ def to_float(expr: Any) -> float:
     """
     if isinstance(expr, (int, float)):
         return float(expr)
+    return _node_float(expr)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _node_float(expr: sp.Basic) -> float:
+    """Cached: a row's sum of exponentials recurs in every weight and output entry of the row,
+    in the right answer and in each misconception's, and in the key's rounding."""
     if expr.is_Rational or expr.is_Float:
         return float(expr)
     if expr.is_Add:
@@ -72,7 +80,9 @@ def to_float(expr: Any) -> float:
 
 
 def _entries(value: Any) -> list:
-    return list(value) if isinstance(value, (sp.MatrixBase, list, tuple)) else [value]
+    if isinstance(value, sp.MatrixBase):
+        return [entry for row in value.tolist() for entry in row]  # not list(): it indexes entry by entry
+    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def words(value: Any) -> tuple[str, ...] | None:
@@ -105,13 +115,15 @@ def shape(value: Any) -> tuple[int, int]:
     return (1, 1)
 
 
-def apart(truth: Any, other: Any, decimals: int) -> bool:
-    """True when ``other`` cannot pass for ``truth`` at this many decimals (or is not comparable)."""
+def apart(truth: Any, other: Any, decimals: int, expected: list[float] | None = None) -> bool:
+    """True when ``other`` cannot pass for ``truth`` at this many decimals (or is not comparable);
+    ``expected`` is ``floats(truth)`` when the caller has it already."""
     if other is None or shape(truth) != shape(other):
         return True
     if words(truth) is not None:
         return words(truth) != words(other)
-    expected, candidate = floats(truth), floats(other)
+    expected = floats(truth) if expected is None else expected
+    candidate = floats(other)
     if expected is None or candidate is None:
         return True
     unit = 10.0**-decimals
@@ -128,6 +140,7 @@ def confusions(
         if not stage.answer:
             continue
         truth = values[stage.name]
+        expected = floats(truth) if stage.mistakes else None
         for mistake in stage.mistakes:
             if mistake.id in ignored:
                 continue
@@ -135,7 +148,7 @@ def confusions(
                 candidate = mistake.compute(values)
             except (TypeError, ValueError, ArithmeticError, IndexError, KeyError, AttributeError):
                 continue
-            if not apart(truth, candidate, decimals):
+            if not apart(truth, candidate, decimals, expected):
                 found.append(f"{stage.name}:{mistake.id}")
     return found
 

@@ -383,6 +383,58 @@ def check_cost(given, level):
     assert values.training_flops == 6 * matmul * int(float(given["training_tokens"]))
 
 
+def _best(scores, words, margin=UNIT):
+    """The word with the top score, checked to lead the next one clearly."""
+    order = np.argsort(-scores, kind="stable")
+    assert scores[order[0]] - scores[order[1]] > margin
+    return words[order[0]]
+
+
+def check_embeddings(given, level):
+    table = {}
+    for row in given["vectors"].split(";"):
+        word, entries = row.split(":")
+        table[word.strip()] = numbers(entries)[0]
+    words, vectors = list(table), np.array(list(table.values()))
+    compared = given["words"].split()
+    a, minus_b, c = (term.strip() for term in given["analogy"].replace("-", "+").split("+"))
+    assert (
+        len(words) == 6
+        and len(compared) == 3
+        and {a, minus_b, c} <= set(words)
+        and set(compared) <= set(words)
+    )
+    lengths = np.linalg.norm(vectors, axis=1)
+    if level == 1:
+        assert is_whole(vectors) and is_whole(lengths) and vectors.shape[1] == 3
+    if level == 2:
+        assert is_whole(vectors) and np.all(np.abs(vectors) <= 3)
+    assert np.all(lengths > 0)
+    cosines = vectors @ vectors.T / np.outer(lengths, lengths)
+    assert np.all(cosines[~np.eye(6, dtype=bool)] < 0.995)  # no two words point the same way
+    nearest, nearest_by_dot = [], []
+    for word in compared:
+        i = words.index(word)
+        others = [j for j in range(6) if j != i]
+        nearest.append(_best(cosines[i, others], [words[j] for j in others]))
+        nearest_by_dot.append(_best((vectors @ vectors[i])[others], [words[j] for j in others]))
+    assert nearest != nearest_by_dot  # ranking by the dot product picks another word somewhere
+    x = table[a] - table[minus_b] + table[c]
+    to_x = vectors @ x / (lengths * np.linalg.norm(x))
+    candidates = [j for j, w in enumerate(words) if w not in (a, minus_b, c)]
+    answer = _best(to_x[candidates], [words[j] for j in candidates])
+    assert answer == words[3]  # the theme's word: king - man + woman is queen
+    assert _best(to_x, words) != answer  # keeping the analogy's own words
+    assert _best((vectors @ x)[candidates], [words[j] for j in candidates]) != answer  # by dot product
+    chosen = np.array([table[w] for w in compared])
+    dots, chosen_lengths = chosen @ chosen.T, np.linalg.norm(chosen, axis=1)
+    assert visibly_different(dots / np.outer(chosen_lengths, chosen_lengths), dots)  # dot for cosine
+    squared = ((chosen[:, None, :] - chosen[None, :, :]) ** 2).sum(axis=-1)
+    assert visibly_different(np.sqrt(squared), squared)  # the root forgotten
+    values = variants.evaluated("embeddings", tuple(sorted(given.items())))[1]
+    assert values.nearest == nearest and values.analogy == [answer]
+
+
 CHECKS = {
     "softmax": check_softmax,
     "attention": check_attention,
@@ -399,6 +451,7 @@ CHECKS = {
     "kv-cache": check_kv_cache,
     "next-token": check_next_token,
     "cost": check_cost,
+    "embeddings": check_embeddings,
 }
 
 
@@ -428,8 +481,9 @@ def named_mistakes_are_visible(topic, given, decimals):
     for stage in topic.stages:
         if not stage.answer:
             continue
-        if isinstance(values[stage.name], str):  # a word: told apart by equality
-            assert all(m.compute(values) != values[stage.name] for m in stage.mistakes), (stage.name, given)
+        truth = values[stage.name]
+        if isinstance(truth, str) or (isinstance(truth, list) and isinstance(truth[0], str)):  # words
+            assert all(m.compute(values) != truth for m in stage.mistakes), (stage.name, given)
             continue
         truth = as_floats(values[stage.name])
         for mistake in stage.mistakes:

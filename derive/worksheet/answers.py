@@ -26,6 +26,8 @@ def toml_string(text: str) -> str:
 
 
 def shape_note(value) -> str:
+    if isinstance(value, (list, tuple)) and len(value) == 1:
+        value = value[0]
     if isinstance(value, str):
         return "one word, as written on the sheet"
     if isinstance(value, (list, tuple)) and all(isinstance(e, str) for e in value):

@@ -67,7 +67,10 @@ def givens(item: Assignment) -> list[str]:
 
 
 def _shape(value) -> tuple[int, int]:
-    return value.shape if isinstance(value, sp.MatrixBase) else (1, 1)
+    """Rows and columns of answer boxes: a matrix's shape, one box per word of a list of words."""
+    if isinstance(value, sp.MatrixBase):
+        return value.shape
+    return (1, len(value)) if isinstance(value, (list, tuple)) else (1, 1)
 
 
 def fixed(value, decimals: int):
@@ -242,7 +245,7 @@ def _key_forms(value, decimals: int, printer=typst) -> tuple[str, str | None]:
     """The value as the key prints it (a word as written, whole numbers as they are, else decimals)
     and its exact form where that says more and fits."""
     if screen.words(value) is not None:
-        return printer(value), None
+        return ", ".join(printer(word) for word in screen.words(value)), None
     whole = all(sp.sympify(e).is_Integer for e in (value if isinstance(value, sp.MatrixBase) else [value]))
     rounded = printer(value if whole else _rounded(value, decimals))
     exact = None if whole else _exact(value, printer)

@@ -32,13 +32,18 @@ def cosine(a, b):
     return sp.radsimp(vectors.cosine_similarity(a, b))
 
 
-def ranked(vocabulary, vector, exclude=(), score=cosine):
-    """Vocabulary words by decreasing score (cosine unless given), ties in table order."""
+def cosine_order(a, b):
+    """Orders like the cosine, without square roots: cos·|cos| = (a·b)|a·b| / (|a|²|b|²). Exact and
+    quick for rational entries (a worksheet ranks a whole table for every draw)."""
+    dot = vectors.dot(a, b)
+    return dot * abs(dot) / (vectors.sum_of_squares(a) * vectors.sum_of_squares(b))
+
+
+def ranked(vocabulary, vector, exclude=(), score=cosine_order):
+    """Vocabulary words by decreasing score (the cosine's order unless given), ties in table order."""
     order = list(vocabulary)
     candidates = [w for w in order if w not in exclude]
-    return sorted(
-        candidates, key=lambda w: (-numeric(score(vector, vector_of(vocabulary, w))), order.index(w))
-    )
+    return sorted(candidates, key=lambda w: (-numeric(score(vector, vocabulary[w])), order.index(w)))
 
 
 def analogy_text(terms) -> str:

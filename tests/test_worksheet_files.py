@@ -129,3 +129,40 @@ def test_a_word_answer_gets_a_word_box_a_key_entry_and_is_graded_by_equality():
     assert grade(topic, givens, {"token": word}).items[0].verdict == "correct"
     other = next(w for w in words if w != word)
     assert grade(topic, givens, {"token": other}).items[0].verdict != "correct"
+
+
+def test_token_and_count_lists_get_a_box_each_a_key_line_and_are_graded_entry_by_entry():
+    from test_vocab_training import course_training
+
+    from derive import registry
+    from derive.api import prepare
+    from derive.grading.grader import grade
+    from derive.worksheet import layout
+
+    list_spec = spec.Spec("Lists", 5, 2, (spec.Problem("bpe-train", ("scores", "merges", "vocab"), 3),))
+    (sheet,) = classroom.build(list_spec, STUDENTS[:1])
+    given = dict(sheet.assignments[0].variant.given)
+    counts = {w: int(c) for w, c in (item.split() for item in given["corpus"].split(","))}
+    if given["tie_break"] == "first":
+        merges, scores, _ = course_training(counts, int(given["merges"]), "", False)
+    else:
+        merges, scores = sheet.assignments[0].derivation.answers["merges"], None
+    vocab = sorted(set("".join(counts))) + merges
+    note = answers.render(list_spec, sheet)
+    assert f"# merges: {len(merges)} tokens separated by spaces" in note
+    assert f"# vocab: {len(vocab)} tokens separated by spaces" in note
+    boxes = layout.sheet_context(list_spec, sheet)["problems"][0]["asks"]
+    assert [box["count"] for box in boxes[1:]] == [len(merges), len(vocab)]
+    for box in boxes:  # a long row wraps: no box beyond the page's answer column
+        assert box["cols"] * box["width"] <= layout.ROW_MAX_CM and box["rows"] * box["cols"] >= box["count"]
+    shown = layout.key_context(list_spec, sheet)["problems"][0]["answers"]
+    assert shown[1]["approx"] == ", ".join(f'"{token}"' for token in merges)
+    assert shown[2]["approx"] == ", ".join(f'"{token}"' for token in vocab)
+    if scores is not None:
+        assert shown[0]["approx"] == 'mat(delim: "[", ' + ", ".join(map(str, scores)) + ")"  # a row of counts
+    topic = registry.get("bpe-train")
+    givens = prepare(topic, given)
+    report = grade(topic, givens, {"merges": " ".join(merges), "vocab": " ".join(vocab)})
+    assert [item.verdict for item in report.items] == ["correct", "correct"]
+    swapped = " ".join([*merges[1:], merges[0]])
+    assert grade(topic, givens, {"merges": swapped}).items[0].verdict != "correct"

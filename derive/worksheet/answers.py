@@ -31,8 +31,8 @@ def shape_note(value) -> str:
     if isinstance(value, str):
         return "one word, as written on the sheet"
     if isinstance(value, (list, tuple)) and all(isinstance(e, str) for e in value):
-        return f"{len(value)} words separated by spaces"
-    rows, cols = getattr(value, "shape", (1, 1))
+        return f"{len(value)} tokens separated by spaces" if len(value) > 1 else "one token"
+    rows, cols = (1, len(value)) if isinstance(value, (list, tuple)) else getattr(value, "shape", (1, 1))
     if rows == 1 and cols == 1:
         return "one number"
     if rows == 1:

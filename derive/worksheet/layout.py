@@ -30,6 +30,8 @@ CELL_MIN_CM = 1.3
 SIDE_BY_SIDE_MAX_CM = 5.6
 CELL_CM_PER_CHAR = 0.2
 WORD_CELL_CM = 3.0  # one width for every word answer: a box as long as the answer would give it away
+TOKEN_CELL_CM = 2.0  # one box per token of a list of tokens (merges, a vocabulary), whatever its length
+ROW_MAX_CM = 11.5  # a row of boxes longer than this wraps onto more rows
 _MARKUP = re.compile(r'display\(|frac\(|mat\(delim: "\[", |dot\.op |op\(|"')
 _PLAIN_NUMBER = re.compile(r"^-?[0-9]+(?:\.[0-9]+)?(?:/[0-9]+)?$")
 
@@ -66,11 +68,28 @@ def givens(item: Assignment) -> list[str]:
     return shown
 
 
+def _shown(value):
+    """A list of numbers (pair counts) as the row vector it is on the sheet; anything else as it is."""
+    if isinstance(value, (list, tuple)) and screen.words(value) is None:
+        return sp.Matrix([list(value)])
+    return value
+
+
 def _shape(value) -> tuple[int, int]:
     """Rows and columns of answer boxes: a matrix's shape, one box per word of a list of words."""
     if isinstance(value, sp.MatrixBase):
         return value.shape
     return (1, len(value)) if isinstance(value, (list, tuple)) else (1, 1)
+
+
+def _boxes(value, decimals: int) -> dict:
+    """Rows, columns, width and count of the answer boxes; a long row wraps onto several."""
+    (rows, cols), width = _shape(value), _cell_width(value, decimals)
+    count = rows * cols
+    if rows == 1 and cols * width > ROW_MAX_CM:
+        cols = max(1, int(ROW_MAX_CM // width))
+        rows = math.ceil(count / cols)
+    return {"rows": rows, "cols": cols, "width": width, "count": count}
 
 
 def fixed(value, decimals: int):
@@ -102,7 +121,7 @@ def _rounded(value, decimals: int):
 def _cell_width(value, decimals: int) -> float:
     """Wide enough for the widest entry written to the sheet's decimals (a float is exact enough)."""
     if screen.words(value) is not None:
-        return WORD_CELL_CM
+        return WORD_CELL_CM if isinstance(value, str) else TOKEN_CELL_CM
     entries = list(value) if isinstance(value, sp.MatrixBase) else [value]
     widest = max(len(f"{screen.to_float(sp.sympify(e)):.{decimals}f}") for e in entries)
     return round(max(CELL_MIN_CM, 0.5 + CELL_CM_PER_CHAR * widest), 2)
@@ -147,18 +166,8 @@ def sheet_context(spec: Spec, sheet: Sheet) -> dict:
         answers = item.derivation.answers
         asks = []
         for letter, answer in zip(alphabet.ascii_lowercase, item.problem.ask):
-            rows, cols = _shape(answers[answer])
-            width = _cell_width(answers[answer], spec.decimals)
-            asks.append(
-                {
-                    "letter": letter,
-                    "label": _label(item, answer),
-                    "id": answer,
-                    "rows": rows,
-                    "cols": cols,
-                    "width": width,
-                }
-            )
+            boxes = _boxes(_shown(answers[answer]), spec.decimals)
+            asks.append({"letter": letter, "label": _label(item, answer), "id": answer, **boxes})
         narrow = all(a["cols"] * a["width"] <= SIDE_BY_SIDE_MAX_CM for a in asks) and len(asks) > 1
         problems.append(
             {
@@ -258,7 +267,7 @@ def key_context(spec: Spec, sheet: Sheet) -> dict:
         answers = item.derivation.answers
         shown = []
         for letter, answer in zip(alphabet.ascii_lowercase, item.problem.ask):
-            rounded, exact = _key_forms(answers[answer], spec.decimals, printer)
+            rounded, exact = _key_forms(_shown(answers[answer]), spec.decimals, printer)
             shown.append(
                 {
                     "letter": letter,

@@ -1,0 +1,59 @@
+"""Tiny corpora for the vocabulary-training sheets (BPE, WordPiece): words drawn from families that
+share letters, so that pairs repeat and merges build on each other, with counts, and a new word
+to encode; plus the check that each merge has one clear winner, so no tie decides the answer
+unless the tie is the lesson."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+from derive import vocab_training as vt
+
+FAMILIES = (
+    ("hug", "pug", "pun", "bun", "hugs", "gun", "nut", "tug", "bug"),
+    ("low", "lower", "lowest", "new", "newer", "newest", "wide", "wider", "widest"),
+    ("cat", "hat", "that", "chat", "bat", "at", "cats", "hats", "tab"),
+    ("run", "runs", "fun", "sun", "sung", "rung", "nun", "urn", "funs"),
+    ("sing", "ring", "rings", "king", "sink", "wing", "wings", "sin", "kings"),
+    ("tree", "free", "three", "fee", "see", "tee", "trees", "seed", "feet"),
+    ("pin", "pins", "spin", "tin", "tint", "pint", "nip", "spit", "tip"),
+    ("mad", "made", "mud", "dam", "dame", "dim", "aim", "maid", "mid"),
+)
+
+
+def draw_corpus(rng: random.Random, words: int, encode: int, low: int, high: int) -> tuple[str, str]:
+    """``("hug 10, pug 5, ...", "hugs")``: distinct words of one family with counts in [low, high],
+    and ``encode`` other words of the same family to split with what was learned (made of the
+    corpus's letters where the family allows, else with a letter never seen)."""
+    family = rng.choice(FAMILIES)
+    chosen = rng.sample(family, words)
+    letters = set("".join(chosen))
+    others = [w for w in family if w not in chosen]
+    covered = [w for w in others if set(w) <= letters]
+    new = rng.sample(covered if len(covered) >= encode else others, encode)
+    corpus = ", ".join(f"{word} {rng.randint(low, high)}" for word in chosen)
+    return corpus, " ".join(new)
+
+
+def clear_winners(words: Sequence[str], counts: Sequence[int], merges: int, prefix: str, rule: str) -> bool:
+    """Every merge's best pair scores strictly more than the runner-up, and all ``merges`` happen."""
+    training = vt.train(words, counts, merges, prefix, rule)
+    for step in training.steps:
+        scores = sorted((stat.score for stat in step.pairs), reverse=True)
+        if len(scores) > 1 and scores[0] == scores[1]:
+            return False
+    return len(training.steps) == merges
+
+
+def same_under_either_rule(words: Sequence[str], counts: Sequence[int], merges: int) -> bool:
+    """BPE learns the same merges whichever tie-breaking rule holds (no tie decides one)."""
+    first, greatest = (
+        vt.train(words, counts, merges, "", vt.FREQUENCY, rule) for rule in (vt.FIRST, vt.LEXICOGRAPHIC)
+    )
+    return first.merges == greatest.merges
+
+
+def encoding_merges(values) -> bool:
+    """Some learned token shows up in the encoded words (else encoding just spells them out)."""
+    return values.encoded is not None and any(token in values.merges for token in values.encoded)

@@ -20,7 +20,10 @@ Where a topic's maths stays exact for letters (``symbols=True``), an entry may a
 symbols from a whitelist: a Latin letter, a Greek name (``alpha`` … ``omega``; ``lamda`` as
 SymPy spells it, since ``lambda`` is a Python keyword), each optionally with a subscript of
 one to three letters or digits (``x_1``, ``w_12``, ``s_ij``). ``e`` and ``pi`` stay the
-constants, and the functions' names are not symbols. Numbers in a symbolic entry are held to
+constants, and the functions' names are not symbols. Such an entry may also use the functions a
+derivation in letters writes (``_LETTER_FUNCTIONS``: ``log``, ``tanh``, ``erf``, and ``max`` of
+two or more parts), so that an answer to ``derive check`` can be written as the derivation is;
+``log`` of a number must be of a positive one. Numbers in a symbolic entry are held to
 the same bound; the symbolic part itself is bounded by the entry's size.
 """
 
@@ -44,6 +47,7 @@ MAX_DEPTH = 12
 MAX_POWER = 64
 
 _FUNCTIONS = {"sqrt": sp.sqrt, "exp": sp.exp, "sin": sp.sin, "cos": sp.cos}
+_LETTER_FUNCTIONS = {"log": sp.log, "tanh": sp.tanh, "erf": sp.erf}
 _NAMES = {"e": sp.E, "pi": sp.pi}
 _GREEK = (
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lamda mu nu xi omicron rho sigma tau "
@@ -148,8 +152,31 @@ class _Reader:
             if numeric and node.func.id == "exp" and (_log10(argument) or -math.inf) > _EXP_LOG10:
                 raise InputError(self.option, f"{_preview(self.text(node))!r} {_BEYOND}")
             return _FUNCTIONS[node.func.id](argument)
+        if (
+            self.symbols
+            and isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and not node.keywords
+        ):
+            return self.letter_function(node, depth)
         raise InputError(
-            self.option, _EXPECTED + (", or symbols such as a, x_1, alpha" if self.symbols else "")
+            self.option,
+            _EXPECTED
+            + (", or symbols such as a, x_1, alpha, with log, tanh, erf, max" if self.symbols else ""),
+        )
+
+    def letter_function(self, node: ast.Call, depth: int) -> sp.Expr:
+        """``log``, ``tanh``, ``erf`` of one part, ``max`` of two or more: where letters are allowed."""
+        name, count = node.func.id, len(node.args)
+        if name == "max" and count >= 2:
+            return sp.Max(*(self.read(argument, depth) for argument in node.args))
+        if name in _LETTER_FUNCTIONS and count == 1:
+            argument = self.read(node.args[0], depth)
+            if name == "log" and not argument.free_symbols and not argument.is_positive:
+                raise InputError(self.option, f"{_preview(self.text(node))!r}: log needs a positive number")
+            return _LETTER_FUNCTIONS[name](argument)
+        raise InputError(
+            self.option, _EXPECTED + ", or symbols such as a, x_1, alpha, with log, tanh, erf, max"
         )
 
     def combine(self, node: ast.BinOp, left: sp.Expr, right: sp.Expr) -> sp.Expr:

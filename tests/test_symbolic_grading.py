@@ -280,3 +280,61 @@ def test_the_gradient_follows_through_from_a_wrong_softmax_in_letters():
 def test_implausible_earlier_answers_in_letters_are_not_carried(exps, total):
     verdicts = _verdicts("softmax", {"x": "a b"}, {"exp": exps, "sum": total})
     assert verdicts == {"exp": WRONG, "sum": WRONG}
+
+
+# --- answers written with the functions of a derivation in letters --------------------------------
+
+
+@pytest.mark.parametrize(
+    "topic,options,answer,mistake",
+    [
+        ("cross-entropy", ["--logits", "a b", "--target", "1"], f"loss=-log({P1})", None),
+        ("cross-entropy", ["--logits", "a b", "--target", "1"], "loss=log(1+exp(b-a))", None),
+        ("cross-entropy", ["--logits", "a b", "--target", "1"], f"loss=log({P1})", "no-minus"),
+        (
+            "feed-forward",
+            ["--x", "a 1", "--w1", "1 0; 0 1", "--w2", "1 0; 0 1"],
+            "activated=max(a, 0) 1",
+            None,
+        ),
+        (
+            "feed-forward",
+            ["--x", "a", "--w1", "1", "--w2", "1", "--activation", "gelu"],
+            "activated=a/2*(1+erf(a/sqrt(2)))",
+            None,
+        ),
+        (
+            "feed-forward",
+            ["--x", "a", "--w1", "1", "--w2", "1", "--activation", "gelu-tanh"],
+            "activated=a/2*(1+tanh(sqrt(2/pi)*(a+0.044715*a**3)))",
+            None,
+        ),
+        (
+            "feed-forward",
+            ["--x", "a", "--w1", "1", "--w2", "1", "--activation", "gelu"],
+            "activated=max(0, a)",
+            "relu-for-gelu",
+        ),
+    ],
+)
+def test_answers_with_log_max_erf_tanh(cli, topic, options, answer, mistake):
+    code, out, err = cli("check", topic, *options, "--answer", answer, "-f", "json")
+    assert code == (0 if mistake is None else 1), out + err
+    report = next(iter(json.loads(out)["answers"].values()))
+    assert report["mistake"] == mistake
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "softmax", "--x", "a b", "--answer", "softmax=log(0) 1"],
+        ["check", "softmax", "--x", "a b", "--answer", "softmax=log(-1) 1"],
+        ["check", "softmax", "--x", "a b", "--answer", "softmax=max(a) 1"],
+        ["check", "softmax", "--x", "a b", "--answer", "softmax=erf(a, b) 1"],
+        ["check", "softmax", "--x", "1 2", "--answer", "softmax=log(2) 1"],  # numbers only: no log
+        ["softmax", "--x", "1 2", "--temperature", "max(1, 2)"],
+    ],
+)
+def test_functions_outside_letters_or_misused_are_refused(cli, args):
+    code, out, err = cli(*args)
+    assert code == 2 and not out and len(err.strip().splitlines()) == 1 and "Error: --" in err

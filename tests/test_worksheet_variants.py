@@ -30,7 +30,8 @@ CLASS = 30
 DECIMALS = 2
 UNIT = 10.0**-DECIMALS
 CASES = [(topic, level) for topic in variants.topics() for level in variants.levels(topic)]
-FEW_INPUTS = {"positional-encoding": 20}  # the topic has few inputs: at least this many distinct per class
+# topics with few inputs: at least this many distinct per class
+FEW_INPUTS = {"positional-encoding": 20, "pe-properties": 25}
 
 
 def numbers(text: str) -> np.ndarray:
@@ -488,6 +489,37 @@ def check_bpe_train(given, level):
     assert "".join(encoded) == spelled and any(token in values.merges for token in encoded)
 
 
+def check_pe_properties(given, level):
+    d, base, k = int(given["d_model"]), float(given["base"]), int(given["offset"])
+    assert d >= 4 and k >= 1  # one pair: the frequency 1 is its own inverse; k = 0 rotates nothing
+    omega = base ** (-np.arange(0, d, 2) / d)
+    if level < 3:
+        assert is_whole(1 / omega) and d == 2 * level + 2
+    rotation = np.zeros((d, d))
+    for n, angle in enumerate(omega * k):
+        rotation[2 * n : 2 * n + 2, 2 * n : 2 * n + 2] = [
+            [np.cos(angle), np.sin(angle)],
+            [-np.sin(angle), np.cos(angle)],
+        ]
+    p = np.arange(4)
+
+    def encoding(positions):
+        pe = np.zeros((len(positions), d))
+        pe[:, 0::2], pe[:, 1::2] = np.sin(np.outer(positions, omega)), np.cos(np.outer(positions, omega))
+        return pe
+
+    pe = encoding(p)
+    np.testing.assert_allclose(pe @ rotation.T, encoding(p + k), atol=1e-12)  # PE(p + k) = M_k PE(p)
+    angle_sum = np.cos(np.add.outer(p, p)[..., None] * omega).sum(axis=-1)
+    assert visibly_different(omega, 1 / omega)  # the frequency inverted
+    assert visibly_different(2 * np.pi / omega, 1 / omega)  # the wavelength without 2π
+    assert visibly_different(rotation, rotation.T)  # the usual rotation matrix
+    assert visibly_different(pe @ pe.T, angle_sum)  # cos(a + b) for cos(a − b)
+    values = variants.evaluated("pe-properties", tuple(sorted(given.items())))[1]
+    np.testing.assert_allclose(as_floats(values.rotation), rotation, atol=1e-12)
+    np.testing.assert_allclose(as_floats(values.dot_products), pe @ pe.T, atol=1e-12)
+
+
 CHECKS = {
     "softmax": check_softmax,
     "attention": check_attention,
@@ -506,6 +538,7 @@ CHECKS = {
     "cost": check_cost,
     "embeddings": check_embeddings,
     "bpe-train": check_bpe_train,
+    "pe-properties": check_pe_properties,
 }
 
 

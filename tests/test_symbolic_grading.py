@@ -338,3 +338,16 @@ def test_answers_with_log_max_erf_tanh(cli, topic, options, answer, mistake):
 def test_functions_outside_letters_or_misused_are_refused(cli, args):
     code, out, err = cli(*args)
     assert code == 2 and not out and len(err.strip().splitlines()) == 1 and "Error: --" in err
+
+
+def test_reveal_shows_the_exact_form_in_letters_within_80_columns(cli):
+    jacobian = f"-exp(2*a)/{SQUARE} -exp(a+b)/{SQUARE}; -exp(a+b)/{SQUARE} -exp(2*b)/{SQUARE}"
+    code, out, _ = cli(
+        "check", "softmax-jacobian", "--x", "a b", "--answer", f"jacobian={jacobian}", "--reveal"
+    )
+    assert code == 1 and max(map(len, out.splitlines())) <= 80
+    code, out, _ = cli(
+        "check", "feed-forward", "--x", "a", "--w1", "1", "--w2", "1", "--activation", "gelu",
+        "--answer", "activated=max(0, a)", "--reveal",
+    )  # fmt: skip
+    assert code == 1 and "expected a*(1 + erf(a*sqrt(2)/2))/2" in out and "0.7071" not in out

@@ -30,6 +30,8 @@ def _show(value) -> str:
         return value
     if isinstance(value, int) or getattr(value, "is_Integer", False):
         return str(value)
+    if getattr(value, "free_symbols", None):  # letters: the exact form, not its constants to 6 digits
+        return printing.plain(value)
     return printing.plain(printing.sp.N(value, 6))
 
 
@@ -39,8 +41,8 @@ def _entry_lines(item, pad: str, reveal: bool) -> list[str]:
     for entry in wrong[:_SHOWN_ENTRIES]:
         where = f"row {entry.row}, col {entry.col}: " if len(item.entries) > 1 else ""
         shown = f"you wrote {entry.written}"
-        lines.append(
-            f"{pad}{where}{shown}, expected {_show(entry.expected)}" if reveal else f"{pad}{where}{shown}"
+        lines += _wrapped(
+            f"{where}{shown}, expected {_show(entry.expected)}" if reveal else f"{where}{shown}", pad
         )
     if len(wrong) > _SHOWN_ENTRIES:
         lines.append(f"{pad}... and {len(wrong) - _SHOWN_ENTRIES} more")

@@ -13,6 +13,10 @@ class InputError(DeriveError):
         self.message = message
         super().__init__(f"{option}: {message}")
 
+    def __reduce__(self):
+        """Picklable as it was made (a worksheet's worker process hands its errors back)."""
+        return (type(self), (self.option, self.message))
+
 
 class OutputError(DeriveError):
     """A file could not be written as asked (for example it exists and --force is absent)."""

@@ -6,8 +6,8 @@ and one empty string per asked answer, with a comment giving the shape expected.
 
 from __future__ import annotations
 
-from derive.worksheet.classroom import Sheet
-from derive.worksheet.spec import Spec
+from derive.worksheet.classroom import Assignment, Sheet
+from derive.worksheet.spec import Spec, Student
 
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
 
@@ -41,18 +41,30 @@ def shape_note(value) -> str:
 
 
 def render(spec: Spec, sheet: Sheet) -> str:
+    problems = [problem_lines(number, item) for number, item in enumerate(sheet.assignments, start=1)]
+    return assembled(spec, sheet.student, sheet.sheet_id, problems)
+
+
+def problem_lines(number: int, item: Assignment) -> list[str]:
+    """One problem of the answer file: its inputs and an empty string per asked answer."""
+    lines = ["", f"# Problem {number}", "[[problem]]", f"topic = {toml_string(item.problem.topic)}", ""]
+    lines.append("[problem.given]")
+    lines += [f"{name} = {toml_string(value)}" for name, value in item.variant.given.items()]
+    lines += ["", "[problem.answers]"]
+    for name in item.problem.ask:
+        lines.append(f"# {name}: {shape_note(item.derivation.answers[name])}")
+        lines.append(f'{name} = ""')
+    return lines
+
+
+def assembled(spec: Spec, student: Student, sheet_id: str, problems: list[list[str]]) -> str:
+    """The answer file from its problems' lines (``problem_lines``)."""
     lines = [
-        f"# {spec.title} · sheet {sheet.sheet_id}",
+        f"# {spec.title} · sheet {sheet_id}",
         f"# Write each answer between the quotes, to {spec.decimals} decimals.",
         '# A vector is "1 2 3"; a matrix goes row by row, "1 2; 3 4". Keep the given inputs as they are.',
-        f"student = {toml_string(sheet.student.id)}",
+        f"student = {toml_string(student.id)}",
     ]
-    for number, item in enumerate(sheet.assignments, start=1):
-        lines += ["", f"# Problem {number}", "[[problem]]", f"topic = {toml_string(item.problem.topic)}", ""]
-        lines.append("[problem.given]")
-        lines += [f"{name} = {toml_string(value)}" for name, value in item.variant.given.items()]
-        lines += ["", "[problem.answers]"]
-        for name in item.problem.ask:
-            lines.append(f"# {name}: {shape_note(item.derivation.answers[name])}")
-            lines.append(f'{name} = ""')
+    for problem in problems:
+        lines += problem
     return "\n".join(lines) + "\n"

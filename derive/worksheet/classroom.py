@@ -52,20 +52,24 @@ def worked(topic: Topic, givens: Givens, ask: tuple[str, ...], known: Values | N
     return Derivation(topic.name, givens.title, dict(givens.params), givens.intro, tuple(steps), topic.result)
 
 
-def build(spec: Spec, students: tuple[Student, ...]) -> tuple[Sheet, ...]:
-    taken: list[set] = [set() for _ in spec.problems]
-    sheets = []
+def assignments(spec: Spec, index: int, students: tuple[Student, ...]) -> list[Assignment]:
+    """Problem ``index`` for every student, in roster order (problems do not depend on each other)."""
+    problem = spec.problems[index]
+    topic = variants.topic_named(problem.topic)
+    taken: set = set()
+    made = []
     for student in students:
-        assignments = []
-        for index, problem in enumerate(spec.problems):
-            rng = variants.rng_for(spec.seed, index, problem.topic, problem.level, student.id)
-            variant = variants.generate(
-                problem.topic, problem.level, rng, spec.decimals, taken[index], problem.ask
-            )
-            taken[index].add(variant.key)
-            topic = variants.topic_named(problem.topic)
-            givens, known = variants.evaluated(problem.topic, variant.key)
-            derivation = worked(topic, givens, problem.ask, known)
-            assignments.append(Assignment(problem, variant, derivation))
-        sheets.append(Sheet(student, sheet_id(spec, student), tuple(assignments)))
-    return tuple(sheets)
+        rng = variants.rng_for(spec.seed, index, problem.topic, problem.level, student.id)
+        variant = variants.generate(problem.topic, problem.level, rng, spec.decimals, taken, problem.ask)
+        taken.add(variant.key)
+        givens, known = variants.evaluated(problem.topic, variant.key)
+        made.append(Assignment(problem, variant, worked(topic, givens, problem.ask, known)))
+    return made
+
+
+def build(spec: Spec, students: tuple[Student, ...]) -> tuple[Sheet, ...]:
+    columns = [assignments(spec, index, students) for index in range(len(spec.problems))]
+    return tuple(
+        Sheet(student, sheet_id(spec, student), tuple(column[row] for column in columns))
+        for row, student in enumerate(students)
+    )

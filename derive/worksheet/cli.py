@@ -19,7 +19,7 @@ from derive.errors import InputError
 @click.option("--force", is_flag=True, help="replace an existing worksheet folder")
 def worksheet(spec_file, out, students, roster, seed, force):
     """Per-student worksheet PDFs with seeded variants, their keys, blank answer files and a manifest."""
-    from derive.worksheet import classroom, folder, spec
+    from derive.worksheet import folder, spec
 
     if (students is None) == (roster is None):
         raise InputError("--students", "give either --students N or --roster FILE.csv")
@@ -29,8 +29,7 @@ def worksheet(spec_file, out, students, roster, seed, force):
     if seed is not None:
         loaded = replace(loaded, seed=seed)
     people = spec.numbered(students) if roster is None else spec.load_roster(roster)
-    sheets = classroom.build(loaded, people)
-    folder.write(target, folder.files(loaded, sheets), force)
+    folder.write(target, folder.files(loaded, people), force)
     from derive.visible import one_line
 
     click.echo(f"wrote {len(people)} sheets and keys, answers/ and manifest.json to {one_line(str(target))}")

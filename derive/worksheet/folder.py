@@ -13,9 +13,8 @@ import tempfile
 from pathlib import Path
 
 from derive.errors import InputError, OutputError
-from derive.worksheet import answers, layout, manifest, pages
-from derive.worksheet.classroom import Sheet
-from derive.worksheet.spec import Spec
+from derive.worksheet import answers, classroom, layout, manifest, pages, parts
+from derive.worksheet.spec import Spec, Student
 
 
 def check_target(out: Path, force: bool) -> None:
@@ -33,31 +32,36 @@ def check_target(out: Path, force: bool) -> None:
             )
 
 
-def files(spec: Spec, sheets: tuple[Sheet, ...]) -> dict[str, bytes]:
+def files(spec: Spec, students: tuple[Student, ...]) -> dict[str, bytes]:
     """Relative path -> content: the PDFs, the answer files and the manifest.
 
-    Two Typst compiles, the class's keys (the longer) and sheets, run in threads (Typst releases
-    the GIL) while the answer files and the manifest are made and the first PDF is cut into each
-    student's (derive.worksheet.pages); the bytes are those of doing it all one step after another."""
+    The problems' parts come from derive.worksheet.parts (a worker per problem where cores
+    allow). Two Typst compiles, the class's keys (the longer) and sheets, run in threads (Typst
+    releases the GIL) while the answer files and the manifest are made and the first PDF is cut
+    into each student's (derive.worksheet.pages); the bytes are those of doing it all in turn."""
     from concurrent.futures import ThreadPoolExecutor
 
     from derive.typst_compile import compile_pdf
 
+    rows = list(zip(*parts.columns(spec, students))) or [() for _ in students]
+    people = [(student, classroom.sheet_id(spec, student), row) for student, row in zip(students, rows)]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        compiling = {
-            "keys": pool.submit(
-                compile_pdf, layout.document("key", [layout.key_context(spec, s) for s in sheets])
-            ),
-            "sheets": pool.submit(
-                compile_pdf, layout.document("sheet", [layout.sheet_context(spec, s) for s in sheets])
-            ),
+        keys = [layout.key_page(spec, s, ident, [p.key for p in row]) for s, ident, row in people]
+        compiling = {"keys": pool.submit(compile_pdf, layout.document("key", keys))}
+        sheets = [layout.sheet_page(spec, s, ident, [p.sheet for p in row]) for s, ident, row in people]
+        compiling["sheets"] = pool.submit(compile_pdf, layout.document("sheet", sheets))
+        made = {
+            f"answers/{s.id}.toml": answers.assembled(spec, s, ident, [p.answers for p in row]).encode(
+                "utf-8"
+            )
+            for s, ident, row in people
         }
-        made = {f"answers/{s.student.id}.toml": answers.render(spec, s).encode("utf-8") for s in sheets}
-        made["manifest.json"] = manifest.render(spec, sheets).encode("utf-8")
+        entries = [(s, ident, [p.manifest for p in row]) for s, ident, row in people]
+        made["manifest.json"] = manifest.text(manifest.assembled(spec, entries)).encode("utf-8")
         for kind in ("sheets", "keys"):
             made[f"{kind}.pdf"] = whole = compiling[kind].result()
-            for sheet, part in zip(sheets, pages.split(whole, len(sheets))):
-                made[f"{kind}/{sheet.student.id}.pdf"] = part
+            for student, part in zip(students, pages.split(whole, len(students))):
+                made[f"{kind}/{student.id}.pdf"] = part
     return made
 
 

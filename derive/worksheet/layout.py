@@ -19,7 +19,7 @@ from derive.numbers import Decimal, approx
 from derive.printing_typst import typst
 from derive.worksheet import needed, screen, variants
 from derive.worksheet.classroom import Assignment, Sheet
-from derive.worksheet.spec import Spec
+from derive.worksheet.spec import Spec, Student
 
 SHEET_TEXT_PT = 10
 KEY_TEXT_PT = 9
@@ -150,37 +150,43 @@ def qr_svg(text: str) -> str:
     return out.getvalue().decode("ascii")
 
 
-def _header(spec: Spec, sheet: Sheet) -> dict:
+def _header(spec: Spec, student: Student, sheet_id: str) -> dict:
     return {
         "title": literal(spec.title),
-        "student_name": literal(sheet.student.name) if sheet.student.name else "",
-        "student_id": literal(sheet.student.id),
-        "sheet_id": literal(sheet.sheet_id),
+        "student_name": literal(student.name) if student.name else "",
+        "student_id": literal(student.id),
+        "sheet_id": literal(sheet_id),
         "decimals": spec.decimals,
     }
 
 
 def sheet_context(spec: Spec, sheet: Sheet) -> dict:
-    problems = []
-    for number, item in enumerate(sheet.assignments, start=1):
-        answers = item.derivation.answers
-        asks = []
-        for letter, answer in zip(alphabet.ascii_lowercase, item.problem.ask):
-            boxes = _boxes(_shown(answers[answer]), spec.decimals)
-            asks.append({"letter": letter, "label": _label(item, answer), "id": answer, **boxes})
-        narrow = all(a["cols"] * a["width"] <= SIDE_BY_SIDE_MAX_CM for a in asks) and len(asks) > 1
-        problems.append(
-            {
-                "number": number,
-                "columns": "(3.3cm, 1fr, 3.3cm, 1fr)" if narrow else "(5.6cm, 1fr)",
-                "heading": literal(item.derivation.title),
-                "task": literal(variants.task(item.problem.topic, item.variant.given)),
-                "givens": givens(item),
-                "table": _table(item, spec.decimals),
-                "asks": asks,
-            }
-        )
-    return {**_header(spec, sheet), "qr": literal(qr_svg(sheet.sheet_id)), "problems": problems}
+    problems = [sheet_problem(spec, number, item) for number, item in enumerate(sheet.assignments, start=1)]
+    return sheet_page(spec, sheet.student, sheet.sheet_id, problems)
+
+
+def sheet_page(spec: Spec, student: Student, sheet_id: str, problems: list[dict]) -> dict:
+    """A sheet's context from its problems' (``sheet_problem``)."""
+    return {**_header(spec, student, sheet_id), "qr": literal(qr_svg(sheet_id)), "problems": problems}
+
+
+def sheet_problem(spec: Spec, number: int, item: Assignment) -> dict:
+    """What the sheet shows of one problem, as plain data."""
+    answers = item.derivation.answers
+    asks = []
+    for letter, answer in zip(alphabet.ascii_lowercase, item.problem.ask):
+        boxes = _boxes(_shown(answers[answer]), spec.decimals)
+        asks.append({"letter": letter, "label": _label(item, answer), "id": answer, **boxes})
+    narrow = all(a["cols"] * a["width"] <= SIDE_BY_SIDE_MAX_CM for a in asks) and len(asks) > 1
+    return {
+        "number": number,
+        "columns": "(3.3cm, 1fr, 3.3cm, 1fr)" if narrow else "(5.6cm, 1fr)",
+        "heading": literal(item.derivation.title),
+        "task": literal(variants.task(item.problem.topic, item.variant.given)),
+        "givens": givens(item),
+        "table": _table(item, spec.decimals),
+        "asks": asks,
+    }
 
 
 def _concrete(part) -> bool:
@@ -262,31 +268,31 @@ def _key_forms(value, decimals: int, printer=typst) -> tuple[str, str | None]:
 
 
 def key_context(spec: Spec, sheet: Sheet) -> dict:
-    problems, printer = [], _Printer()
-    for number, item in enumerate(sheet.assignments, start=1):
-        answers = item.derivation.answers
-        shown = []
-        for letter, answer in zip(alphabet.ascii_lowercase, item.problem.ask):
-            rounded, exact = _key_forms(_shown(answers[answer]), spec.decimals, printer)
-            shown.append(
-                {
-                    "letter": letter,
-                    "label": _label(item, answer),
-                    "id": answer,
-                    "approx": rounded,
-                    "exact": exact,
-                }
-            )
-        problems.append(
-            {
-                "number": number,
-                "heading": literal(item.derivation.title),
-                "givens": givens(item),
-                "answers": shown,
-                "steps": _steps(item, spec.decimals, printer),
-            }
+    problems = [key_problem(spec, number, item) for number, item in enumerate(sheet.assignments, start=1)]
+    return key_page(spec, sheet.student, sheet.sheet_id, problems)
+
+
+def key_page(spec: Spec, student: Student, sheet_id: str, problems: list[dict]) -> dict:
+    """A key's context from its problems' (``key_problem``)."""
+    return {**_header(spec, student, sheet_id), "problems": problems}
+
+
+def key_problem(spec: Spec, number: int, item: Assignment) -> dict:
+    """What the key shows of one problem, as plain data."""
+    answers, printer = item.derivation.answers, _Printer()
+    shown = []
+    for letter, answer in zip(alphabet.ascii_lowercase, item.problem.ask):
+        rounded, exact = _key_forms(_shown(answers[answer]), spec.decimals, printer)
+        shown.append(
+            {"letter": letter, "label": _label(item, answer), "id": answer, "approx": rounded, "exact": exact}
         )
-    return {**_header(spec, sheet), "problems": problems}
+    return {
+        "number": number,
+        "heading": literal(item.derivation.title),
+        "givens": givens(item),
+        "answers": shown,
+        "steps": _steps(item, spec.decimals, printer),
+    }
 
 
 def document(kind: str, contexts: list[dict]) -> str:

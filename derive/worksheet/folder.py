@@ -43,7 +43,7 @@ def files(spec: Spec, students: tuple[Student, ...]) -> dict[str, bytes]:
 
     from derive.typst_compile import compile_pdf
 
-    rows = list(zip(*parts.columns(spec, students))) or [() for _ in students]
+    rows = list(zip(*parts.columns(spec, students, meanwhile=_load_the_rest))) or [() for _ in students]
     people = [(student, classroom.sheet_id(spec, student), row) for student, row in zip(students, rows)]
     with ThreadPoolExecutor(max_workers=2) as pool:
         keys = [layout.key_page(spec, s, ident, [p.key for p in row]) for s, ident, row in people]
@@ -63,6 +63,18 @@ def files(spec: Spec, students: tuple[Student, ...]) -> dict[str, bytes]:
             for student, part in zip(students, pages.split(whole, len(students))):
                 made[f"{kind}/{student.id}.pdf"] = part
     return made
+
+
+def _load_the_rest() -> None:
+    """The libraries and templates used after the problems are made, loaded while workers make them."""
+    from importlib import import_module
+
+    from derive.render.templates import environment
+
+    for name in ("typst", "pypdf", "segno"):
+        import_module(name)
+    for template in ("document.typ.j2", "sheet.typ.j2", "key.typ.j2"):
+        environment("worksheet").get_template(template)
 
 
 def write(out: Path, made: dict[str, bytes], force: bool) -> None:

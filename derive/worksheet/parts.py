@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from derive.worksheet import answers, classroom, layout, manifest, variants
@@ -40,18 +41,27 @@ def column(spec: Spec, index: int, students: tuple[Student, ...]) -> list[Part]:
     ]
 
 
-def columns(spec: Spec, students: tuple[Student, ...], workers: int | None = None) -> list[list[Part]]:
-    """Every problem's column; in forked workers (Linux) when there are cores and problems to share."""
+def columns(
+    spec: Spec,
+    students: tuple[Student, ...],
+    workers: int | None = None,
+    meanwhile: Callable[[], object] = lambda: None,
+) -> list[list[Part]]:
+    """Every problem's column; in forked workers (Linux) when there are cores and problems to share,
+    while this process runs ``meanwhile`` (loading what it needs next)."""
     indices = range(len(spec.problems))
     workers = min(len(indices), _cores() if workers is None else workers)
     if workers < 2 or sys.platform != "linux":
+        meanwhile()
         return [column(spec, index, students) for index in indices]
     import multiprocessing
 
     for problem in spec.problems:
         variants.topic_named(problem.topic)  # imported once, before the fork, not in every worker
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        made = pool.starmap(_attempt, [(spec, index, students) for index in indices], chunksize=1)
+        pending = pool.starmap_async(_attempt, [(spec, index, students) for index in indices], chunksize=1)
+        meanwhile()
+        made = pending.get()
     failed = next((result for result in made if isinstance(result, Exception)), None)
     if failed is not None:
         raise failed  # the first problem's error, as one process would raise it

@@ -67,6 +67,13 @@ def test_defaults_ask_for_the_result_at_level_one(tmp_path):
             6,
             "cost level 1 cannot ask 'kv_cache_bytes': it needs a workload",
         ),
+        (
+            ISSUE_SPEC.replace(
+                'topic = "softmax"\nask = ["softmax"]', 'topic = "patches"\nask = ["positions"]'
+            ),
+            6,
+            "patches level 1 cannot ask 'positions': level 1 gives the position embeddings",
+        ),
         (ISSUE_SPEC.replace("decimals = 2", "decimals = 12"), 3, "decimals must be"),
         (ISSUE_SPEC.replace("seed = 2026", 'seed = "x"'), 2, "seed must be"),
         (ISSUE_SPEC.replace('ask = ["softmax"]', 'ask = ["softmax"]\ncolour = 3'), 7, "unknown key 'colour'"),

@@ -520,6 +520,34 @@ def check_pe_properties(given, level):
     np.testing.assert_allclose(as_floats(values.dot_products), pe @ pe.T, atol=1e-12)
 
 
+def check_patches(given, level):
+    image, P = numbers(given["image"]), int(given["patch"])
+    w_e, cls = numbers(given["projection"]), numbers(given["cls"])[0]
+    H, W = image.shape
+    assert H % P == 0 and W % P == 0 and w_e.shape[0] == P * P and np.any(cls)
+    assert np.all(np.any(w_e != 0, axis=0))  # every dimension sees some pixel
+    blocks = image.reshape(H // P, P, W // P, P).transpose(0, 2, 1, 3)  # (rows, cols, P, P)
+    patches = blocks.reshape(-1, P * P)  # reading order, each patch row by row
+    column_major = blocks.transpose(0, 1, 3, 2).reshape(-1, P * P)
+    assert np.all(np.any(patches != column_major, axis=1))  # every patch shows the flattening order
+    if level < 3:
+        assert P == 2 and H == 4 and is_whole(image) and is_whole(w_e) and w_e.shape[1] == 2
+    tokens = np.vstack([cls, patches @ w_e])
+    n, d = tokens.shape
+    if "pos_embed" in given:
+        positions = numbers(given["pos_embed"])
+        assert level == 1 and positions.shape == (n, d) and is_whole(positions)
+    else:
+        assert level > 1
+        positions = np.zeros((n, d))
+        angles = np.outer(np.arange(n), 10000.0 ** (-np.arange(0, d, 2) / d))
+        positions[:, 0::2], positions[:, 1::2] = np.sin(angles), np.cos(angles)
+    assert visibly_different(tokens, np.vstack([patches @ w_e, cls]))  # the class token appended
+    assert visibly_different(tokens + positions, tokens)  # the positions forgotten
+    values = variants.evaluated("patches", tuple(sorted(given.items())))[1]
+    np.testing.assert_allclose(as_floats(values.output), tokens + positions, atol=1e-12)
+
+
 CHECKS = {
     "softmax": check_softmax,
     "attention": check_attention,
@@ -539,6 +567,7 @@ CHECKS = {
     "embeddings": check_embeddings,
     "bpe-train": check_bpe_train,
     "pe-properties": check_pe_properties,
+    "patches": check_patches,
 }
 
 

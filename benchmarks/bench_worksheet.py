@@ -3,7 +3,7 @@
 The reference is `derive softmax --example basic -f pdf` when that format exists, else a fresh
 Python compiling a one-page Typst document through derive.typst_compile; both are measured here,
 alternately with the worksheet run, and the ratio of the medians is printed (the goal is at most 4).
-Also printed: user CPU time of the worksheet run, its phases (variants, derivations, PDFs) in-process.
+Also printed: CPU time (user + system, workers included) of both, and the worksheet's phases in-process.
 """
 
 from __future__ import annotations
@@ -86,24 +86,28 @@ def _reference(folder: Path) -> tuple[list[str], str]:
 def _phases(spec_path: Path) -> dict[str, float]:
     sys.path.insert(0, str(ROOT))
     from derive.typst_compile import compile_pdf
-    from derive.worksheet import classroom, layout, spec
+    from derive.worksheet import classroom, layout, pages, parts, spec
 
-    loaded = spec.load_spec(spec_path)
+    loaded, students = spec.load_spec(spec_path), spec.numbered(STUDENTS)
     start = time.perf_counter()
-    sheets = classroom.build(loaded, spec.numbered(STUDENTS))
-    built = time.perf_counter()
-    contexts = (
-        [layout.sheet_context(loaded, s) for s in sheets],
-        [layout.key_context(loaded, s) for s in sheets],
+    rows = list(zip(*parts.columns(loaded, students)))
+    made = time.perf_counter()
+    people = [(s, classroom.sheet_id(loaded, s), row) for s, row in zip(students, rows)]
+    sheets = layout.document(
+        "sheet", [layout.sheet_page(loaded, s, i, [p.sheet for p in r]) for s, i, r in people]
     )
+    keys = layout.document("key", [layout.key_page(loaded, s, i, [p.key for p in r]) for s, i, r in people])
     laid = time.perf_counter()
-    compile_pdf(layout.document("sheet", contexts[0]))
-    compile_pdf(layout.document("key", contexts[1]))
+    pdfs = compile_pdf(sheets), compile_pdf(keys)
     both = time.perf_counter()
+    for pdf in pdfs:
+        pages.split(pdf, STUDENTS)
+    cut = time.perf_counter()
     return {
-        "variants + derivations": built - start,
-        "layout (printing, templates)": laid - built,
-        "sheets.pdf + keys.pdf compiles": both - laid,
+        "problems (variants, derivations, printing; a worker per problem)": made - start,
+        "pages (templates, QR codes)": laid - made,
+        "sheets.pdf + keys.pdf compiles, one after the other": both - laid,
+        "each student's PDFs cut from them (pypdf)": cut - both,
     }
 
 

@@ -520,6 +520,37 @@ def check_pe_properties(given, level):
     np.testing.assert_allclose(as_floats(values.dot_products), pe @ pe.T, atol=1e-12)
 
 
+def greedy_pieces(word: str, vocab: list[str]) -> list[str]:
+    """BERT's greedy longest-match-first split, written here: [UNK] when some part fits nothing."""
+    pieces, start = [], 0
+    while start < len(word):
+        end = len(word)
+        while end > start and ("##" if start else "") + word[start:end] not in vocab:
+            end -= 1
+        if end == start:
+            return ["[UNK]"]
+        pieces.append(("##" if start else "") + word[start:end])
+        start = end
+    return pieces
+
+
+WORDPIECE_SIZES = {1: (3, 2, 1), 2: (4, 3, 1), 3: (5, 3, 2)}  # words, merges, words to encode
+
+
+def check_wordpiece_train(given, level):
+    counts = _word_counts(given["corpus"])
+    merges, encode = int(given["merges"]), given["encode"].split()
+    assert (len(counts), merges, len(encode)) == WORDPIECE_SIZES[level]
+    values = variants.evaluated("wordpiece-train", tuple(sorted(given.items())))[1]
+    tokens, scores, unique = course_training(counts, merges, "##", True)
+    assert all(unique) and values.merges == tokens  # one clear winner at every merge
+    assert np.allclose([float(s) for s in values.scores], scores)
+    assert course_training(dict.fromkeys(counts, 1), merges, "##", True)[0] != tokens  # ignored counts
+    assert course_training(counts, merges, "##", False)[0] != tokens  # BPE's frequency
+    expected = [piece for word in encode for piece in greedy_pieces(word, values.vocab)]
+    assert values.encoded == expected and set(expected) & set(tokens)
+
+
 def check_patches(given, level):
     image, P = numbers(given["image"]), int(given["patch"])
     w_e, cls = numbers(given["projection"]), numbers(given["cls"])[0]
@@ -568,6 +599,7 @@ CHECKS = {
     "bpe-train": check_bpe_train,
     "pe-properties": check_pe_properties,
     "patches": check_patches,
+    "wordpiece-train": check_wordpiece_train,
 }
 
 

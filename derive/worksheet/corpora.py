@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 from derive import vocab_training as vt
 
+SEARCH_ATTEMPTS = 300  # word sets and counts tried before a draw is left to the screen to reject
+
 FAMILIES = (
     ("hug", "pug", "pun", "bun", "hugs", "gun", "nut", "tug", "bug"),
     ("low", "lower", "lowest", "new", "newer", "newest", "wide", "wider", "widest"),
@@ -57,3 +59,31 @@ def same_under_either_rule(words: Sequence[str], counts: Sequence[int], merges: 
 def encoding_merges(values) -> bool:
     """Some learned token shows up in the encoded words (else encoding just spells them out)."""
     return values.encoded is not None and any(token in values.merges for token in values.encoded)
+
+
+def wordpiece_corpus(rng: random.Random, words: int, merges: int, high: int, encode: int) -> tuple[str, str]:
+    """As :func:`draw_corpus` for WordPiece, searched for a corpus that teaches: one clear winner at
+    every merge (WordPiece's ratios tie whenever two pairs only ever occur in one word), counts
+    that change the merges (its ratios often rank alike with every count 1), and new words whose
+    split uses a learned token. The last draw is returned if none is found; the screen rejects it."""
+    usable: list[str] = []
+    for _ in range(SEARCH_ATTEMPTS):
+        family = rng.choice(FAMILIES)
+        chosen = rng.sample(family, words)
+        counts = [rng.randint(1, high) for _ in chosen]
+        training = vt.train(chosen, counts, merges, vt.CONTINUATION, vt.WORDPIECE)
+        unweighted = vt.train(chosen, [1] * words, merges, vt.CONTINUATION, vt.WORDPIECE)
+        fits = clear_winners(chosen, counts, merges, vt.CONTINUATION, vt.WORDPIECE)
+        if not fits or unweighted.merges == training.merges:
+            usable = []
+            continue
+        usable = [
+            w
+            for w in family
+            if w not in chosen and set(vt.encode_wordpiece(w, training.vocab)) & set(training.merges)
+        ]
+        if len(usable) >= encode:
+            break
+    corpus = ", ".join(f"{word} {count}" for word, count in zip(chosen, counts))
+    others = usable if len(usable) >= encode else [w for w in family if w not in chosen]
+    return corpus, " ".join(rng.sample(others, encode))

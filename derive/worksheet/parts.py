@@ -47,11 +47,11 @@ def columns(
     workers: int | None = None,
     meanwhile: Callable[[], object] = lambda: None,
 ) -> list[list[Part]]:
-    """Every problem's column; in forked workers (Linux) when there are cores and problems to share,
-    while this process runs ``meanwhile`` (loading what it needs next)."""
+    """Every problem's column; in forked workers when there are cores and problems to share and
+    forking is safe, while this process runs ``meanwhile`` (loading what it needs next)."""
     indices = range(len(spec.problems))
     workers = min(len(indices), _cores() if workers is None else workers)
-    if workers < 2 or sys.platform != "linux":
+    if workers < 2 or not _forkable():
         meanwhile()
         return [column(spec, index, students) for index in indices]
     import multiprocessing
@@ -74,6 +74,18 @@ def _attempt(spec: Spec, index: int, students: tuple[Student, ...]) -> list[Part
         return column(spec, index, students)
     except Exception as error:
         return error
+
+
+def _forkable() -> bool:
+    """Only a process with a single thread is forked (Linux): a thread holding a lock at the fork
+    would leave it held in the child. The command forks before Typst or NumPy start their threads;
+    a library caller that has them gets one process."""
+    if sys.platform != "linux":
+        return False
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
 
 
 def _cores() -> int:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
+import sympy as sp
+
 from derive.worksheet import draw
 
 # Each theme: a - b + c lands nearest to d (draws where it does not are redrawn); two distractors.
@@ -123,7 +125,7 @@ def level_3(rng):
     return _drawn(rng, 3)
 
 
-SYMBOLS = {"vectors": None, "words": None, "analogy": None}
+SYMBOLS = {"vectors": sp.Symbol("vectors"), "words": None, "analogy": None}
 
 
 def task(given):

@@ -39,6 +39,14 @@ def test_rounded_answers_are_accepted_within_half_a_unit_of_the_tasks_decimals()
     assert item.verdict == "wrong" and item.wrong_entries == [(1, 1)]
 
 
+@pytest.mark.parametrize("written", ["0.07", "0.06"])
+def test_a_value_exactly_halfway_accepts_both_roundings(written):
+    """θ = 0.13 stepped by −0.5 · 0.13 is exactly 0.065: the key rounds half up to 0.07, and 0.06 is as near."""
+    step = {"optimizer": "sgd", "params": "0.13", "grad": "0.13", "lr": "0.5"}
+    assert _verdict(registry.get("optimizer-step"), step, f"params={written}").verdict == "correct"
+    assert _verdict(registry.get("optimizer-step"), step, "params=0.08").verdict != "correct"
+
+
 def test_the_precision_is_the_tasks_not_the_digits_written():
     """0.0940 is 0.09 at 2 decimals (right) but 0.094 is not 0.090 at 3 (wrong), however it is written."""
     p = _softmax([1, 2, 3])

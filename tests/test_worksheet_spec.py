@@ -79,6 +79,11 @@ def test_defaults_ask_for_the_result_at_level_one(tmp_path):
         (ISSUE_SPEC.replace('ask = ["softmax"]', 'ask = ["softmax"]\ncolour = 3'), 7, "unknown key 'colour'"),
         (ISSUE_SPEC.replace("decimals = 2", "decimals = = 2"), 3, "not valid TOML"),
         ('title = "x"\n', 1, "no problems"),
+        (
+            '[[problem]]\ntopic = "optimizer-step"\nlevel = 1\nask = ["v", "params"]\n',
+            4,
+            "optimizer-step level 1 cannot ask 'v': level 1 is SGD or SGD with momentum",
+        ),
     ],
 )
 def test_spec_errors_name_the_file_and_line(tmp_path, text, line, words):

@@ -23,7 +23,7 @@ from derive import registry
 from derive.api import prepare
 from derive.forward import softmax
 from derive.model import Values
-from derive.worksheet import variants
+from derive.worksheet import classroom, variants
 
 SEEDS = int(os.environ.get("DERIVE_VARIANT_SEEDS", "1000" if in_ci() else "120"))
 CLASS = 30
@@ -579,6 +579,53 @@ def check_patches(given, level):
     np.testing.assert_allclose(as_floats(values.output), tokens + positions, atol=1e-12)
 
 
+def _adam_step(theta, g, lr, b1, b2, eps, t, m0, v0):
+    """torch.optim.Adam's step as its documentation writes it: (m, v, m̂, v̂, update)."""
+    m, v = b1 * m0 + (1 - b1) * g, b2 * v0 + (1 - b2) * g * g
+    m_hat, v_hat = m / (1 - b1**t), v / (1 - b2**t)
+    return m, v, m_hat, v_hat, -lr * m_hat / (np.sqrt(v_hat) + eps)
+
+
+def check_optimizer_step(given, level):
+    theta, g = numbers(given["params"])[0], numbers(given["grad"])[0]
+    lr, wd = float(given["lr"]), float(given.get("weight_decay", "0"))
+    optimizer = given["optimizer"]
+    assert theta.shape == g.shape and np.all(g != 0) and np.any(theta)
+    assert optimizer == {1: "sgd", 2: "adam", 3: "adamw"}[level] or (level, optimizer) == (1, "momentum")
+    if level < 3:
+        assert is_whole(theta) and is_whole(g) and np.all(np.abs(theta) <= 3) and np.all(np.abs(g) <= 3)
+    if optimizer in ("sgd", "momentum"):
+        assert lr in (0.1, 0.5) and "v" not in given
+        gradient = g + wd * theta
+        buffer = 0.9 * numbers(given["m"])[0] + gradient if optimizer == "momentum" else gradient
+        update = -lr * buffer
+        if optimizer == "momentum":
+            assert visibly_different(buffer, 0.9 * numbers(given["m"])[0] + 0.1 * gradient)  # a running mean
+        if wd:
+            assert visibly_different(update, -lr * g)  # weight decay left out
+    else:
+        decoupled = optimizer == "adamw"
+        b1, b2, t = float(given["beta1"]), float(given["beta2"]), int(given["step"])
+        eps = float(given.get("eps", "1e-8"))  # torch's default
+        assert eps == 0 and (wd == 0.1) == decoupled
+        assert (b1, b2) == (0.9, 0.95) and (t in (1, 2) if level == 2 else 2 <= t <= 5)
+        m0 = numbers(given["m"])[0] if "m" in given else np.zeros_like(theta)
+        v0 = numbers(given["v"])[0] if "v" in given else np.zeros_like(theta)
+        assert ("m" in given) == (t > 1) and np.all(v0 >= m0**2 - 1e-12)
+        m, v, m_hat, v_hat, step = _adam_step(theta, g, lr, b1, b2, eps, t, m0, v0)
+        update = step - lr * wd * theta if decoupled else step
+        assert visibly_different(m, b1 * m0 + g)  # the gradient without its weight 1 − β₁
+        assert visibly_different(v, b2 * v0 + (1 - b2) * g)  # the gradient not squared
+        assert visibly_different(m_hat, m) and visibly_different(v_hat, v)  # no bias correction
+        uncorrected = -lr * m / (np.sqrt(v) + eps) - (lr * wd * theta if decoupled else 0)
+        assert visibly_different(update, uncorrected)
+        if decoupled:
+            coupled = _adam_step(theta, g + wd * theta, lr, b1, b2, eps, t, m0, v0)[-1]
+            assert visibly_different(update, coupled)  # Adam's L2 in place of AdamW's decay
+    assert visibly_different(update, -update)  # the sign flipped
+    assert visibly_different(theta + update, theta - update)
+
+
 CHECKS = {
     "softmax": check_softmax,
     "attention": check_attention,
@@ -600,6 +647,7 @@ CHECKS = {
     "pe-properties": check_pe_properties,
     "patches": check_patches,
     "wordpiece-train": check_wordpiece_train,
+    "optimizer-step": check_optimizer_step,
 }
 
 
@@ -628,9 +676,10 @@ def named_mistakes_are_visible(topic, given, decimals):
         ("positional-encoding", "wrong-layout"),  # d_model = 2: one pair, both layouts agree
         ("rope", "positive-exponent"),  # d = 2: one pair, frequency 1 either way
         ("bpe-train", "other-tie-break"),  # no tie decides a merge
+        ("optimizer-step", "eps-inside-root"),  # ε = 0: inside or outside the root alike
     }
     for stage in topic.stages:
-        if not stage.answer:
+        if not stage.answer or values[stage.name] is None:  # an optional stage these inputs leave out
             continue
         value = values[stage.name]
         if isinstance(value, str) or (isinstance(value, list) and all(isinstance(e, str) for e in value)):
@@ -647,7 +696,10 @@ def named_mistakes_are_visible(topic, given, decimals):
             if not visibly_different(truth, wrong):
                 assert (topic.name, mistake.id) in allowed, (stage.name, mistake.id, given)
                 one_pair = len(given.get("q", "").split()) == 2
-                assert given.get("temperature", "1") == "1" or given.get("d_model") == "2" or one_pair
+                no_eps = mistake.id == "eps-inside-root" and given.get("eps") == "0"
+                assert (
+                    given.get("temperature", "1") == "1" or given.get("d_model") == "2" or one_pair or no_eps
+                )
 
 
 def test_every_topic_the_issue_names_has_three_levels():
@@ -673,6 +725,25 @@ def test_variants_are_hand_friendly_distinct_and_never_degenerate(name, level):
         CHECKS[name](dict(variant.given), level)
         if seed % 10 == 0:
             named_mistakes_are_visible(topic, dict(variant.given), DECIMALS)
+
+
+def test_an_asked_answer_a_draw_does_not_have_is_drawn_again():
+    """Level 1 optimizer steps mix plain SGD and momentum; plain SGD keeps no m, so a sheet asking m
+    gets momentum only, and the worked key leaves the stages SGD lacks out."""
+    drawn = {
+        variants.generate("optimizer-step", 1, variants.rng_for(s), DECIMALS).given["optimizer"]
+        for s in range(20)
+    }
+    assert drawn == {"sgd", "momentum"}
+    for seed in range(20):
+        variant = variants.generate(
+            "optimizer-step", 1, variants.rng_for(seed), DECIMALS, ask=("m", "params")
+        )
+        assert variant.given["optimizer"] == "momentum"
+    plain = {"optimizer": "sgd", "params": "1 2", "grad": "1 -1", "lr": "0.1"}
+    givens, known = variants.evaluated("optimizer-step", tuple(sorted(plain.items())))
+    worked = classroom.worked(registry.get("optimizer-step"), givens, ("update", "params"), known)
+    assert [step.name for step in worked.steps if step.answer] == ["update", "params"]
 
 
 def test_a_topic_without_a_generator_offers_no_levels():

@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+import mpmath
+
 from derive.errors import InputError
 from derive.grading import follow_through, misconceptions, reading, symbolic
 from derive.grading.precision import SAME, Precision, decimals_of, half_unit, places
@@ -172,7 +174,9 @@ def _close(given, expected, precision: Precision, slack=0) -> bool:
     if reading.symbolic(expected) or reading.symbolic(given):
         return symbolic.same(given, expected)
     g, e = reading.number(given), reading.number(expected)
-    return abs(g - e) <= precision.allowance(e) + slack + SAME
+    # Both were rounded to mpmath's working precision: 0.07 would lie a hair past 0.065's half unit.
+    rounding = 4 * mpmath.mp.eps * max(abs(g), abs(e))
+    return abs(g - e) <= precision.allowance(e) + slack + SAME + rounding
 
 
 def _compare(written, expected, precision, slack) -> tuple[list[Entry], str | None]:

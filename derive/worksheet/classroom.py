@@ -47,6 +47,8 @@ def worked(topic: Topic, givens: Givens, ask: tuple[str, ...], known: Values | N
     for index, stage in enumerate(topic.stages):
         value = known[stage.name] if known is not None else stage.compute(values)
         values = values.updated(**{stage.name: value})
+        if stage.optional and value is None:
+            continue  # as in derive.model.run: a stage these inputs do not have (plain SGD's m)
         blocks = tuple(stage.explain(values)) if stage.answer and index <= last else ()
         steps.append(Step(stage.name, stage.titled(values), blocks, value, stage.answer))
     return Derivation(topic.name, givens.title, dict(givens.params), givens.intro, tuple(steps), topic.result)

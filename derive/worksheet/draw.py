@@ -34,6 +34,11 @@ def nonzero_row(rng: random.Random, count: int, low: int, high: int) -> list[int
             return row
 
 
+def nonzero_entries(rng: random.Random, count: int, low: int, high: int) -> list[int]:
+    """Integers none of which is 0 (a zero gradient entry would make a step that shows nothing)."""
+    return [rng.choice([n for n in range(low, high + 1) if n]) for _ in range(count)]
+
+
 def distinct_row(rng: random.Random, count: int, low: int, high: int) -> list[int]:
     """Distinct integers in random order (ties would hide a misconception)."""
     return rng.sample(range(low, high + 1), count)
@@ -66,6 +71,16 @@ def _tenth_text(tenth: int) -> str:
     sign = "-" if tenth < 0 else ""
     whole, part = divmod(abs(tenth), 10)
     return f"{sign}{whole}.{part}" if part else f"{sign}{whole}"
+
+
+def hundredths(rng: random.Random, count: int, low: int, high: int) -> list[str]:
+    """Decimals with two places between low/100 and high/100, none zero."""
+    values = []
+    while len(values) < count:
+        hundredth = rng.randint(low, high)
+        if hundredth:
+            values.append(f"{hundredth / 100:g}")
+    return values
 
 
 def tenths_matrix(rng: random.Random, rows: int, cols: int, low: int, high: int) -> list[list[str]]:

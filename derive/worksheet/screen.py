@@ -16,6 +16,7 @@ from typing import Any
 import sympy as sp
 
 from derive.api import prepare
+from derive.grading.precision import places
 from derive.model import Givens, Topic, Values
 
 WORK_DIGITS = 20
@@ -117,7 +118,10 @@ def shape(value: Any) -> tuple[int, int]:
 
 def apart(truth: Any, other: Any, decimals: int, expected: list[float] | None = None) -> bool:
     """True when ``other`` cannot pass for ``truth`` at this many decimals (or is not comparable);
-    ``expected`` is ``floats(truth)`` when the caller has it already."""
+    ``expected`` is ``floats(truth)`` when the caller has it already.
+
+    An answer too small to show at the decimals (a learning rate of 0.0007) is graded to
+    significant figures (derive.grading.precision.places), so it is screened at those places."""
     if other is None or shape(truth) != shape(other):
         return True
     if words(truth) is not None:
@@ -126,7 +130,7 @@ def apart(truth: Any, other: Any, decimals: int, expected: list[float] | None = 
     candidate = floats(other)
     if expected is None or candidate is None:
         return True
-    unit = 10.0**-decimals
+    unit = 10.0 ** -places(decimals, max(abs(e) for e in expected))
     return max(abs(a - b) for a, b in zip(expected, candidate)) > MARGIN_UNITS * unit
 
 
@@ -140,6 +144,8 @@ def confusions(
         if not stage.answer:
             continue
         truth = values[stage.name]
+        if truth is None:  # an optional stage these inputs leave out (plain SGD keeps no m)
+            continue
         expected = floats(truth) if stage.mistakes else None
         for mistake in stage.mistakes:
             if mistake.id in ignored:
@@ -154,9 +160,7 @@ def confusions(
 
 
 def finite(topic: Topic, values: Values) -> bool:
-    """Every answer computed is a finite number (no division by zero, no overflow) or words."""
-    return all(
-        floats(values[s.name]) is not None or words(values[s.name]) is not None
-        for s in topic.stages
-        if s.answer and s.name in values
-    )
+    """Every answer computed is a finite number (no division by zero, no overflow) or words; an
+    optional stage these inputs leave out has no answer."""
+    computed = (values.get(s.name) for s in topic.stages if s.answer)
+    return all(floats(v) is not None or words(v) is not None for v in computed if v is not None)

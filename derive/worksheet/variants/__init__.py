@@ -7,7 +7,9 @@ change the answer for these inputs (no temperature at T = 1), and ``suitable(val
 for what a generic screen cannot know (no all-equal weights), and ``refuse(answer, level)``, one
 line saying why an answer id cannot be asked at a level (None when it can). For the sheet it defines
 ``SYMBOLS`` (option -> the SymPy symbol shown, or None to show the option in words) and
-``task(given)``, one plain sentence saying what to compute.
+``task(given)``, one plain sentence saying what to compute. A level may mix kinds of problem (SGD
+or SGD with momentum): an asked answer that a draw does not have (plain SGD keeps no m) is drawn
+again.
 :func:`generate` draws until a variant passes the screen (every other misconception visibly
 different at the sheet's decimals) and differs from the ones already handed out.
 
@@ -138,6 +140,8 @@ def generate(
             if variant.key in taken:
                 continue
         if not passes(topic, level, variant.key, decimals, last):
+            continue
+        if ask is not None and any(evaluated(topic, variant.key)[1].get(a) is None for a in ask):
             continue
         if variant.key not in taken:
             return variant

@@ -86,7 +86,12 @@ def draw(name: str, level: int | None, seed: int, decimals: int) -> Problem:
         and not any(_same(step.value, v) for v in inputs)
         and not variants.refusal(name, step.name, level)
     )
-    return Problem(topic, dict(variant.given), variants.task(name, variant.given), derivation, asked)
+    listed = variants.glossary(name, variant.key)  # what the sheet lists beside the inputs
+    task = variants.task(name, variant.given) + "".join(
+        f"\n{term} → {meaning}" if i == 0 else f",  {term} → {meaning}"
+        for i, (term, meaning) in enumerate(listed)
+    )
+    return Problem(topic, dict(variant.given), task, derivation, asked)
 
 
 def _same(value, given) -> bool:

@@ -178,3 +178,9 @@ def test_practice_skips_the_answers_a_level_cannot_ask():
     asked = draw("cost", 1, SEED, 2).asked
     assert "parameters" in asked and "kv_cache_bytes" not in asked and "pooler" not in asked
     assert "kv_cache_bytes" in draw("cost", 3, SEED, 2).asked
+
+
+def test_practice_lists_what_the_sheet_lists_beside_the_inputs():
+    from derive.practice import draw
+
+    assert "[CLS] → 2" in draw("tokenize", 1, SEED, 2).task and "→" not in draw("softmax", 1, SEED, 2).task

@@ -156,8 +156,8 @@ def test_token_and_count_lists_get_a_box_each_a_key_line_and_are_graded_entry_by
     for box in boxes:  # a long row wraps: no box beyond the page's answer column
         assert box["cols"] * box["width"] <= layout.ROW_MAX_CM and box["rows"] * box["cols"] >= box["count"]
     shown = layout.key_context(list_spec, sheet)["problems"][0]["answers"]
-    assert shown[1]["approx"] == ", ".join(f'"{token}"' for token in merges)
-    assert shown[2]["approx"] == ", ".join(f'"{token}"' for token in vocab)
+    assert shown[1]["approx"] == " quad ".join(f'"{token}"' for token in merges)
+    assert shown[2]["approx"] == " quad ".join(f'"{token}"' for token in vocab)
     if scores is not None:
         assert shown[0]["approx"] == 'mat(delim: "[", ' + ", ".join(map(str, scores)) + ")"  # a row of counts
     topic = registry.get("bpe-train")
@@ -166,3 +166,17 @@ def test_token_and_count_lists_get_a_box_each_a_key_line_and_are_graded_entry_by
     assert [item.verdict for item in report.items] == ["correct", "correct"]
     swapped = " ".join([*merges[1:], merges[0]])
     assert grade(topic, givens, {"merges": swapped}).items[0].verdict != "correct"
+
+
+def test_a_tokenizer_sheet_lists_the_vocabulary_it_needs_and_gives_a_text_a_whole_row():
+    from derive.worksheet import layout
+
+    text_spec = spec.Spec("Text", 5, 2, (spec.Problem("tokenize", ("normalized", "input_ids"), 3),))
+    (sheet,) = classroom.build(text_spec, STUDENTS[:1])
+    (problem,) = layout.sheet_context(text_spec, sheet)["problems"]
+    assert problem["asks"][0]["width"] == layout.ROW_MAX_CM and problem["asks"][0]["count"] == 1
+    assert (
+        '#"[CLS]" #sym.arrow #"2"' in problem["table"]
+        and '#"a … z" #sym.arrow #"47 … 72"' in problem["table"]
+    )
+    assert "# normalized: the text on one line" in answers.render(text_spec, sheet)

@@ -59,7 +59,7 @@ def test_defaults_ask_for_the_result_at_level_one(tmp_path):
         (ISSUE_SPEC.replace('topic = "attention"', 'topic = "atention"'), 8, "unknown topic 'atention'"),
         (ISSUE_SPEC.replace('"scaled", ', '"scald", '), 9, "attention has no answer 'scald'"),
         (ISSUE_SPEC.replace("level = 1 ", "level = 7 "), 10, "no level 7 variants for attention"),
-        (ISSUE_SPEC.replace('topic = "softmax"', 'topic = "tokenize"'), 5, "no worksheet variants for topic"),
+        (ISSUE_SPEC.replace('topic = "softmax"', 'topic = "forward"'), 5, "no worksheet variants for topic"),
         (
             ISSUE_SPEC.replace(
                 'topic = "softmax"\nask = ["softmax"]', 'topic = "cost"\nask = ["kv_cache_bytes"]'

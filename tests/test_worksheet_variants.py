@@ -9,9 +9,12 @@ DERIVE_VARIANT_SEEDS sets the number of seeds (1,000 in CI).
 
 from __future__ import annotations
 
+import functools
 import math
 import os
+import unicodedata
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,6 +22,7 @@ import sympy as sp
 from conftest import in_ci, require
 from test_vocab_training import course_training
 
+import derive
 from derive import registry
 from derive.api import prepare
 from derive.forward import softmax
@@ -626,6 +630,32 @@ def check_optimizer_step(given, level):
     assert visibly_different(theta + update, theta - update)
 
 
+@functools.cache
+def bert_tiny_tokenizer():
+    """Hugging Face's BertWordPieceTokenizer on derive's built-in vocabulary file."""
+    implementations = require("tokenizers.implementations")
+    path = Path(derive.__file__).parent / "data" / "tiny_vocab.txt"
+    return implementations.BertWordPieceTokenizer(str(path), lowercase=True)
+
+
+TOKENIZE_WORDS = {1: (2, 2), 2: (3, 4), 3: (5, 6)}
+
+
+def check_tokenize(given, level):
+    text = given["text"]
+    low, high = TOKENIZE_WORDS[level]
+    assert low <= len(text.split()) <= high and text[-1] in ".!?"
+    assert (unicodedata.normalize("NFD", text) != text) == (level > 1)  # an accent from level 2
+    values = variants.evaluated("tokenize", tuple(sorted(given.items())))[1]
+    expected = bert_tiny_tokenizer().encode(text)
+    assert (values.tokens, values.input_ids) == (expected.tokens, expected.ids)
+    assert any(piece.startswith("##") for piece in values.pieces)  # some word is split: longest match matters
+    listed = dict(variants.glossary("tokenize", tuple(sorted(given.items()))))
+    letters = {c for c in "abcdefghijklmnopqrstuvwxyz"} | {"##" + c for c in "abcdefghijklmnopqrstuvwxyz"}
+    for token, number in zip(values.tokens, values.input_ids):  # every id the student needs is given
+        assert token in letters or listed[token] == str(number)
+
+
 CHECKS = {
     "softmax": check_softmax,
     "attention": check_attention,
@@ -648,6 +678,7 @@ CHECKS = {
     "patches": check_patches,
     "wordpiece-train": check_wordpiece_train,
     "optimizer-step": check_optimizer_step,
+    "tokenize": check_tokenize,
 }
 
 
@@ -677,6 +708,7 @@ def named_mistakes_are_visible(topic, given, decimals):
         ("rope", "positive-exponent"),  # d = 2: one pair, frequency 1 either way
         ("bpe-train", "other-tie-break"),  # no tie decides a merge
         ("optimizer-step", "eps-inside-root"),  # ε = 0: inside or outside the root alike
+        ("tokenize", "kept-accents"),  # level 1 has no accent
     }
     for stage in topic.stages:
         if not stage.answer or values[stage.name] is None:  # an optional stage these inputs leave out
@@ -747,7 +779,7 @@ def test_an_asked_answer_a_draw_does_not_have_is_drawn_again():
 
 
 def test_a_topic_without_a_generator_offers_no_levels():
-    assert variants.levels("tokenize") == () and variants.levels("no-such-topic") == ()
+    assert variants.levels("forward") == () and variants.levels("no-such-topic") == ()
 
 
 def test_the_same_seed_gives_the_same_variant():

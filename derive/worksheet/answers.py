@@ -29,7 +29,7 @@ def shape_note(value) -> str:
     if isinstance(value, (list, tuple)) and len(value) == 1:
         value = value[0]
     if isinstance(value, str):
-        return "one word, as written on the sheet"
+        return "the text on one line" if " " in value else "one word, as written on the sheet"
     if isinstance(value, (list, tuple)) and all(isinstance(e, str) for e in value):
         return f"{len(value)} tokens separated by spaces" if len(value) > 1 else "one token"
     rows, cols = (1, len(value)) if isinstance(value, (list, tuple)) else getattr(value, "shape", (1, 1))

@@ -121,7 +121,9 @@ def _rounded(value, decimals: int):
 def _cell_width(value, decimals: int) -> float:
     """Wide enough for the widest entry written to the sheet's decimals (a float is exact enough)."""
     if screen.words(value) is not None:
-        return WORD_CELL_CM if isinstance(value, str) else TOKEN_CELL_CM
+        if isinstance(value, str):
+            return ROW_MAX_CM if " " in value else WORD_CELL_CM  # a text gets the whole row
+        return TOKEN_CELL_CM
     entries = list(value) if isinstance(value, sp.MatrixBase) else [value]
     widest = max(len(f"{screen.to_float(sp.sympify(e)):.{decimals}f}") for e in entries)
     return round(max(CELL_MIN_CM, 0.5 + CELL_CM_PER_CHAR * widest), 2)
@@ -132,10 +134,17 @@ def _label(item: Assignment, answer: str) -> str:
 
 
 def _table(item: Assignment, decimals: int) -> list[str]:
+    """Markup for each value the student may need: the topic's glossary, then (levels 1 and 2) the
+    function values inside the answers."""
+    listed = variants.glossary(item.problem.topic, item.variant.key)
+    shown = [f"#{literal(term)} #sym.arrow #{literal(meaning)}" for term, meaning in listed]
     if item.problem.level >= 3:
-        return []
+        return shown
     rows = needed.values_needed(item.derivation, item.problem.ask)
-    return [f"{typst(atom)} approx {typst(approx(atom, decimals + TABLE_EXTRA_DECIMALS))}" for atom in rows]
+    atoms = [
+        f"${typst(atom)} approx {typst(approx(atom, decimals + TABLE_EXTRA_DECIMALS))}$" for atom in rows
+    ]
+    return shown + atoms
 
 
 def qr_svg(text: str) -> str:
@@ -260,7 +269,7 @@ def _key_forms(value, decimals: int, printer=typst) -> tuple[str, str | None]:
     """The value as the key prints it (a word as written, whole numbers as they are, else decimals)
     and its exact form where that says more and fits."""
     if screen.words(value) is not None:
-        return ", ".join(printer(word) for word in screen.words(value)), None
+        return " quad ".join(printer(word) for word in screen.words(value)), None  # no commas: "," is a token
     whole = all(sp.sympify(e).is_Integer for e in (value if isinstance(value, sp.MatrixBase) else [value]))
     rounded = printer(value if whole else _rounded(value, decimals))
     exact = None if whole else _exact(value, printer)

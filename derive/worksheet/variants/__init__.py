@@ -5,7 +5,9 @@ A module here is named after its topic (``dot_product.py`` for ``dot-product``) 
 options as command-line strings. It may define ``moot(given)``, the misconceptions that cannot
 change the answer for these inputs (no temperature at T = 1), and ``suitable(values, level)``
 for what a generic screen cannot know (no all-equal weights), and ``refuse(answer, level)``, one
-line saying why an answer id cannot be asked at a level (None when it can). For the sheet it defines
+line saying why an answer id cannot be asked at a level (None when it can), and
+``glossary(values)``, (term, meaning) pairs the sheet lists beside the inputs at every level (the
+vocabulary entries a tokenizer problem needs, with their ids). For the sheet it defines
 ``SYMBOLS`` (option -> the SymPy symbol shown, or None to show the option in words) and
 ``task(given)``, one plain sentence saying what to compute. A level may mix kinds of problem (SGD
 or SGD with momentum): an asked answer that a draw does not have (plain SGD keeps no m) is drawn
@@ -67,6 +69,12 @@ def refusal(topic: str, answer: str, level: int) -> str | None:
     """Why ``answer`` cannot be asked at ``level`` (one line), or None when it can."""
     refuse = getattr(_module(topic), "refuse", None)
     return None if refuse is None else refuse(answer, level)
+
+
+def glossary(topic: str, key: tuple) -> list[tuple[str, str]]:
+    """What the sheet lists for a draw beyond its inputs (empty for most topics)."""
+    listed = getattr(_module(topic), "glossary", None)
+    return [] if listed is None else listed(evaluated(topic, key)[1])
 
 
 def symbol(topic: str, option: str):

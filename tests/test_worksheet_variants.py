@@ -656,6 +656,28 @@ def check_tokenize(given, level):
         assert token in letters or listed[token] == str(number)
 
 
+def check_vectorize(given, level):
+    n = int(given["max_length"])
+    tokenizer = bert_tiny_tokenizer()
+    tokenizer.enable_truncation(n, strategy="longest_first")
+    tokenizer.enable_padding(length=n)
+    expected = tokenizer.encode(given["text"], given.get("pair"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    values = variants.evaluated("vectorize", tuple(sorted(given.items())))[1]
+    assert (values.tokens, values.input_ids) == (expected.tokens, expected.ids)
+    assert (values.attention_mask, values.token_type_ids) == (expected.attention_mask, expected.type_ids)
+    assert ("pair" in given) == (level > 1) and ("[PAD]" in expected.tokens) == (level < 3)
+    assert (len(expected.overflowing) > 0) == (level == 3)  # truncated at level 3 only
+    listed = dict(variants.glossary("vectorize", tuple(sorted(given.items()))))
+    rows = []
+    for token, number in zip(expected.tokens, expected.ids):  # every id and row the student needs is given
+        shown, row = listed[token].split(": ")
+        assert int(shown) == number
+        rows.append([int(x) for x in row.strip("()").split(", ")])
+    assert np.array_equal(np.array(values.embedded.tolist(), dtype=int), np.array(rows))  # a lookup
+
+
 CHECKS = {
     "softmax": check_softmax,
     "attention": check_attention,
@@ -679,6 +701,7 @@ CHECKS = {
     "wordpiece-train": check_wordpiece_train,
     "optimizer-step": check_optimizer_step,
     "tokenize": check_tokenize,
+    "vectorize": check_vectorize,
 }
 
 
@@ -709,6 +732,7 @@ def named_mistakes_are_visible(topic, given, decimals):
         ("bpe-train", "other-tie-break"),  # no tie decides a merge
         ("optimizer-step", "eps-inside-root"),  # ε = 0: inside or outside the root alike
         ("tokenize", "kept-accents"),  # level 1 has no accent
+        ("vectorize", "segment-sep"),  # level 1 has one sentence
     }
     for stage in topic.stages:
         if not stage.answer or values[stage.name] is None:  # an optional stage these inputs leave out
@@ -843,4 +867,11 @@ def test_cost_level_1_refuses_the_workload_answers():
     assert (
         variants.refusal("cost", "parameters", 1) is None
         and variants.refusal("softmax", "softmax", 1) is None
+    )
+
+
+def test_vectorize_level_1_refuses_segment_ids_of_one_sentence():
+    assert (
+        variants.refusal("vectorize", "token_type_ids", 1)
+        and variants.refusal("vectorize", "token_type_ids", 2) is None
     )

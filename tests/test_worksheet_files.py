@@ -160,6 +160,10 @@ def test_token_and_count_lists_get_a_box_each_a_key_line_and_are_graded_entry_by
     assert shown[2]["approx"] == " quad ".join(f'"{token}"' for token in vocab)
     if scores is not None:
         assert shown[0]["approx"] == 'mat(delim: "[", ' + ", ".join(map(str, scores)) + ")"  # a row of counts
+    (worked,) = [
+        s for s in layout.key_context(list_spec, sheet)["problems"][0]["steps"] if "Merge" in s["title"]
+    ]
+    assert [line.rsplit("→ ", 1)[1] for line in worked["lines"]] == [f'{token}"' for token in merges]
     topic = registry.get("bpe-train")
     givens = prepare(topic, given)
     report = grade(topic, givens, {"merges": " ".join(merges), "vocab": " ".join(vocab)})

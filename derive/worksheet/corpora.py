@@ -87,3 +87,18 @@ def wordpiece_corpus(rng: random.Random, words: int, merges: int, high: int, enc
     corpus = ", ".join(f"{word} {count}" for word, count in zip(chosen, counts))
     others = usable if len(usable) >= encode else [w for w in family if w not in chosen]
     return corpus, " ".join(rng.sample(others, encode))
+
+
+def merge_lines(values, prefix: str, rule: str) -> list[str]:
+    """The key's merges, one line each: the winning pair, its count or score, the new token."""
+    training = vt.train(values.words, values.counts, values.n_merges, prefix, rule, values.tie_break)
+    lines = []
+    for number, step in enumerate(training.steps, 1):
+        best = step.best
+        how = (
+            f"{best.count}/({best.left}·{best.right}) = {best.score}"
+            if rule == vt.WORDPIECE
+            else f"{best.count} times"
+        )
+        lines.append(f"{number}. ({best.pair[0]}, {best.pair[1]}): {how} → {step.token}")
+    return lines

@@ -248,6 +248,7 @@ def _steps(item: Assignment, decimals: int, printer=typst) -> list[dict]:
     ask = item.problem.ask
     last = max(i for i, step in enumerate(item.derivation.steps) if step.name in ask)
     shown = []
+    plain = variants.worked(item.problem.topic, item.variant.key)
     for step in item.derivation.steps[: last + 1]:
         if not step.answer:
             continue
@@ -255,6 +256,7 @@ def _steps(item: Assignment, decimals: int, printer=typst) -> list[dict]:
         if step.name not in ask and all(len(b.parts) <= 2 and b.approx is None for b in equations):
             continue
         lines = [line for line in (_equation(b, decimals, printer) for b in equations) if line]
+        lines = lines or [literal(line) for line in plain.get(step.name, ())]
         if lines:
             shown.append({"title": literal(step.title), "lines": lines})
     return shown

@@ -7,7 +7,9 @@ change the answer for these inputs (no temperature at T = 1), and ``suitable(val
 for what a generic screen cannot know (no all-equal weights), and ``refuse(answer, level)``, one
 line saying why an answer id cannot be asked at a level (None when it can), and
 ``glossary(values)``, (term, meaning) pairs the sheet lists beside the inputs at every level (the
-vocabulary entries a tokenizer problem needs, with their ids). For the sheet it defines
+vocabulary entries a tokenizer problem needs, with their ids), and ``worked(values)``, answer id ->
+plain lines for the key where a stage has no equations to show (the merges, pair by pair). For
+the sheet it defines
 ``SYMBOLS`` (option -> the SymPy symbol shown, or None to show the option in words) and
 ``task(given)``, one plain sentence saying what to compute. A level may mix kinds of problem (SGD
 or SGD with momentum): an asked answer that a draw does not have (plain SGD keeps no m) is drawn
@@ -75,6 +77,12 @@ def glossary(topic: str, key: tuple) -> list[tuple[str, str]]:
     """What the sheet lists for a draw beyond its inputs (empty for most topics)."""
     listed = getattr(_module(topic), "glossary", None)
     return [] if listed is None else listed(evaluated(topic, key)[1])
+
+
+def worked(topic: str, key: tuple) -> dict[str, list[str]]:
+    """The key's plain lines per answer id, for stages whose working is not an equation."""
+    lines = getattr(_module(topic), "worked", None)
+    return {} if lines is None else lines(evaluated(topic, key)[1])
 
 
 def symbol(topic: str, option: str):

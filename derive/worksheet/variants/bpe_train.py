@@ -47,6 +47,10 @@ def suitable(values, level):
     return len(values.merges) == values.n_merges
 
 
+def worked(values):
+    return {"merges": corpora.merge_lines(values, "", vt.FREQUENCY)}
+
+
 SYMBOLS = {"corpus": None, "merges": None, "encode": None, "tie_break": None}
 
 _RULES = {

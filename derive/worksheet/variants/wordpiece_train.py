@@ -33,6 +33,10 @@ def suitable(values, level):
     return clear and corpora.encoding_merges(values)
 
 
+def worked(values):
+    return {"merges": corpora.merge_lines(values, vt.CONTINUATION, vt.WORDPIECE)}
+
+
 SYMBOLS = {"corpus": None, "merges": None, "encode": None}
 
 

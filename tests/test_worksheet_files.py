@@ -184,3 +184,31 @@ def test_a_tokenizer_sheet_lists_the_vocabulary_it_needs_and_gives_a_text_a_whol
         and '#"a … z" #sym.arrow #"47 … 72"' in problem["table"]
     )
     assert "# normalized: the text on one line" in answers.render(text_spec, sheet)
+
+
+def test_a_list_of_words_gets_a_box_per_word_and_is_graded_word_by_word():
+    from derive import registry
+    from derive.api import prepare
+    from derive.grading.grader import grade
+    from derive.worksheet import layout
+
+    word_spec = spec.Spec("Words", 5, 2, (spec.Problem("embeddings", ("nearest", "analogy"), 1),))
+    (sheet,) = classroom.build(word_spec, STUDENTS[:1])
+    given = dict(sheet.assignments[0].variant.given)
+    table = {row.split(":")[0].strip(): numbers(row.split(":")[1])[0] for row in given["vectors"].split(";")}
+    words = list(table)
+    unit = {w: v / np.linalg.norm(v) for w, v in table.items()}
+    nearest = [
+        max((o for o in words if o != w), key=lambda o: unit[w] @ unit[o]) for w in given["words"].split()
+    ]
+    boxes = layout.sheet_context(word_spec, sheet)["problems"][0]["asks"]
+    assert [(b["rows"], b["cols"]) for b in boxes] == [(1, 3), (1, 1)]
+    assert "# nearest: 3 tokens separated by spaces" in answers.render(word_spec, sheet)
+    assert "# analogy: one word" in answers.render(word_spec, sheet)
+    shown = layout.key_context(word_spec, sheet)["problems"][0]["answers"][0]
+    assert shown["approx"] == " quad ".join(f'"{w}"' for w in nearest)
+    topic = registry.get("embeddings")
+    report = grade(topic, prepare(topic, given), {"nearest": " ".join(nearest), "analogy": words[3]})
+    assert [item.verdict for item in report.items] == ["correct", "correct"]
+    wrong = grade(topic, prepare(topic, given), {"nearest": " ".join(nearest[::-1])}).items[0]
+    assert wrong.verdict != "correct" or nearest == nearest[::-1]

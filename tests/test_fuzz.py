@@ -282,3 +282,18 @@ def test_checker_answers_and_tolerances_exit_0_1_or_2(name):
             assert code == 2 and err.count("\n") == 1, (args, code, err)
 
     fuzz()
+
+
+FOUND = [
+    # simplify() of a Jacobian row overflowed converting a 10^400 exponent to a float
+    [
+        "softmax-jacobian",
+        "--x",
+        "[-1.5605999057162174e+150, 0, -5234048899114128665216452395008/3, 1e400, 941]",
+    ],
+]
+
+
+@pytest.mark.parametrize("args", FOUND, ids=lambda args: args[0])
+def test_inputs_fuzzing_once_broke_keep_the_contract(args):
+    assert_contract([*args, "-f", "json"])

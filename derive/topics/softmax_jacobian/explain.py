@@ -67,7 +67,7 @@ def _written_jacobian(z) -> sp.Matrix:
 def explain_jacobian(v):
     quotient = (DELTA * sp.exp(z_i) * Z - sp.exp(z_i) * sp.exp(z_j)) / Z**2
     size = v.softmax.cols
-    sums = [sp.simplify(sum(v.jacobian.row(r))) for r in range(size)]
+    sums = [sp.cancel(sp.together(sum(v.jacobian.row(r)))) for r in range(size)]
     blocks = [
         prose(
             "Differentiate {p} with the quotient rule. Its numerator depends on {zj} only when {ij}, which "

@@ -1,7 +1,7 @@
 """Tiny corpora for the vocabulary-training sheets (BPE, WordPiece): words drawn from families that
 share letters, so that pairs repeat and merges build on each other, with counts, and a new word
-to encode; plus the check that each merge has one clear winner, so no tie decides the answer
-unless the tie is the lesson."""
+to encode; the checks that each merge has one clear winner (no tie decides the answer unless the
+tie is the lesson); and the key's merge-by-merge lines."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from derive import vocab_training as vt
 
-SEARCH_ATTEMPTS = 300  # word sets and counts tried before a draw is left to the screen to reject
+SEARCH_ATTEMPTS = 60  # word sets and counts tried per family before the next family is tried
 
 FAMILIES = (
     ("hug", "pug", "pun", "bun", "hugs", "gun", "nut", "tug", "bug"),
@@ -65,10 +65,10 @@ def wordpiece_corpus(rng: random.Random, words: int, merges: int, high: int, enc
     """As :func:`draw_corpus` for WordPiece, searched for a corpus that teaches: one clear winner at
     every merge (WordPiece's ratios tie whenever two pairs only ever occur in one word), counts
     that change the merges (its ratios often rank alike with every count 1), and new words whose
-    split uses a learned token. The last draw is returned if none is found; the screen rejects it."""
+    split uses a learned token. Families are tried in random order, so that every family that can
+    teach this shows up; the last draw is returned if none is found, and the screen rejects it."""
     usable: list[str] = []
-    for _ in range(SEARCH_ATTEMPTS):
-        family = rng.choice(FAMILIES)
+    for family in _searched(rng):
         chosen = rng.sample(family, words)
         counts = [rng.randint(1, high) for _ in chosen]
         training = vt.train(chosen, counts, merges, vt.CONTINUATION, vt.WORDPIECE)
@@ -87,6 +87,12 @@ def wordpiece_corpus(rng: random.Random, words: int, merges: int, high: int, enc
     corpus = ", ".join(f"{word} {count}" for word, count in zip(chosen, counts))
     others = usable if len(usable) >= encode else [w for w in family if w not in chosen]
     return corpus, " ".join(rng.sample(others, encode))
+
+
+def _searched(rng: random.Random):
+    """Each family SEARCH_ATTEMPTS times in a row, the families in random order."""
+    for family in rng.sample(FAMILIES, len(FAMILIES)):
+        yield from [family] * SEARCH_ATTEMPTS
 
 
 def merge_lines(values, prefix: str, rule: str) -> list[str]:

@@ -98,3 +98,21 @@ def product(a: Sequence[Sequence[int]], b: Sequence[Sequence[int]]) -> list[list
 
 def transposed(a: Sequence[Sequence]) -> list[list]:
     return [list(col) for col in zip(*a)]
+
+
+def one_column_attention(rng: random.Random, tokens: int, names: Sequence[str], limit: int) -> dict:
+    """x (two columns, distinct integer rows) and integer W_Q, W_K, W_V, W_O (under ``names``) for two
+    heads one column wide (d_k = 1, no square root): every head's scores q·k at most ``limit`` in size,
+    no query row of a head's scores all equal (uniform weights whatever the method), no zero value column.
+    Some x admit no such weights, so x is drawn again after a few tries."""
+    while True:
+        x = distinct_rows(rng, tokens, 2, -2, 2)
+        for _ in range(20):
+            wq, wk, wv = (int_matrix(rng, 2, 2, -1, 1) for _ in range(3))
+            queries, keys, values = product(x, wq), product(x, wk), product(x, wv)
+            scores = [[[q[h] * k[h] for k in keys] for q in queries] for h in range(2)]
+            flat = [s for head in scores for row in head for s in row]
+            varied = all(len(set(row)) > 1 for head in scores for row in head)
+            if varied and max(map(abs, flat)) <= limit and all(any(col) for col in zip(*values)):
+                wo = int_matrix(rng, 2, 2, -1, 1)
+                return {"x": matrix_text(x), **dict(zip(names, map(matrix_text, (wq, wk, wv, wo))))}

@@ -263,6 +263,9 @@ def _steps(item: Assignment, decimals: int, printer=typst) -> list[dict]:
 
 
 def _exact(value, printer=typst) -> str | None:
+    """None for a value carried in decimals (a Float has no exact form to show) or too wide."""
+    if any(sp.sympify(e).has(sp.Float) for e in (value if isinstance(value, sp.MatrixBase) else [value])):
+        return None
     printed = printer(value)
     return printed if printed_width(printed) <= EXACT_MAX_CHARS else None
 

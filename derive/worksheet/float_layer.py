@@ -1,0 +1,178 @@
+"""A float forward pass of an encoder or decoder layer, to turn down hopeless draws before the exact screen.
+
+The exact screen (``derive.worksheet.screen``) decides; this only spares it the draws that are sure to
+fail and costly to evaluate: a LayerNorm of a constant row with ε = 0 (0/0), and the misconceptions
+that a LayerNorm of two numbers (always ±1 each) makes likely to agree with the answer, the residual
+left out before a LayerNorm and the other order of normalisation at the output.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from fractions import Fraction
+
+import sympy as sp
+
+from derive.worksheet import draw
+
+Rows = list[list[float]]
+Given = dict[str, str]
+MARGIN = 0.05  # more than the screen's two units at two decimals
+
+
+def until(promising: Callable[[Given], bool]):
+    """A level's draw, repeated until the float pass finds it promising."""
+
+    def wrap(draw_one):
+        def level(rng):
+            while True:
+                given = draw_one(rng)
+                if promising(given):
+                    return given
+
+        level.__doc__ = draw_one.__doc__
+        return level
+
+    return wrap
+
+
+def ffn_weights(rng, d_model: int, d_ff: int, biases: bool) -> Given:
+    """Small integer W_1 and W_2, and nonzero b_1 and b_2 with ``biases``."""
+    given = {
+        "w1": draw.matrix_text(draw.int_matrix(rng, d_model, d_ff, -1, 1)),
+        "w2": draw.matrix_text(draw.int_matrix(rng, d_ff, d_model, -1, 1)),
+    }
+    if biases:
+        given.update(
+            b1=draw.vector_text(draw.nonzero_row(rng, d_ff, -1, 1)),
+            b2=draw.vector_text(draw.nonzero_row(rng, d_model, -1, 1)),
+        )
+    return given
+
+
+def decimal_attention(rng, names, d_model: int) -> Given:
+    return {name: draw.matrix_text(draw.tenths_matrix(rng, d_model, d_model, -10, 10)) for name in names}
+
+
+def decimal_ffn_weights(rng, d_model: int, d_ff: int) -> Given:
+    return {
+        "w1": draw.matrix_text(draw.tenths_matrix(rng, d_model, d_ff, -10, 10)),
+        "b1": draw.vector_text(draw.tenths(rng, d_ff, -5, 5)),
+        "w2": draw.matrix_text(draw.tenths_matrix(rng, d_ff, d_model, -10, 10)),
+        "b2": draw.vector_text(draw.tenths(rng, d_model, -5, 5)),
+    }
+
+
+def matrix(text: str) -> Rows:
+    return [[float(Fraction(e)) for e in row.split()] for row in text.split(";")]
+
+
+def _product(a: Rows, b: Rows) -> Rows:
+    return [[math.fsum(x * y for x, y in zip(row, col)) for col in zip(*b)] for row in a]
+
+
+def _add(a: Rows, b: Rows) -> Rows:
+    return [[x + y for x, y in zip(p, q)] for p, q in zip(a, b)]
+
+
+def _biased(a: Rows, bias: str | None) -> Rows:
+    return a if bias is None else _add(a, [matrix(bias)[0]] * len(a))
+
+
+def layer_norm(m: Rows, eps: float) -> Rows | None:
+    """Each row standardised (γ = 1, β = 0), or None when a row's spread is about 0."""
+    out = []
+    for row in m:
+        mean = math.fsum(row) / len(row)
+        spread = math.fsum((e - mean) ** 2 for e in row) / len(row) + eps
+        if spread < 1e-9:
+            return None
+        out.append([(e - mean) / math.sqrt(spread) for e in row])
+    return out
+
+
+def attention(queries: Rows, source: Rows, weights: Sequence[str], heads: int, allowed=None) -> Rows | None:
+    """MultiHead(queries, source) with W_Q, W_K, W_V, W_O as typed; ``allowed[i][j]``: may i see j.
+    None when a head weighs the keys a query sees all alike (the screen's ``suitable`` refuses those)."""
+    wq, wk, wv, wo = map(matrix, weights)
+    q, k, v = _product(queries, wq), _product(source, wk), _product(source, wv)
+    width = len(q[0]) // heads
+    concat: Rows = [[] for _ in q]
+    for h in range(heads):
+        part = slice(h * width, (h + 1) * width)
+        for i, row in enumerate(q):
+            seen = [j for j in range(len(k)) if allowed is None or allowed[i][j]]
+            scores = [
+                math.fsum(a * b for a, b in zip(row[part], k[j][part])) / math.sqrt(width) for j in seen
+            ]
+            top = max(scores)
+            if len(scores) > 1 and top - min(scores) < 1e-9:
+                return None
+            exps = [math.exp(s - top) for s in scores]
+            total = math.fsum(exps)
+            concat[i] += [
+                math.fsum(e / total * v[j][c] for e, j in zip(exps, seen))
+                for c in range(part.start, part.stop)
+            ]
+    return _product(concat, wo)
+
+
+def ffn(u: Rows, given) -> Rows | None:
+    """FFN(u) with ReLU; None unless some hidden unit is negative and some positive (ReLU must matter)."""
+    hidden = _biased(_product(u, matrix(given["w1"])), given.get("b1"))
+    if not (any(e < 0 for row in hidden for e in row) and any(e > 0 for row in hidden for e in row)):
+        return None
+    return _biased(
+        _product([[max(0.0, e) for e in row] for row in hidden], matrix(given["w2"])), given.get("b2")
+    )
+
+
+def _apart(a: Rows | None, b: Rows | None) -> bool:
+    if a is None or b is None:
+        return True
+    return max(abs(x - y) for p, q in zip(a, b) for x, y in zip(p, q)) > MARGIN
+
+
+def promising(given, sublayers: Sequence[Callable[[Rows], Rows]]) -> bool:
+    """The layer is finite, its sublayers are not degenerate (see ``attention`` and ``ffn``), no LayerNorm
+    makes every token alike, and the LayerNorms tell the answer from the residual left out and, at the
+    output, from the other order."""
+    x, eps, post = matrix(given["x"]), float(Fraction(given["eps"])), given["norm"] == "post"
+    stream, output = x, None
+    for k, sublayer in enumerate(sublayers):
+        normalised = not (post and k == 0)
+        u = layer_norm(stream, eps) if normalised else stream
+        if u is None or (k > 0 and not _apart(u, layer_norm(output, eps))):
+            return False
+        if normalised and len({tuple(round(e, 9) for e in row) for row in u}) == 1:
+            return (
+                False  # every token alike after the LayerNorm: the rest of the layer cannot tell them apart
+            )
+        output = sublayer(u)
+        if output is None:
+            return False
+        stream = _add(u if post and k > 0 else stream, output)
+    y = layer_norm(stream, eps)
+    if not post:
+        return _apart(stream, y)
+    return y is not None and _apart(stream, y) and _apart(y, layer_norm(output, eps))
+
+
+def varied(attention, allowed=None) -> bool:
+    """No head's row of exact scaled scores all equal over the keys that query may see."""
+    for scaled in attention.scaled:
+        for i in range(scaled.rows):
+            seen = [scaled[i, j] for j in range(scaled.cols) if allowed is None or allowed[i][j]]
+            if len(seen) > 1 and len(set(seen)) == 1:
+                return False
+    return True
+
+
+def relu_matters(u, ffn) -> bool:
+    """Some hidden unit of the exact network negative and some positive."""
+    w1, b1 = ffn[:2]
+    hidden = u * w1
+    if b1 is not None:
+        hidden += sp.Matrix.vstack(*[b1] * hidden.rows)
+    return any(h < 0 for h in hidden) and any(h > 0 for h in hidden)

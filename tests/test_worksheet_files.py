@@ -95,6 +95,18 @@ def test_key_decimals_are_fixed_half_up_and_never_scientific():
     assert fixed(-sp.oo, 2) == -sp.oo
 
 
+def test_a_key_shows_a_whole_number_as_it_is_without_a_tail_of_decimals():
+    from derive.worksheet import layout
+
+    cost_spec = spec.Spec("Cost", 7, 2, (spec.Problem("cost", ("parameters", "training_flops"), 3),))
+    (sheet,) = classroom.build(cost_spec, STUDENTS[:1])
+    (problem,) = layout.key_context(cost_spec, sheet)["problems"]
+    lines = [line for step in problem["steps"] for line in step["lines"]]
+    assert any('italic("train")' in line and line[-1].isdigit() for line in lines), lines
+    assert not [line for line in lines if ".00" in line], lines
+    assert all(shown["exact"] is None and "." not in shown["approx"] for shown in problem["answers"])
+
+
 def test_a_word_answer_gets_a_word_box_a_key_entry_and_is_graded_by_equality():
     from derive import registry
     from derive.api import prepare

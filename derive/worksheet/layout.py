@@ -232,14 +232,16 @@ def _equation(block: Equation, decimals: int, printer=typst) -> str | None:
         return None
     first, last = printer(block.parts[0]), printer(block.parts[-1])
     rounded = block.approx if block.approx is not None else block.parts[-1]
-    tail = f" approx {printer(fixed(block.approx, decimals))}" if block.approx is not None else ""
+    shows_decimals = block.approx is not None and not _whole(block.approx)
+    tail = f" approx {printer(fixed(block.approx, decimals))}" if shows_decimals else ""
     ends = " = ".join(dict.fromkeys([first, last])) + tail
     candidates = []
     if printed_width(ends) <= EQUATION_MAX_CHARS:
         parts = [first, *(printer(p) for p in block.parts[1:-1]), last] if len(block.parts) > 1 else [first]
         candidates = [" = ".join(dict.fromkeys(parts)) + tail, ends]
     if _concrete(rounded):
-        candidates.append(f"{first} approx {printer(fixed(rounded, decimals))}")
+        relation, value = ("=", rounded) if _whole(rounded) else ("approx", fixed(rounded, decimals))
+        candidates.append(f"{first} {relation} {printer(value)}")
     return next((line for line in candidates if printed_width(line) <= EQUATION_MAX_CHARS), None)
 
 
@@ -262,6 +264,11 @@ def _steps(item: Assignment, decimals: int, printer=typst) -> list[dict]:
     return shown
 
 
+def _whole(value) -> bool:
+    """Every entry an integer: shown as it is, since decimals would only add a tail of zeros."""
+    return all(sp.sympify(e).is_Integer for e in (value if isinstance(value, sp.MatrixBase) else [value]))
+
+
 def _exact(value, printer=typst) -> str | None:
     """None for a value carried in decimals (a Float has no exact form to show) or too wide."""
     if any(sp.sympify(e).has(sp.Float) for e in (value if isinstance(value, sp.MatrixBase) else [value])):
@@ -275,7 +282,7 @@ def _key_forms(value, decimals: int, printer=typst) -> tuple[str, str | None]:
     and its exact form where that says more and fits."""
     if screen.words(value) is not None:
         return " quad ".join(printer(word) for word in screen.words(value)), None  # no commas: "," is a token
-    whole = all(sp.sympify(e).is_Integer for e in (value if isinstance(value, sp.MatrixBase) else [value]))
+    whole = _whole(value)
     rounded = printer(value if whole else _rounded(value, decimals))
     exact = None if whole else _exact(value, printer)
     return rounded, (exact if exact != rounded else None)

@@ -27,7 +27,10 @@ TABLE_EXTRA_DECIMALS = 2
 EXACT_MAX_CHARS = 150
 EQUATION_MAX_CHARS = 170
 CELL_MIN_CM = 1.3
-SIDE_BY_SIDE_MAX_CM = 5.6
+# Two answers side by side: (3.3cm, 1fr, 3.3cm, 1fr) with 0.4cm gutters on A4's 18cm text width
+# leave 5.1cm for each row of boxes.
+SIDE_BY_SIDE_LABEL_CM = 3.3
+SIDE_BY_SIDE_MAX_CM = (18.0 - 2 * SIDE_BY_SIDE_LABEL_CM - 3 * 0.4) / 2
 CELL_CM_PER_CHAR = 0.2
 WORD_CELL_CM = 3.0  # one width for every word answer: a box as long as the answer would give it away
 TOKEN_CELL_CM = 2.0  # one box per token of a list of tokens (merges, a vocabulary), whatever its length
@@ -189,7 +192,9 @@ def sheet_problem(spec: Spec, number: int, item: Assignment) -> dict:
     narrow = all(a["cols"] * a["width"] <= SIDE_BY_SIDE_MAX_CM for a in asks) and len(asks) > 1
     return {
         "number": number,
-        "columns": "(3.3cm, 1fr, 3.3cm, 1fr)" if narrow else "(5.6cm, 1fr)",
+        "columns": f"({SIDE_BY_SIDE_LABEL_CM}cm, 1fr, {SIDE_BY_SIDE_LABEL_CM}cm, 1fr)"
+        if narrow
+        else "(5.6cm, 1fr)",
         "heading": literal(item.derivation.title),
         "task": literal(variants.task(item.problem.topic, item.variant.given)),
         "givens": givens(item),

@@ -111,21 +111,21 @@ def same(lhs, rhs) -> sp.Expr:
 
 def unevaluated_dot(a, b) -> sp.Expr:
     """``a₁·b₁ + a₂·b₂ + …`` kept as written, so the substitution step stays visible."""
-    with sp.evaluate(False):
-        terms = [sp.Mul(x, y) for x, y in zip(a, b)]
-        return terms[0] if len(terms) == 1 else sp.Add(*terms)
+    terms = [sp.Mul(x, y, evaluate=False) for x, y in zip(a, b)]
+    return terms[0] if len(terms) == 1 else sp.Add(*terms, evaluate=False)
 
 
 def unevaluated_sum(values) -> sp.Expr:
     values = list(values)
-    with sp.evaluate(False):
-        return values[0] if len(values) == 1 else sp.Add(*values)
+    return values[0] if len(values) == 1 else sp.Add(*values, evaluate=False)
 
 
 def unevaluated_power(base, numerator: int, denominator: int) -> sp.Expr:
     """``base^(numerator/denominator)`` with the fraction left as written (10000^(2/4), not 100)."""
-    with sp.evaluate(False):
-        return sp.Pow(base, sp.Mul(sp.Integer(numerator), sp.Pow(sp.Integer(denominator), -1)))
+    fraction = sp.Mul(
+        sp.Integer(numerator), sp.Pow(sp.Integer(denominator), -1, evaluate=False), evaluate=False
+    )
+    return sp.Pow(base, fraction, evaluate=False)
 
 
 def needs_approx(value) -> bool:

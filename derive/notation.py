@@ -42,8 +42,7 @@ def written_product(*matrices) -> tuple:
     """The product written out with its matrices, or nothing when they are too wide to fit a page."""
     if max(max(mx.shape) for mx in matrices) > WIDE:
         return ()
-    with sp.evaluate(False):
-        return (sp.MatMul(*[sp.ImmutableMatrix(mx) for mx in matrices]),)
+    return (sp.MatMul(*[sp.ImmutableMatrix(mx) for mx in matrices], evaluate=False),)
 
 
 # --- heads ------------------------------------------------------------------------------------------

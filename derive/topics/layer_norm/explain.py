@@ -22,13 +22,11 @@ def _subscript(name: str, r: int, rows: int) -> sp.Symbol:
 
 def _over_d(total, count: int):
     """``(a + b + c)/d`` exactly as written."""
-    with sp.evaluate(False):
-        return sp.Mul(total, sp.Pow(sp.Integer(count), -1))
+    return sp.Mul(total, sp.Pow(sp.Integer(count), -1, evaluate=False), evaluate=False)
 
 
 def _root(inner):
-    with sp.evaluate(False):
-        return sp.sqrt(inner)
+    return sp.sqrt(inner, evaluate=False)
 
 
 @cache
@@ -158,8 +156,7 @@ def _variance_rows(v, divisor: int) -> list:
     blocks = []
     for r in range(v.x.rows):
         deviations = [e - v.mean[r, 0] for e in v.x.row(r)]
-        with sp.evaluate(False):
-            squares = [sp.Pow(dev, 2) for dev in deviations]
+        squares = [sp.Pow(dev, 2, evaluate=False) for dev in deviations]
         written = _over_d(unevaluated_sum(squares), divisor)
         evaluated = _over_d(unevaluated_sum([dev**2 for dev in deviations]), divisor)
         value = v.variance[r, 0]
@@ -192,14 +189,13 @@ def _rows_text(rows) -> str:
 def _divisor_forms(v, r: int) -> tuple:
     """Row r's divisor: its symbol and written-out forms, its value, and the form x̂'s line divides by."""
     if v.sample:
-        with sp.evaluate(False):
-            written = sp.Add(_root(v.variance[r, 0]), v.eps) if v.eps != 0 else _root(v.variance[r, 0])
+        root = _root(v.variance[r, 0])
+        written = sp.Add(root, v.eps, evaluate=False) if v.eps != 0 else root
         symbol = sp.Add(_subscript("sigma", r, v.x.rows), eps, evaluate=False)
         value = sp.sqrt(v.variance[r, 0]) + v.eps
         return [symbol, written, value], value, written
     spread = v.variance[r, 0] + v.eps
-    with sp.evaluate(False):
-        inner = sp.Add(v.variance[r, 0], v.eps) if v.eps != 0 else v.variance[r, 0]
+    inner = sp.Add(v.variance[r, 0], v.eps, evaluate=False) if v.eps != 0 else v.variance[r, 0]
     symbol = sp.sqrt(sp.Add(_subscript("sigma", r, v.x.rows) ** 2, eps, evaluate=False))
     return [symbol, _root(inner), _root(spread), sp.sqrt(spread)], sp.sqrt(spread), _root(inner)
 
@@ -235,8 +231,7 @@ def explain_normalized(v):
                 parts.append(part)
         blocks.append(eq(*parts, approx=_approx(root)))
         centred = sp.ImmutableMatrix([[e - v.mean[r, 0] for e in v.x.row(r)]])
-        with sp.evaluate(False):
-            written = sp.MatMul(sp.Pow(divisor, -1), centred)
+        written = sp.MatMul(sp.Pow(divisor, -1, evaluate=False), centred, evaluate=False)
         row = v.normalized.row(r)
         blocks.append(eq(_subscript("xhat", r, v.x.rows), written, row, approx=_approx(row)))
     constant = [r for r in range(v.x.rows) if v.variance[r, 0] == 0]
@@ -303,12 +298,13 @@ def explain_output(v):
             ),
             eq(sp.Symbol("y"), v.output, approx=_approx(v.output)),
         )
-    with sp.evaluate(False):
-        written = sp.Matrix(
-            v.output.rows,
-            v.output.cols,
-            lambda r, c: sp.Add(sp.Mul(v.gamma[c], v.normalized[r, c]), v.beta[c]),
-        )
+    written = sp.Matrix(
+        v.output.rows,
+        v.output.cols,
+        lambda r, c: sp.Add(
+            sp.Mul(v.gamma[c], v.normalized[r, c], evaluate=False), v.beta[c], evaluate=False
+        ),
+    )
     return (
         scale,
         eq(gamma, v.gamma),
@@ -329,10 +325,9 @@ def explain_rms(v):
         eq(RMS, _general()[4]),
     ]
     for r in range(v.x.rows):
-        with sp.evaluate(False):
-            inner = _over_d(unevaluated_sum([sp.Pow(e, 2) for e in v.x.row(r)]), v.x.cols)
-            if v.eps != 0:
-                inner = sp.Add(inner, v.eps)
+        inner = _over_d(unevaluated_sum([sp.Pow(e, 2, evaluate=False) for e in v.x.row(r)]), v.x.cols)
+        if v.eps != 0:
+            inner = sp.Add(inner, v.eps, evaluate=False)
         symbol = sp.Function("RMS")(_subscript("x", r, v.x.rows))
         blocks.append(eq(symbol, sp.sqrt(inner, evaluate=False), rms[r, 0], approx=_approx(rms[r, 0])))
     blocks.append(eq(sp.Symbol("y_RMS"), v.rms_norm, approx=_approx(v.rms_norm)))

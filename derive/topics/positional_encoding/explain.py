@@ -22,17 +22,21 @@ MATRIX_ROWS = 16  # rows per displayed matrix: display math does not break acros
 
 def _dimension_of(cosine: bool, layout: str):
     """The dimension that holds pair i's sine (or cosine), as a formula: 2i + 1, d_model/2 + i, ..."""
-    with sp.evaluate(False):
-        if layout == "interleaved":
-            return sp.Add(sp.Mul(2, i), 1) if cosine else sp.Mul(2, i)
-        return sp.Add(sp.Mul(d_model, sp.Pow(2, -1)), i) if cosine else i
+    if layout == "interleaved":
+        twice = sp.Mul(2, i, evaluate=False)
+        return sp.Add(twice, 1, evaluate=False) if cosine else twice
+    if not cosine:
+        return i
+    return sp.Add(sp.Mul(d_model, sp.Pow(2, -1, evaluate=False), evaluate=False), i, evaluate=False)
 
 
 def _general(base, cosine: bool, layout: str):
     """PE(pos, dim) = sin or cos(pos / base^(2i/d_model)), with the dimension as the layout places it."""
-    with sp.evaluate(False):
-        angle = sp.Mul(pos, sp.Pow(sp.Pow(base, sp.Mul(2, i) / d_model), -1))
-        return PE(pos, _dimension_of(cosine, layout)), (sp.cos if cosine else sp.sin)(angle)
+    exponent = sp.Mul(sp.Mul(2, i, evaluate=False), sp.Pow(d_model, -1, evaluate=False), evaluate=False)
+    angle = sp.Mul(pos, sp.Pow(sp.Pow(base, exponent, evaluate=False), -1, evaluate=False), evaluate=False)
+    return PE(pos, _dimension_of(cosine, layout), evaluate=False), (sp.cos if cosine else sp.sin)(
+        angle, evaluate=False
+    )
 
 
 LAYOUT_TEXT = {
@@ -147,8 +151,7 @@ def explain_angles(v):
     ]
     if v.positions > 1 and v.d_model > 2:
         last = v.positions - 1
-        with sp.evaluate(False):
-            written = sp.Mul(sp.Integer(last), sp.Pow(sp.Symbol("D_1"), -1))
+        written = sp.Mul(sp.Integer(last), sp.Pow(sp.Symbol("D_1"), -1, evaluate=False), evaluate=False)
         blocks.append(prose("For example, position {p} in pair 1:", p=last))
         blocks.append(eq(THETA(last, 1), written, v.angles[last, 1]))
     blocks += _matrix_blocks("theta", v.angles)
@@ -183,8 +186,9 @@ def explain_pe(v):
         k = 1 if v.d_model > 2 else 0
         for cosine, fn in ((False, sp.sin), (True, sp.cos)):
             dim = positional.dimension_of(k, cosine, pairs, v.layout)
-            with sp.evaluate(False):
-                written = fn(sp.Pow(unevaluated_power(v.base, 2 * k, v.d_model), -1))
+            written = fn(
+                sp.Pow(unevaluated_power(v.base, 2 * k, v.d_model), -1, evaluate=False), evaluate=False
+            )
             parts = [PE(1, dim), written]
             if str(fn(v.angles[1, k])) != str(written):
                 parts.append(fn(v.angles[1, k]))

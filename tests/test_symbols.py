@@ -283,3 +283,10 @@ def test_feed_forward_letters_print_the_bias_as_a_row(cli, activation):
     document = _strict(out)
     assert document["answers"]["output"]["value"] == [[None, None], [None, None]]
     assert "c_1" in document["answers"]["output"]["exact"][0][0]
+
+
+@pytest.mark.parametrize(("x", "name"), [("1 2", "a"), ("a b", "u"), ("a u; r 1", "a₁")])
+def test_feed_forward_names_the_activated_matrix_apart_from_the_input_letters(cli, x, name):
+    code, out, err = cli("feed-forward", "--x", x, "--w1", "1 0; 0 1", "--w2", "1 0; 0 1")
+    assert code == 0, err
+    assert f"    {name} = ReLU(h) = " in out and f"= {name}⋅W₂" in out

@@ -6,6 +6,8 @@ decimals, and only the first ``SHOWN_VALUES`` distinct activation values are wor
 
 from __future__ import annotations
 
+import itertools
+
 import sympy as sp
 
 from derive import printing
@@ -16,7 +18,7 @@ from derive.topics.feed_forward.stages import ACTIVATIONS, gate
 X, W_1, W_2, W_3, B_1, B_2 = sp.symbols("x W_1 W_2 W_3 b_1 b_2", commutative=False)
 h, z, N = sp.symbols("h z N")
 d_model, d_ff = sp.symbols("d_model d_ff")
-H, A = sp.symbols("h a")
+H = sp.Symbol("h")
 FFN = sp.Function("FFN")
 NAMES = {"relu": "ReLU", "gelu": "GELU", "gelu-tanh": "GELU_tanh", "swiglu": "Swish"}
 TITLES = {
@@ -262,8 +264,15 @@ def _activation_intro(kind):
     )
 
 
+def _activated(v) -> sp.Symbol:
+    """The name of the activated matrix: ``a``, unless the inputs already use that letter."""
+    taken = {s.name for m in (v.activated, v.W2, v.b2) if m is not None for s in m.free_symbols}
+    names = itertools.chain(["a", "u", "r"], (f"a_{k}" for k in itertools.count(1)))
+    return sp.Symbol(next(name for name in names if name not in taken))
+
+
 def explain_activated(v):
-    kind = v.activation
+    kind, A = v.activation, _activated(v)
     blocks = list(_activation_intro(kind))
     if kind != "relu":
         blocks.append(prose("With the numbers of h:" if kind != "swiglu" else "Swish of each entry of h:"))
@@ -288,6 +297,7 @@ def explain_activated(v):
 
 def explain_output(v):
     bias = v.b2 is not None
+    A = _activated(v)
     general = sp.Add(A * W_2, B_2, evaluate=False) if bias else A * W_2
     shown = [] if _too_wide(v.activated) else [linear_written(v.activated, v.W2, v.b2)]
     return (

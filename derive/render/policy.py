@@ -270,11 +270,12 @@ def _column_blocks(block: Equation, page: Page) -> tuple[Block, ...] | None:
     if len(head) > 1:
         out.append(Equation(tuple(head)))
     name = head[0] if head and not _is_exact_value(head[0]) else None
+    shown = "one column at a time" if per_block == 1 else "{k} columns at a time"
     out.append(
         Prose(
-            "{name} " + relation + " the matrix below, too wide for the page, shown {k} columns at a time:"
+            "{name} " + relation + " the matrix below, too wide for the page, shown " + shown + ":"
             if name is not None
-            else "The matrix below is too wide for the page; it is shown {k} columns at a time:",
+            else "The matrix below is too wide for the page; it is shown " + shown + ":",
             {"name": name, "k": sp.Integer(per_block)} if name is not None else {"k": sp.Integer(per_block)},
         )
     )

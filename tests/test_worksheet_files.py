@@ -107,6 +107,25 @@ def test_a_key_shows_a_whole_number_as_it_is_without_a_tail_of_decimals():
     assert all(shown["exact"] is None and "." not in shown["approx"] for shown in problem["answers"])
 
 
+def test_a_learning_rate_is_keyed_to_significant_figures_as_the_grader_asks():
+    """0.0007 at 2 decimals would be 0.00: the key shows 2 significant figures and the checker takes them."""
+    from derive import registry
+    from derive.api import prepare
+    from derive.grading.grader import grade
+    from derive.worksheet import layout
+
+    noam = {"schedule": "noam", "step": "3025", "d_model": "256", "warmup": "900"}
+    lr = 256**-0.5 * min(3025**-0.5, 3025 * 900**-1.5)  # 1/880
+    small = spec.Spec("Rates", 3, 2, (spec.Problem("lr-schedule", ("lr",), 1),))
+    (sheet,) = classroom.build(small, STUDENTS[:1])
+    value = float(sheet.assignments[0].derivation.answers["lr"])
+    shown = layout.key_context(small, sheet)["problems"][0]["answers"][0]["approx"]
+    assert value < 0.005 and float(shown) == float(f"{value:.2g}")
+    topic = registry.get("lr-schedule")
+    assert grade(topic, prepare(topic, noam), {"lr": f"{lr:.2g}"}).items[0].verdict == "correct"
+    assert grade(topic, prepare(topic, noam), {"lr": "0.00"}).items[0].verdict != "correct"
+
+
 def test_a_word_answer_gets_a_word_box_a_key_entry_and_is_graded_by_equality():
     from derive import registry
     from derive.api import prepare

@@ -47,9 +47,18 @@ def numbers(text: str) -> np.ndarray:
     return np.array([[float(Fraction(e)) for e in row.split()] for row in text.split(";")])
 
 
+def unit_for(truth) -> float:
+    """A unit of the answer's last decimal; an answer whose every entry rounds to 0 at DECIMALS (a
+    learning rate of 0.0007) is asked to DECIMALS significant figures instead, as the grading issue says."""
+    size = float(np.max(np.abs(truth)))
+    if size == 0 or size >= UNIT / 2:
+        return UNIT
+    return 10.0 ** (math.floor(math.log10(size)) - DECIMALS + 1)
+
+
 def visibly_different(a, b) -> bool:
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return a.shape != b.shape or not np.all(np.isfinite(b)) or np.max(np.abs(a - b)) > UNIT
+    return a.shape != b.shape or not np.all(np.isfinite(b)) or np.max(np.abs(a - b)) > unit_for(a)
 
 
 def is_whole(values) -> bool:
@@ -787,6 +796,49 @@ def check_decoder_layer(given, level):
     )
 
 
+def check_lr_schedule(given, level):
+    schedule, step = given["schedule"], int(given["step"])
+    if schedule == "noam":
+        d_model, warmup = int(given["d_model"]), int(given["warmup"])
+        assert step != warmup  # both branches agree there: min and max could not be told apart
+        if level == 1:
+            assert all(math.isqrt(n) ** 2 == n for n in (step, d_model, warmup)) and d_model >= 256
+        if level == 2:
+            assert (d_model, warmup) == (512, 4000) and math.isqrt(step) ** 2 == step
+        lr = d_model**-0.5 * min(step**-0.5, step * warmup**-1.5)
+        assert lr < UNIT / 2  # a whole answer asked to significant figures
+        assert visibly_different(lr, lr * math.sqrt(d_model))  # d_model^(-0.5) left out
+        assert visibly_different(lr, d_model**-0.5 * max(step**-0.5, step * warmup**-1.5))  # max for min
+        if step < warmup:
+            assert visibly_different(lr, d_model**-0.5 * step * warmup**-0.5)  # the other branch's exponent
+        return
+    total, warmup = int(given["total"]), int(given["warmup"])
+    high, low = float(given["lr_max"]), float(given["lr_min"])
+    assert 0 <= step <= total and warmup < total and (low == 0 or math.isclose(low, high / 10))
+    p = (step - warmup) / (total - warmup)
+    if level == 1:
+        assert schedule == "linear" and (20 * step) % total == 0
+    if level == 2 and step >= warmup:
+        assert schedule == "cosine" and any(abs(p - k / 12) < 1e-12 for k in (2, 3, 4, 6, 8, 9, 10))
+
+    def decay(high, low, p):
+        shape = 0.5 * (1 + math.cos(math.pi * p)) if schedule == "cosine" else 1 - p
+        return low + (high - low) * shape
+
+    if step < warmup:
+        lr = high * step / warmup
+        assert visibly_different(lr, decay(high, low, step / total))  # warmup ignored
+        return
+    lr = decay(high, low, p)
+    assert lr > 0
+    if low:
+        assert visibly_different(lr, decay(high, 0, p))  # decaying to 0, not to lr_min
+    if schedule == "cosine":
+        assert visibly_different(lr, low + (high - low) * math.cos(math.pi * p))  # the half left out
+    else:
+        assert visibly_different(lr, low + (high - low) * p)  # rising instead of falling
+
+
 CHECKS = {
     "softmax": check_softmax,
     "attention": check_attention,
@@ -812,6 +864,7 @@ CHECKS = {
     "tokenize": check_tokenize,
     "vectorize": check_vectorize,
     "encoder-layer": check_encoder_layer,
+    "lr-schedule": check_lr_schedule,
 }
 
 

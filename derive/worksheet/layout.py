@@ -14,6 +14,7 @@ from decimal import Decimal as PyDecimal
 
 import sympy as sp
 
+from derive.grading.precision import places
 from derive.model import Equation
 from derive.numbers import Decimal, approx
 from derive.printing_typst import typst
@@ -117,8 +118,19 @@ def fixed(value, decimals: int):
     return Decimal(text[1:] if text.startswith("-") and not text.strip("-0.") else text)
 
 
+def answer_places(value, decimals: int) -> int:
+    """The places an answer is written to: the sheet's decimals, or more for a whole answer too small
+    to show at them (a learning rate of 0.0007 to significant figures, as the grader asks)."""
+    entries = list(value) if isinstance(value, sp.MatrixBase) else [value]
+    try:
+        scale = max(abs(screen.to_float(sp.sympify(e))) for e in entries)
+    except (TypeError, ValueError, OverflowError, ZeroDivisionError):
+        return decimals  # letters
+    return places(decimals, scale) if math.isfinite(scale) else decimals
+
+
 def _rounded(value, decimals: int):
-    return fixed(value, decimals)
+    return fixed(value, answer_places(value, decimals))
 
 
 def _cell_width(value, decimals: int) -> float:
@@ -128,7 +140,8 @@ def _cell_width(value, decimals: int) -> float:
             return ROW_MAX_CM if " " in value else WORD_CELL_CM  # a text gets the whole row
         return TOKEN_CELL_CM
     entries = list(value) if isinstance(value, sp.MatrixBase) else [value]
-    widest = max(len(f"{screen.to_float(sp.sympify(e)):.{decimals}f}") for e in entries)
+    shown = answer_places(value, decimals)
+    widest = max(len(f"{screen.to_float(sp.sympify(e)):.{shown}f}") for e in entries)
     return round(max(CELL_MIN_CM, 0.5 + CELL_CM_PER_CHAR * widest), 2)
 
 
@@ -238,14 +251,14 @@ def _equation(block: Equation, decimals: int, printer=typst) -> str | None:
     first, last = printer(block.parts[0]), printer(block.parts[-1])
     rounded = block.approx if block.approx is not None else block.parts[-1]
     shows_decimals = block.approx is not None and not _whole(block.approx)
-    tail = f" approx {printer(fixed(block.approx, decimals))}" if shows_decimals else ""
+    tail = f" approx {printer(_rounded(block.approx, decimals))}" if shows_decimals else ""
     ends = " = ".join(dict.fromkeys([first, last])) + tail
     candidates = []
     if printed_width(ends) <= EQUATION_MAX_CHARS:
         parts = [first, *(printer(p) for p in block.parts[1:-1]), last] if len(block.parts) > 1 else [first]
         candidates = [" = ".join(dict.fromkeys(parts)) + tail, ends]
     if _concrete(rounded):
-        relation, value = ("=", rounded) if _whole(rounded) else ("approx", fixed(rounded, decimals))
+        relation, value = ("=", rounded) if _whole(rounded) else ("approx", _rounded(rounded, decimals))
         candidates.append(f"{first} {relation} {printer(value)}")
     return next((line for line in candidates if printed_width(line) <= EQUATION_MAX_CHARS), None)
 

@@ -267,8 +267,9 @@ def practice(topic, level, seed, decimals):
     seed = secrets.randbelow(10**6) if seed is None else seed
     problem = draw(topic, level, seed, decimals)
     title = f"Practice: {problem.derivation.title} (seed {seed}; --seed {seed} gives this problem again)"
-    click.echo(f"{title}\n{'═' * min(len(title), 80)}\n")
-    click.echo(problem.task + "\n")
+    width = _renderer(decimals).settings["width"]
+    click.echo(f"{textwrap.fill(title, width)}\n{'═' * min(len(title), width)}\n")
+    click.echo("\n".join(textwrap.fill(line, width) for line in problem.task.splitlines()) + "\n")
     click.echo(introduction(problem, decimals))
     click.echo(f"\nGive each answer to {decimals} decimals. Type ? to see a step worked, q to quit.")
     run(problem, decimals, input, click.echo)

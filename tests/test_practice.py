@@ -184,3 +184,10 @@ def test_practice_lists_what_the_sheet_lists_beside_the_inputs():
     from derive.practice import draw
 
     assert "[CLS] → 2" in draw("tokenize", 1, SEED, 2).task and "→" not in draw("softmax", 1, SEED, 2).task
+
+
+@pytest.mark.parametrize("topic", ["bpe-train", "vectorize", "cost"])
+def test_a_long_task_and_its_glossary_wrap_to_the_terminal(cli, topic):
+    code, out, err = cli("practice", topic, "--seed", "3", "--level", "2")
+    assert code == 0, err
+    assert max(len(line) for line in out.splitlines()) <= 80

@@ -181,7 +181,7 @@ class _Plain(StrPrinter):
         return f"{top}/{self.parenthesize(expr.denominator, PRECEDENCE['Mul'], strict=True)}"
 
     def _print_MatrixBase(self, expr):
-        rows = ["[" + ", ".join(self._print(e) for e in expr.row(r)) + "]" for r in range(expr.rows)]
+        rows = ["[" + ", ".join(self._print(e) for e in row) + "]" for row in expr.tolist()]
         return rows[0] if expr.rows == 1 else "[" + ", ".join(rows) + "]"
 
     _print_ImmutableDenseMatrix = _print_MutableDenseMatrix = _print_MatrixBase

@@ -321,7 +321,7 @@ class TypstPrinter(Printer):
         return f"display({text})" if "frac(" in text or "mat(" in text else text
 
     def _print_MatrixBase(self, expr):
-        rows = [", ".join(self._cell(entry) for entry in expr.row(r)) for r in range(expr.rows)]
+        rows = [", ".join(self._cell(entry) for entry in row) for row in expr.tolist()]  # .row(r) copies
         return 'mat(delim: "[", ' + "; ".join(rows) + ")"
 
     _print_ImmutableDenseMatrix = _print_MutableDenseMatrix = _print_MatrixBase

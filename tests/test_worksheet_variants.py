@@ -37,9 +37,10 @@ CASES = [(topic, level) for topic in variants.topics() for level in variants.lev
 # topics with few inputs: at least this many distinct per class
 FEW_INPUTS = {"positional-encoding": 20, "pe-properties": 25}
 ATTENTION, CROSS = ("wq", "wk", "wv", "wo"), ("cq", "ck", "cv", "co")
-# An exact layer costs 50-300 ms a draw (most of it the layer's own SymPy, which the key needs anyway):
-# these topics draw a tenth of the seeds, 100 per level in CI, to keep each topic within a minute.
-SEED_SHARE = {"encoder-layer": 10, "decoder-layer": 10}
+# An exact layer costs 80 ms (encoder) to 300 ms (decoder) of CPU a draw, most of it the layer's own
+# SymPy, which the key needs anyway: these topics draw a share of the seeds (100 and 50 per level in CI)
+# to keep each topic within about a minute.
+SEED_SHARE = {"encoder-layer": 10, "decoder-layer": 20}
 
 
 def numbers(text: str) -> np.ndarray:
@@ -698,8 +699,9 @@ def _layer_norm(m, eps):
     return (m - m.mean(axis=1, keepdims=True)) / np.sqrt(spread)
 
 
-def _multi_head(u, source, given, names, allowed=None):
-    """Multi-head attention in NumPy; every head's rows of weights over the keys it sees must vary."""
+def _multi_head(u, source, given, names, allowed=None, varied=True):
+    """Multi-head attention in NumPy; with ``varied``, every head's rows of weights over the keys it sees
+    must vary (a misconception's attention need not)."""
     wq, wk, wv, wo = (numbers(given[name]) for name in names)
     heads = int(given["heads"])
     q, k, v = u @ wq, source @ wk, source @ wv
@@ -710,7 +712,7 @@ def _multi_head(u, source, given, names, allowed=None):
         scaled = q[:, part] @ k[:, part].T / math.sqrt(d_k)
         if allowed is not None:
             scaled = np.where(allowed, scaled, -np.inf)
-        for row in scaled:
+        for row in scaled if varied else ():
             seen = row[np.isfinite(row)]
             assert len(seen) == 1 or np.ptp(seen) > 1e-9
         parts.append(_masked_softmax(scaled, False) @ v[:, part])
@@ -720,7 +722,9 @@ def _multi_head(u, source, given, names, allowed=None):
 def _ffn(u, given):
     hidden = u @ numbers(given["w1"]) + (numbers(given["b1"])[0] if "b1" in given else 0)
     assert np.any(hidden < 0) and np.any(hidden > 0)
-    return np.maximum(hidden, 0) @ numbers(given["w2"]) + (numbers(given["b2"])[0] if "b2" in given else 0)
+    out = np.maximum(hidden, 0) @ numbers(given["w2"]) + (numbers(given["b2"])[0] if "b2" in given else 0)
+    assert no_zero_rows(np.round(out, 9))  # the network adds something to every token
+    return out
 
 
 def check_layer(given, level, sublayers):
@@ -765,7 +769,7 @@ def check_encoder_layer(given, level):
         x = numbers(given["x"])
         u = x if given["norm"] == "post" else _layer_norm(x, float(Fraction(given["eps"])))
         assert visibly_different(
-            _multi_head(u, u, given, ATTENTION, allowed), _multi_head(u, u, given, ATTENTION)
+            _multi_head(u, u, given, ATTENTION, allowed), _multi_head(u, u, given, ATTENTION, varied=False)
         )
     check_layer(
         given,
@@ -780,11 +784,13 @@ def check_decoder_layer(given, level):
     x = numbers(given["x"])
     u = x if given["norm"] == "post" else _layer_norm(x, float(Fraction(given["eps"])))
     masked = _multi_head(u, u, given, ATTENTION, causal)
-    assert visibly_different(masked, _multi_head(u, u, given, ATTENTION))  # the causal mask forgotten
+    assert visibly_different(masked, _multi_head(u, u, given, ATTENTION, varied=False))  # no causal mask
 
     def cross(u):
         right = _multi_head(u, memory, given, CROSS)
-        assert visibly_different(right, _multi_head(u, u, given, CROSS))  # keys and values from the decoder
+        assert visibly_different(
+            right, _multi_head(u, u, given, CROSS, varied=False)
+        )  # keys and values from the decoder
         return right
 
     if level < 3:
@@ -839,6 +845,48 @@ def check_lr_schedule(given, level):
         assert visibly_different(lr, low + (high - low) * p)  # rising instead of falling
 
 
+def check_masked_lm(given, level):
+    """The draws redone with NumPy's generator as BERT's and Hugging Face's rules read them."""
+    from derive import vocabulary
+
+    words = given["text"].split()
+    n, rule = len(words) + 2, given.get("rule", "bert")
+    hidden, embedding = numbers(given["hidden"]), numbers(given["embedding"])
+    distinct = list(dict.fromkeys(words))
+    assert hidden.shape[0] == n and embedding.shape[0] == len(distinct)
+    if level < 3:
+        assert rule == "bert" and is_whole(hidden) and is_whole(embedding) and np.all(np.abs(hidden) <= 1)
+        assert len({tuple(row) for row in embedding.tolist()}) == len(distinct)
+    rng = np.random.default_rng(int(given["seed"]))
+    u = rng.random(n - 2)
+    r = []
+    for _ in range(n - 2):
+        r.append(rng.random())
+        if 0.8 <= r[-1] < 0.9:
+            rng.integers(len(vocabulary.builtin().ids))
+    count = min(20, max(1, int(round(n * 0.15))))
+    smallest = sorted(1 + np.argsort(u, kind="stable")[:count])
+    chosen = smallest if rule == "bert" else [1 + i for i in range(n - 2) if u[i] < 0.15]
+    assert len(chosen) >= 2 and any(x >= 0.8 for x in r[: len(chosen)])  # not every chosen token masked
+    if rule == "bert":
+        assert max(1, math.floor(0.15 * (n - 2) + 0.5)) != count  # 15% of the candidates alone differs
+    else:
+        assert chosen != smallest
+    shown = np.round(u, 4)
+    assert len(set(shown.tolist())) == len(u)  # the sheet's four places order the draws as they are
+    assert np.all(np.abs(u - 0.15) > 1e-4) and all(
+        abs(x - c) > 1e-4 for x in r[: len(chosen)] for c in (0.8, 0.9)
+    )
+    bias = numbers(given["bias"])[0] if "bias" in given else np.zeros(len(distinct))
+    logits = hidden @ embedding.T + bias
+    assert all(np.ptp(logits[i]) > 0 for i in chosen)
+    labels = [distinct.index(w) for w in words]
+    losses = [-np.log(softmax(logits[i])[labels[i - 1]]) for i in range(1, n - 1)]
+    mean = np.mean([losses[i - 1] for i in chosen])
+    assert visibly_different(mean, np.mean(losses))  # every position, not the chosen ones
+    assert visibly_different(mean, len(chosen) * mean)  # the sum
+
+
 CHECKS = {
     "softmax": check_softmax,
     "attention": check_attention,
@@ -865,6 +913,7 @@ CHECKS = {
     "vectorize": check_vectorize,
     "encoder-layer": check_encoder_layer,
     "lr-schedule": check_lr_schedule,
+    "decoder-layer": check_decoder_layer,
 }
 
 

@@ -119,13 +119,15 @@ def attention(queries: Rows, source: Rows, weights: Sequence[str], heads: int, a
 
 
 def ffn(u: Rows, given) -> Rows | None:
-    """FFN(u) with ReLU; None unless some hidden unit is negative and some positive (ReLU must matter)."""
+    """FFN(u) with ReLU; None unless some hidden unit is negative and some positive (ReLU must matter)
+    and every token's output has a nonzero entry (a network that adds nothing to a token is no exercise)."""
     hidden = _biased(_product(u, matrix(given["w1"])), given.get("b1"))
     if not (any(e < 0 for row in hidden for e in row) and any(e > 0 for row in hidden for e in row)):
         return None
-    return _biased(
+    out = _biased(
         _product([[max(0.0, e) for e in row] for row in hidden], matrix(given["w2"])), given.get("b2")
     )
+    return out if all(any(abs(e) > 1e-9 for e in row) for row in out) else None
 
 
 def _apart(a: Rows | None, b: Rows | None) -> bool:
@@ -160,11 +162,12 @@ def promising(given, sublayers: Sequence[Callable[[Rows], Rows]]) -> bool:
 
 
 def varied(attention, allowed=None) -> bool:
-    """No head's row of exact scaled scores all equal over the keys that query may see."""
+    """No head's row of scaled scores all equal over the keys that query may see (scores of a LayerNorm's
+    output are carried in 50 digits, so equal ones may differ in the last)."""
     for scaled in attention.scaled:
         for i in range(scaled.rows):
-            seen = [scaled[i, j] for j in range(scaled.cols) if allowed is None or allowed[i][j]]
-            if len(seen) > 1 and len(set(seen)) == 1:
+            seen = [float(scaled[i, j]) for j in range(scaled.cols) if allowed is None or allowed[i][j]]
+            if len(seen) > 1 and max(seen) - min(seen) < 1e-9:  # equal up to the carried digits
                 return False
     return True
 

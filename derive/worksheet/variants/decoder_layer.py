@@ -1,0 +1,130 @@
+"""Decoder layer: level 1 two target tokens and two memory rows, d_model = 2 and two heads of width 1 (no
+square root; a LayerNorm of two numbers with ε = 0 is ±1 each), post-LN and a ReLU network without
+biases; level 2 three target tokens, post- or pre-LN, with biases; level 3 two tokens of decimals with
+d_model = 4, two heads of width 2 and ε = 10⁻⁵ (calculator work)."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from derive.worksheet import draw, float_layer
+
+SELF, CROSS = ("wq", "wk", "wv", "wo"), ("cq", "ck", "cv", "co")
+MAX_SCORE = 3
+
+
+def _promising(given) -> bool:
+    heads, memory = int(given["heads"]), float_layer.matrix(given["memory"])
+    n = len(given["x"].split(";"))
+    causal = [[j <= i for j in range(n)] for i in range(n)]
+    self_weights, cross_weights = [given[name] for name in SELF], [given[name] for name in CROSS]
+    return float_layer.promising(
+        given,
+        (
+            lambda u: float_layer.attention(u, u, self_weights, heads, causal),
+            lambda u: float_layer.attention(u, memory, cross_weights, heads),
+            lambda u: float_layer.ffn(u, given),
+        ),
+    )
+
+
+def _memory(rng, rows):
+    return {"memory": draw.matrix_text(draw.distinct_rows(rng, rows, 2, -1, 1))}
+
+
+def _cross(rng):
+    return {name: draw.matrix_text(draw.int_matrix(rng, 2, 2, -1, 1)) for name in CROSS}
+
+
+@float_layer.until(_promising)
+def level_1(rng):
+    return {
+        **draw.one_column_attention(rng, 2, SELF, MAX_SCORE),
+        **_memory(rng, 2),
+        **_cross(rng),
+        "heads": "2",
+        **float_layer.ffn_weights(rng, 2, 2, biases=False),
+        "norm": "post",
+        "eps": "0",
+    }
+
+
+@float_layer.until(_promising)
+def level_2(rng):
+    return {
+        **draw.one_column_attention(rng, 3, SELF, MAX_SCORE),
+        **_memory(rng, rng.choice([2, 3])),
+        **_cross(rng),
+        "heads": "2",
+        **float_layer.ffn_weights(rng, 2, rng.choice([3, 4]), biases=True),
+        "norm": rng.choice(["post", "pre"]),
+        "eps": "0",
+    }
+
+
+@float_layer.until(_promising)
+def level_3(rng):
+    return {
+        "x": draw.matrix_text(draw.tenths_matrix(rng, 2, 4, -20, 20)),
+        **float_layer.decimal_attention(rng, SELF, 4),
+        "memory": draw.matrix_text(draw.tenths_matrix(rng, 2, 4, -20, 20)),
+        **float_layer.decimal_attention(rng, CROSS, 4),
+        "heads": "2",
+        **float_layer.decimal_ffn_weights(rng, 4, 4),
+        "norm": rng.choice(["post", "pre"]),
+        "eps": "0.00001",
+    }
+
+
+def suitable(values, level):
+    """No head's row of scaled scores, in either attention, all equal over the keys it may see (uniform
+    weights whatever the method), and the activation matters (hidden units of both signs)."""
+    n = values.x.rows
+    causal = [[j <= i for j in range(n)] for i in range(n)]
+    return (
+        float_layer.varied(values.self_qkv, causal)
+        and float_layer.varied(values.cross_qkv)
+        and float_layer.relu_matters(values.ffn_input, values.ffn_weights)
+    )
+
+
+SYMBOLS = {
+    name: sp.Symbol(symbol)
+    for name, symbol in (
+        ("x", "x"),
+        ("memory", "m"),
+        ("wq", "W_Q"),
+        ("wk", "W_K"),
+        ("wv", "W_V"),
+        ("wo", "W_O"),
+    )
+}
+SYMBOLS.update(
+    {name: sp.Symbol(symbol) for name, symbol in (("cq", "C_Q"), ("ck", "C_K"), ("cv", "C_V"), ("co", "C_O"))}
+)
+SYMBOLS.update({"heads": sp.Symbol("H"), "w1": sp.Symbol("W_1"), "w2": sp.Symbol("W_2")})
+SYMBOLS.update({"b1": sp.Symbol("b_1"), "b2": sp.Symbol("b_2"), "eps": sp.Symbol("epsilon"), "norm": None})
+
+
+def task(given):
+    if given["norm"] == "post":
+        order = (
+            "post-LN: r_1 = x + MaskedMultiHead(x), u_2 = LN(r_1), r_2 = u_2 + MultiHead(u_2, m), u_3 = LN(r_2), "
+            "r_3 = u_3 + FFN(u_3), y = LN(r_3)"
+        )
+    else:
+        order = (
+            "pre-LN: r_1 = x + MaskedMultiHead(LN(x)), r_2 = r_1 + MultiHead(LN(r_1), m), "
+            "r_3 = r_2 + FFN(LN(r_2)), y = r_3"
+        )
+    return (
+        f"One decoder layer, {order}. Self-attention is causal (token i sees tokens 1 to i); cross-attention "
+        "takes its queries from the decoder (C_Q) and its keys and values from the memory m (C_K, C_V). Each "
+        "attention splits by columns into H heads of width d_k = d_model / H, scales by 1/√d_k and multiplies "
+        "the concatenated heads by its output matrix; FFN(u) = ReLU(u W_1"
+        + (" + b_1) W_2 + b_2" if "b1" in given else ") W_2")
+        + "; LN has γ = 1, β = 0 and divides by d_model."
+    )
+
+
+LEVELS = {1: level_1, 2: level_2, 3: level_3}

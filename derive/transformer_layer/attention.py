@@ -150,8 +150,8 @@ def attention_sublayer(
             tag = f"_{h + 1}" if v.heads > 1 else ""
             if v.heads > 1:
                 blocks.append(prose("Head {h}:", h=h + 1))
-            with sp.evaluate(False):
-                written = sp.MatMul(sp.Pow(sp.sqrt(att.d_k), -1), sp.ImmutableMatrix(att.scores[h]))
+            scale = sp.Pow(sp.sqrt(att.d_k, evaluate=False), -1, evaluate=False)
+            written = sp.MatMul(scale, sp.ImmutableMatrix(att.scores[h]), evaluate=False)
             parts = [mat("S" + tag), mat("Q" + tag) * mat("K" + tag) ** T / sp.sqrt(d_k)]
             if short(att.scores[h]) and all(e.is_Rational for e in att.scores[h]):
                 parts.append(written if att.d_k != 1 else att.scores[h])

@@ -204,8 +204,7 @@ def _residual_stage(k: int, subs) -> Stage:
                 " In pre-LN that is {s}, not its normalised copy {u}: the residual path skips the LayerNorm."
             )
         note = prose(note, u=_u(k), s=mat(symbol))
-        with sp.evaluate(False):
-            written = sp.MatAdd(sp.ImmutableMatrix(stream), sp.ImmutableMatrix(v[sub.name]))
+        written = sp.MatAdd(sp.ImmutableMatrix(stream), sp.ImmutableMatrix(v[sub.name]), evaluate=False)
         parts = [_r(k), plus(mat(symbol), mat(sub.symbol))]
         if short(stream) and short(v[sub.name]) and short(v[name]):
             parts.append(written)

@@ -485,10 +485,8 @@ def _output_row(v, f, tok, top, own) -> list:
     parts = [indexed("o", f + 1), unevaluated_sum(terms)]
     if _small(v):
         seen = [c for c in range(v.n_keys) if v.weights[f, c] != 0]
-        with sp.evaluate(False):
-            parts.append(
-                sp.MatAdd(*[sp.MatMul(v.weights[f, c], sp.ImmutableMatrix(v.V.row(c))) for c in seen])
-            )
+        terms = [sp.MatMul(v.weights[f, c], sp.ImmutableMatrix(v.V.row(c)), evaluate=False) for c in seen]
+        parts.append(sp.MatAdd(*terms, evaluate=False))
     row = v.output.row(f)
     parts.append(row)
     blocks = [

@@ -110,8 +110,11 @@ def _row_loss(v, r):
     p, y = v.softmax.row(r), v.y.row(r)
     if not v.smoothing:
         return -sp.log(p[v.targets[r] - 1], evaluate=False)
-    with sp.evaluate(False):
-        terms = [sp.Mul(y[c], sp.log(sp.Symbol(f"p_{c + 1}"))) for c in range(len(y)) if y[c] != 0]
+    terms = [
+        sp.Mul(y[c], sp.log(sp.Symbol(f"p_{c + 1}"), evaluate=False), evaluate=False)
+        for c in range(len(y))
+        if y[c] != 0
+    ]
     return -unevaluated_sum(terms)
 
 
@@ -134,8 +137,7 @@ def explain_loss(v):
     if rows > 1:
         names = [_row_name("L", r, rows) for r in range(rows)]
         blocks.append(prose("The loss of the batch is the mean of the {n} row losses:", n=rows))
-        with sp.evaluate(False):
-            mean = sp.Mul(unevaluated_sum(names), sp.Pow(sp.Integer(rows), -1))
+        mean = sp.Mul(unevaluated_sum(names), sp.Pow(sp.Integer(rows), -1, evaluate=False), evaluate=False)
         blocks.append(eq(L, mean, v.loss, approx=_approx(v.loss)))
     blocks.append(
         prose(

@@ -48,8 +48,7 @@ def explain_dot(v):
 
 
 def _explain_norm(name, vector, value):
-    with sp.evaluate(False):
-        written = sp.sqrt(unevaluated_sum([sp.Pow(e, 2) for e in vector]))
+    written = sp.sqrt(unevaluated_sum([sp.Pow(e, 2, evaluate=False) for e in vector]), evaluate=False)
     squares = sp.sqrt(unevaluated_sum([e**2 for e in vector]))
     parts = _distinct(sp.Abs(name), written, squares, value)
     return (
@@ -70,8 +69,8 @@ def explain_norm_b(v):
 
 
 def explain_cosine(v):
-    with sp.evaluate(False):
-        written = sp.Mul(v.dot, sp.Pow(sp.Mul(v.norm_a, v.norm_b), -1))
+    lengths = sp.Mul(v.norm_a, v.norm_b, evaluate=False)
+    written = sp.Mul(v.dot, sp.Pow(lengths, -1, evaluate=False), evaluate=False)
     return (
         prose(
             "Divide the dot product by both lengths. The result always lies between -1 and 1 "

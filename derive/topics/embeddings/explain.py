@@ -72,8 +72,10 @@ def intro(words, vocabulary) -> tuple:
 
 
 def explain_norms(v):
-    with sp.evaluate(False):
-        written = [sp.sqrt(unevaluated_sum([sp.Pow(e, 2) for e in row])) for row in word_rows(v)]
+    written = [
+        sp.sqrt(unevaluated_sum([sp.Pow(e, 2, evaluate=False) for e in row]), evaluate=False)
+        for row in word_rows(v)
+    ]
     blocks = [prose("The length of each vector is the square root of the sum of its squared entries:")]
     for j in range(v.W.rows):
         value = v.norms[0, j]
@@ -123,8 +125,8 @@ def _best_pair(matrix, closest=False):
 
 
 def explain_similarity(v):
-    with sp.evaluate(False):
-        written = sp.Mul(v.dots[0, 1], sp.Pow(sp.Mul(v.norms[0, 0], v.norms[0, 1]), -1))
+    lengths = sp.Mul(v.norms[0, 0], v.norms[0, 1], evaluate=False)
+    written = sp.Mul(v.dots[0, 1], sp.Pow(lengths, -1, evaluate=False), evaluate=False)
     value = v.similarity[0, 1]
     i, j = _best_pair(v.similarity)
     blocks = [
@@ -167,8 +169,7 @@ def _about(value) -> str:
 def explain_distance(v):
     rows = word_rows(v)
     diff = rows[0] - rows[1]
-    with sp.evaluate(False):
-        written = sp.sqrt(unevaluated_sum([sp.Pow(e, 2) for e in diff]))
+    written = sp.sqrt(unevaluated_sum([sp.Pow(e, 2, evaluate=False) for e in diff]), evaluate=False)
     value = v.distance[0, 1]
     blocks = [
         prose(
@@ -252,11 +253,11 @@ def explain_nearest(v):
 
 def explain_analogy_vector(v):
     vectors = [sp.ImmutableMatrix(vector_of(v.vocabulary, w)) for _, w in v.terms]
-    with sp.evaluate(False):
-        signed = [
-            vector if sign > 0 else sp.MatMul(-1, vector) for (sign, _), vector in zip(v.terms, vectors)
-        ]
-        written = sp.MatAdd(*signed)
+    signed = [
+        vector if sign > 0 else sp.MatMul(-1, vector, evaluate=False)
+        for (sign, _), vector in zip(v.terms, vectors)
+    ]
+    written = sp.MatAdd(*signed, evaluate=False)
 
     names = ", ".join(f"{{u{j}}}" for j in range(len(v.terms)))
     fields = {f"u{j}": user(w) for j, (_, w) in enumerate(v.terms)}
@@ -292,8 +293,7 @@ def explain_analogy(v):
     best_vector = vector_of(v.vocabulary, best)
     value = cosine(x, best_vector)
     dot, lengths = exact_vectors.dot(x, best_vector), (exact_vectors.norm(x), exact_vectors.norm(best_vector))
-    with sp.evaluate(False):
-        written = sp.Mul(dot, sp.Pow(sp.Mul(*lengths), -1))
+    written = sp.Mul(dot, sp.Pow(sp.Mul(*lengths, evaluate=False), -1, evaluate=False), evaluate=False)
 
     blocks = [
         prose(

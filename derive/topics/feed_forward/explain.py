@@ -33,23 +33,26 @@ WIDE = 90  # characters: beyond this an exact matrix is shown only as decimals
 
 def _over(value, divisor):
     """``value/divisor`` as written, without a leading ``1⋅`` when value is 1."""
-    with sp.evaluate(False):
-        return sp.Pow(divisor, -1) if value == 1 else sp.Mul(value, sp.Pow(divisor, -1))
+    inverse = sp.Pow(divisor, -1, evaluate=False)
+    return inverse if value == 1 else sp.Mul(value, inverse, evaluate=False)
 
 
 def _as_written(kind: str, value):
     """The activation's formula with ``value`` substituted and nothing evaluated."""
     negated = -value if value.is_number else sp.Mul(-1, value, evaluate=False)
-    with sp.evaluate(False):
-        if kind == "relu":
-            return sp.Function("max")(0, value)
-        half = _over(value, sp.Integer(2))
-        if kind == "gelu":
-            return sp.Mul(half, sp.Add(1, sp.erf(_over(value, sp.sqrt(2)))))
-        if kind == "gelu-tanh":
-            inner = sp.Add(value, sp.Mul(sp.Float("0.044715", 5), sp.Pow(value, 3)))
-            return sp.Mul(half, sp.Add(1, sp.tanh(sp.Mul(sp.sqrt(sp.Mul(2, sp.Pow(sp.pi, -1))), inner))))
-        return _over(value, sp.Add(1, sp.exp(negated)))
+    if kind == "relu":
+        return sp.Function("max")(0, value, evaluate=False)
+    half = _over(value, sp.Integer(2))
+    if kind == "gelu":
+        erf = sp.erf(_over(value, sp.sqrt(2, evaluate=False)), evaluate=False)
+        return sp.Mul(half, sp.Add(1, erf, evaluate=False), evaluate=False)
+    if kind == "gelu-tanh":
+        cube = sp.Mul(sp.Float("0.044715", 5), sp.Pow(value, 3, evaluate=False), evaluate=False)
+        inner = sp.Add(value, cube, evaluate=False)
+        scale = sp.sqrt(sp.Mul(2, sp.Pow(sp.pi, -1, evaluate=False), evaluate=False), evaluate=False)
+        tanh = sp.tanh(sp.Mul(scale, inner, evaluate=False), evaluate=False)
+        return sp.Mul(half, sp.Add(1, tanh, evaluate=False), evaluate=False)
+    return _over(value, sp.Add(1, sp.exp(negated, evaluate=False), evaluate=False))
 
 
 def _act_symbol(kind: str, argument):
@@ -60,11 +63,8 @@ def linear_written(m, weight, bias=None):
     """The same product with the matrices shown, e.g. [1 2]·[[1 0], [0 1]] + [0 1]: the bias row
     repeated for every token, as broadcasting adds it (built evaluated, else letters print 1⋅b₁)."""
     broadcast = None if bias is None else sp.ImmutableMatrix.vstack(*[bias] * m.rows)
-    with sp.evaluate(False):
-        product = sp.MatMul(sp.ImmutableMatrix(m), sp.ImmutableMatrix(weight))
-        if broadcast is None:
-            return product
-        return sp.MatAdd(product, broadcast)
+    product = sp.MatMul(sp.ImmutableMatrix(m), sp.ImmutableMatrix(weight), evaluate=False)
+    return product if broadcast is None else sp.MatAdd(product, broadcast, evaluate=False)
 
 
 def intro(values) -> tuple:
@@ -117,8 +117,12 @@ def _matrix_eq(symbol, formula, value, *written):
 
 
 def _original_count():
-    with sp.evaluate(False):
-        products = [sp.Mul(512, 2048), sp.Integer(2048), sp.Mul(2048, 512), sp.Integer(512)]
+    products = [
+        sp.Mul(512, 2048, evaluate=False),
+        sp.Integer(2048),
+        sp.Mul(2048, 512, evaluate=False),
+        sp.Integer(512),
+    ]
     return unevaluated_sum(products)
 
 
@@ -180,8 +184,7 @@ def explain_parameters(v):
 def explain_hidden(v):
     bias = v.b1 is not None
     general = sp.Add(X * W_1, B_1, evaluate=False) if bias else X * W_1
-    with sp.evaluate(False):
-        terms = [sp.Mul(a, b) for a, b in zip(v.x.row(0), v.W1.col(0))]
+    terms = [sp.Mul(a, b, evaluate=False) for a, b in zip(v.x.row(0), v.W1.col(0))]
     first = unevaluated_sum(terms + ([v.b1[0]] if bias else []))
     value = v.hidden[0, 0]
     # With letters throughout nothing is worked out: the value would repeat the sum reordered.

@@ -120,14 +120,19 @@ def explain_full(v) -> tuple:
 def explain_flops(cached: bool):
     def explain(v) -> tuple:
         c_qkv, c_qk, n = 6 * v.d_model * v.D, 4 * v.D, v.n
-        with sp.evaluate(False):
-            if cached:
-                numbers = sp.Add(sp.Mul(n, c_qkv), sp.Mul(sp.Mul(c_qk, n, n + 1), sp.Pow(2, -1)))
-            else:
-                numbers = sp.Add(
-                    sp.Mul(sp.Mul(c_qkv, n, n + 1), sp.Pow(2, -1)),
-                    sp.Mul(sp.Mul(c_qk, n, n + 1, 2 * n + 1), sp.Pow(6, -1)),
-                )
+        half, sixth = sp.Pow(2, -1, evaluate=False), sp.Pow(6, -1, evaluate=False)
+        if cached:
+            numbers = sp.Add(
+                sp.Mul(n, c_qkv, evaluate=False),
+                sp.Mul(sp.Mul(c_qk, n, n + 1, evaluate=False), half, evaluate=False),
+                evaluate=False,
+            )
+        else:
+            numbers = sp.Add(
+                sp.Mul(sp.Mul(c_qkv, n, n + 1, evaluate=False), half, evaluate=False),
+                sp.Mul(sp.Mul(c_qk, n, n + 1, 2 * n + 1, evaluate=False), sixth, evaluate=False),
+                evaluate=False,
+            )
         if cached:
             D = sp.Symbol("D")
             out = [
@@ -162,8 +167,7 @@ def explain_flops(cached: bool):
 def explain_flops_saved(v) -> tuple:
     long = 1024
     ratio = flops(v, False, long) / flops(v, True, long)
-    with sp.evaluate(False):
-        difference = sp.Add(v.flops_full, -v.flops_cached)
+    difference = sp.Add(v.flops_full, -v.flops_cached, evaluate=False)
     return (
         prose("The cache saves the difference of the two totals:"),
         eq(sp.Symbol("F_saved"), difference, v.flops_saved),
@@ -184,8 +188,7 @@ def _size(total: int) -> str:
 
 
 def explain_cache_bytes(v) -> tuple:
-    with sp.evaluate(False):
-        numbers = sp.Mul(2, 1, v.H, v.d_k, v.n, v.bytes)
+    numbers = sp.Mul(2, 1, v.H, v.d_k, v.n, v.bytes, evaluate=False)
     lines = []
     for label, layers, heads, d_head, tokens in REAL_MODELS:
         total = 2 * layers * heads * d_head * tokens * 2
@@ -221,8 +224,8 @@ def _sub(name: str, step, i=None):
 
 def _over(score, root):
     """``score / root`` as written: 2/2, 1/√2 (SymPy would print 1·1/√2 or collapse it)."""
-    with sp.evaluate(False):
-        return sp.Pow(root, -1) if score == 1 else sp.Mul(score, sp.Pow(root, -1))
+    inverse = sp.Pow(root, -1, evaluate=False)
+    return inverse if score == 1 else sp.Mul(score, inverse, evaluate=False)
 
 
 def _cache_name(name: str, step: int):

@@ -53,8 +53,7 @@ def intro(values) -> tuple:
     blocks_.append(
         prose("So {dm} and {h}, and each head has width", dm=same(d_model, width), h=same(h, heads))
     )
-    with sp.evaluate(False):
-        ratio = sp.Mul(width, sp.Pow(heads, -1))
+    ratio = sp.Mul(width, sp.Pow(heads, -1, evaluate=False), evaluate=False)
     blocks_.append(eq(d_k, d_model / h, ratio, dk))
     blocks_.append(
         prose(
@@ -298,9 +297,8 @@ def explain_output(v) -> tuple:
 
 def explain_parameters(v) -> tuple:
     width = v.d_model
-    with sp.evaluate(False):
-        here = sp.Mul(4, sp.Pow(width, 2))
-        with_bias = sp.Add(sp.Mul(4, sp.Pow(width, 2)), sp.Mul(4, width))
+    here = sp.Mul(4, sp.Pow(width, 2, evaluate=False), evaluate=False)
+    with_bias = sp.Add(here, sp.Mul(4, width, evaluate=False), evaluate=False)
     return (
         prose(
             "Count the weights. {wq}, {wk} and {wv} are {dm}×{dm} each"

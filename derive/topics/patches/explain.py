@@ -83,8 +83,9 @@ def explain_projected(v):
             seed=v.seed,
         )
     first = v.patches.row(0)
-    with sp.evaluate(False):
-        entry = sp.Add(*[sp.Mul(first[j], v.W_E[j, 0]) for j in range(v.W_E.rows)])
+    entry = sp.Add(
+        *[sp.Mul(first[j], v.W_E[j, 0], evaluate=False) for j in range(v.W_E.rows)], evaluate=False
+    )
     return (
         prose(
             "Every flattened patch is multiplied by the same matrix {W}, which turns {pp} pixels into a "
@@ -138,8 +139,8 @@ def explain_positions(v):
             ),
             eq(E, v.positions),
         )
-    with sp.evaluate(False):
-        angle = sp.Mul(pos, sp.Pow(sp.Pow(BASE, sp.Mul(2, i) / d_model), -1))
+    exponent = sp.Mul(sp.Mul(2, i, evaluate=False), sp.Pow(d_model, -1, evaluate=False), evaluate=False)
+    angle = sp.Mul(pos, sp.Pow(sp.Pow(BASE, exponent, evaluate=False), -1, evaluate=False), evaluate=False)
     return (
         prose(
             "Attention by itself ignores order, so every token gets a position embedding: one row per "

@@ -19,8 +19,7 @@ BERT_POSITIONS, BERT_WIDTH = 512, 768
 
 
 def _unevaluated(fn, *args):
-    with sp.evaluate(False):
-        return fn(*args)
+    return fn(*args, evaluate=False)
 
 
 def intro(d, base, offset) -> tuple:
@@ -264,10 +263,11 @@ def explain_learned(v):
 def explain_added(v):
     x, pe_row, w_q = sp.Symbol("x"), PE(p), sp.Symbol("W_Q")
     halves = sp.Matrix([[sp.Symbol("W_1")], [sp.Symbol("W_2")]])
-    with sp.evaluate(False):
-        split = sp.Add(sp.Mul(x, halves[0]), sp.Mul(pe_row, halves[1]))
-        query = sp.Mul(sp.Add(x, pe_row), w_q)
-        query_sum = sp.Add(sp.Mul(x, w_q), sp.Mul(pe_row, w_q))
+    split = sp.Add(
+        sp.Mul(x, halves[0], evaluate=False), sp.Mul(pe_row, halves[1], evaluate=False), evaluate=False
+    )
+    query = sp.Mul(sp.Add(x, pe_row, evaluate=False), w_q, evaluate=False)
+    query_sum = sp.Add(sp.Mul(x, w_q, evaluate=False), sp.Mul(pe_row, w_q, evaluate=False), evaluate=False)
     return (
         prose(
             "The encoding is added to the token embeddings, row by row: the input of the first layer is X + PE, "

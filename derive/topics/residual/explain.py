@@ -54,8 +54,7 @@ def explain_sublayer(v):
 
 
 def explain_output(v):
-    with sp.evaluate(False):
-        written = sp.MatAdd(sp.ImmutableMatrix(v.x), sp.ImmutableMatrix(v.sublayer))
+    written = sp.MatAdd(sp.ImmutableMatrix(v.x), sp.ImmutableMatrix(v.sublayer), evaluate=False)
     return (
         prose(
             "Add the sublayer's output to its input, entry by entry. The sublayer therefore only has to "
@@ -91,8 +90,7 @@ def explain_gradient(v):
         )
     ]
     if v.W is not None:
-        with sp.evaluate(False):
-            written = sp.MatAdd(sp.ImmutableMatrix(sp.eye(v.x.cols)), sp.ImmutableMatrix(v.W))
+        written = sp.MatAdd(sp.ImmutableMatrix(sp.eye(v.x.cols)), sp.ImmutableMatrix(v.W), evaluate=False)
         blocks += [
             prose(
                 "For this linear sublayer the derivative of every token's output with respect to its "

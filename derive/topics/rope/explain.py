@@ -329,16 +329,16 @@ def explain_v_out(v):
 
 
 def _alibi_formula(s):
-    with sp.evaluate(False):
-        return sp.Add(_dot_symbol("q", "k"), sp.Mul(-1, s, sp.Abs(sp.Add(n, sp.Mul(-1, m)))))
+    gap = sp.Abs(sp.Add(n, sp.Mul(-1, m, evaluate=False), evaluate=False), evaluate=False)
+    return sp.Add(_dot_symbol("q", "k"), sp.Mul(-1, s, gap, evaluate=False), evaluate=False)
 
 
 def explain_alibi(v):
     s = sp.Symbol("s")
     plain = dot(v.q, v.k)
-    with sp.evaluate(False):
-        bias = sp.Mul(-ALIBI_SLOPE, sp.Abs(sp.Add(sp.Integer(v.n), sp.Integer(-v.m))))
-        biased = sp.Add(plain, bias)
+    gap = sp.Abs(sp.Add(sp.Integer(v.n), sp.Integer(-v.m), evaluate=False), evaluate=False)
+    bias = sp.Mul(-ALIBI_SLOPE, gap, evaluate=False)
+    biased = sp.Add(plain, bias, evaluate=False)
     return (
         prose(
             "A contrast: ALiBi (Press et al., 2022) rotates nothing. It keeps q and k as they are and "

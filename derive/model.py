@@ -163,6 +163,9 @@ class Topic:
     result: str
     examples: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     example_notes: Mapping[str, str] = field(default_factory=dict)
+    # A derivation in letters may name its intermediates (a_ij, mu): each name with its expression in
+    # the input letters, computed from the stages' values, so that an answer may use the names.
+    names: Callable[[Values], Mapping[Any, Any]] | None = None
     # For the test suite: random raw options, and the same answers from derive.forward (NumPy).
     sample: Callable[[Any], Mapping[str, str]] | None = None
     reference: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None

@@ -19,7 +19,9 @@ answers given to ``derive check``.
 Where a topic's maths stays exact for letters (``symbols=True``), an entry may also hold real
 symbols from a whitelist: a Latin letter, a Greek name (``alpha`` … ``omega``; ``lamda`` as
 SymPy spells it, since ``lambda`` is a Python keyword), each optionally with a subscript of
-one to three letters or digits (``x_1``, ``w_12``, ``s_ij``). ``e`` and ``pi`` stay the
+one to three letters or digits (``x_1``, ``w_12``, ``s_ij``). The names derivations give their
+intermediates parse too, so that an answer may use them: a letter with a hat or bar (``xhat_1``,
+``gbar``) and a gradient's name (``dS_12``). ``e`` and ``pi`` stay the
 constants, and the functions' names are not symbols. Such an entry may also use the functions a
 derivation in letters writes (``_LETTER_FUNCTIONS``: ``log``, ``tanh``, ``erf``, and ``max`` of
 two or more parts), so that an answer to ``derive check`` can be written as the derivation is;
@@ -54,7 +56,7 @@ _GREEK = (
     "upsilon phi chi psi omega"
 ).split()
 _SYMBOL = re.compile(
-    rf"(?:[A-Za-z]|{'|'.join(_GREEK)}|{'|'.join(g.capitalize() for g in _GREEK)})(?:_[A-Za-z0-9]{{1,3}})?"
+    rf"(?:[A-Za-z](?:hat|bar)?|d[A-Z]|{'|'.join(_GREEK)}|{'|'.join(g.capitalize() for g in _GREEK)})(?:_[A-Za-z0-9]{{1,3}})?"
 )
 _LITERAL = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _EXP_LOG10 = math.log10(MAX_MAGNITUDE * math.log(10))  # exp(x) within the bound: |x| <= 2302.58
@@ -217,6 +219,13 @@ def _tree(text: str, option: str) -> ast.AST:
     if sum(1 for _ in ast.walk(tree)) > MAX_NODES:
         raise InputError(option, f"{_preview(text)!r} has more than {MAX_NODES} parts")
     return tree
+
+
+def letters(text: str) -> list[str]:
+    """The symbol names written in ``text``, in order: what a numbers-only option names when it says
+    why letters make no sense there."""
+    words = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)
+    return [w for w in words if w not in _NAMES and w not in _FUNCTIONS and _SYMBOL.fullmatch(w)]
 
 
 def parse_scalar(text: str, option: str, symbols: bool = False) -> sp.Expr:

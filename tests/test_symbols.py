@@ -38,11 +38,39 @@ SYMBOLIC_TOPICS = {
     "optimizer-step": {"params": "theta_1 theta_2", "grad": "g_1 g_2", "m": "m_1 0", "weight_decay": "0.1"},
     "layer-norm-backward": {"x": "1 2 4", "grad_output": "a b c", "eps": "0"},
     "attention-backward": {"q": "1; -2", "k": "3; 1", "v": "v_1; v_2", "grad_output": "g_1; g_2"},
+    # Letters in Q and K: the steps are written in named intermediates (s_ij, Z_i, a_ij, D_i, dS_ij).
+    "attention-backward:qk": {
+        "q": "q_1 q_2; q_3 q_4",
+        "k": "k_1 k_2; k_3 k_4",
+        "v": "v_1 v_2; v_3 v_4",
+        "grad_output": "g_1 g_2; g_3 g_4",
+    },
+    # Letters in x: the steps are written in named intermediates (mu, sigma, s, xhat, gbar, rho).
+    "layer-norm-backward:x": {"x": "a b c", "grad_output": "1 0 -1", "eps": "0"},
+    "layer-norm-backward:rows": {
+        "x": "a b c; x_1 0 beta",
+        "grad_output": "1 0 0; d_2 1 -1",
+        "gamma": "1 2 1",
+        "eps": "1/100000",
+    },
+    "attention-backward:causal": {
+        "q": "a; b; c",
+        "k": "1; x; 2",
+        "v": "1 0; 0 1; 1 1",
+        "grad_output": "1 0; 0 1; -1 1",
+        "mask": "causal",
+    },
 }
 # Topics whose example keeps some inputs numeric, so their numeric parts may show ≈ decimals:
 # RoPE's angles, and the backward passes' forward quantities from numeric Q, K or x.
 NUMERIC_PARTS = {"rope", "layer-norm-backward", "attention-backward", "optimizer-step"}
+LETTERS_IN_EXPONENTS = {"attention-backward:qk", "attention-backward:causal"}
 FORMATS = ["terminal", "markdown", "latex", "typst", "html", "json"]
+
+
+def _topic(case: str) -> str:
+    """``attention-backward:qk`` is a second case of the topic ``attention-backward``."""
+    return case.partition(":")[0]
 
 
 def _strict(text: str):
@@ -52,8 +80,9 @@ def _strict(text: str):
     return json.loads(text, parse_constant=refuse)
 
 
-def _substituted(raw: dict, seed: int) -> tuple[dict, dict]:
-    """The raw options with every symbol replaced by a small random fraction, and the values used."""
+def _substituted(raw: dict, seed: int, integers: bool = False) -> tuple[dict, dict]:
+    """The raw options with every symbol replaced by a small random fraction (or integer, where the
+    letters sit in exponents: the exact numeric run of e^(fractions) is slow), and the values used."""
     rng = random.Random(seed)
     names: dict[str, str] = {}
     out = {}
@@ -62,10 +91,15 @@ def _substituted(raw: dict, seed: int) -> tuple[dict, dict]:
         for row in text.split(";"):
             cells = []
             for cell in row.split():
-                if cell.lstrip("-").replace(".", "").isdigit():
+                if re.fullmatch(r"-?[\d./]+(e-?\d+)?", cell) or option == "mask":
                     cells.append(cell)
                 else:
-                    names.setdefault(cell, f"{rng.randint(-30, 30)}/{rng.randint(5, 12)}")
+                    drawn = (
+                        str(rng.randint(-2, 2))
+                        if integers
+                        else f"{rng.randint(-30, 30)}/{rng.randint(5, 12)}"
+                    )
+                    names.setdefault(cell, drawn)
                     cells.append(names[cell])
             entries.append(" ".join(cells))
         out[option] = "; ".join(entries)
@@ -135,13 +169,13 @@ def api_json(derivation) -> str:
     return render(derivation, "json")
 
 
-@pytest.mark.parametrize("topic", sorted(SYMBOLIC_TOPICS))
+@pytest.mark.parametrize("case", sorted(SYMBOLIC_TOPICS))
 @pytest.mark.parametrize("seed", range(3))
-def test_symbolic_answers_agree_with_the_numeric_derivation(topic, seed):
-    raw = SYMBOLIC_TOPICS[topic]
-    symbolic = api.derive(topic, **raw)
-    numeric_raw, values = _substituted(raw, seed)
-    numeric = api.derive(topic, **numeric_raw)
+def test_symbolic_answers_agree_with_the_numeric_derivation(case, seed):
+    raw = SYMBOLIC_TOPICS[case]
+    symbolic = api.derive(_topic(case), **raw)
+    numeric_raw, values = _substituted(raw, seed, integers=case in LETTERS_IN_EXPONENTS)
+    numeric = api.derive(_topic(case), **numeric_raw)
     for name, exact in symbolic.answers.items():
         if not isinstance(exact, (sp.Basic, sp.MatrixBase)):
             continue
@@ -177,20 +211,20 @@ def test_symbolic_attention_against_numpy():
     np.testing.assert_allclose(got, weights @ v, rtol=1e-12)
 
 
-@pytest.mark.parametrize("topic", sorted(SYMBOLIC_TOPICS))
+@pytest.mark.parametrize("case", sorted(SYMBOLIC_TOPICS))
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_every_format_renders_a_symbolic_derivation(cli, topic, fmt):
-    args = [f"--{k.replace('_', '-')}={v}" for k, v in SYMBOLIC_TOPICS[topic].items()]
-    code, out, err = cli(topic, *args, "-f", fmt)
+def test_every_format_renders_a_symbolic_derivation(cli, case, fmt):
+    args = [f"--{k.replace('_', '-')}={v}" for k, v in SYMBOLIC_TOPICS[case].items()]
+    code, out, err = cli(_topic(case), *args, "-f", fmt)
     assert code == 0, err
     assert out
-    if topic not in NUMERIC_PARTS:
+    if case not in NUMERIC_PARTS:
         assert "≈" not in out.replace("≈ decimals", "")
     if fmt == "json":
         _strict(out)
     if fmt == "terminal":  # letters cannot fall back to decimals: the forms themselves must fit
         assert max(map(len, out.splitlines())) <= 80
-    if topic == "attention":
+    if case == "attention":
         assert not re.search(r"\d\.\d\\?%", out) and "attends most to" not in out
 
 
@@ -290,3 +324,167 @@ def test_feed_forward_names_the_activated_matrix_apart_from_the_input_letters(cl
     code, out, err = cli("feed-forward", "--x", x, "--w1", "1 0; 0 1", "--w2", "1 0; 0 1")
     assert code == 0, err
     assert f"    {name} = ReLU(h) = " in out and f"= {name}⋅W₂" in out
+
+
+# --- named intermediates: attention-backward with letters in Q and K -------------------------------
+
+NAMES = re.compile(r"\b(?:s|a|Z|D|dS)_\d")
+
+
+def test_named_intermediates_are_shown_and_the_answers_stay_in_the_input_letters(cli):
+    raw = SYMBOLIC_TOPICS["attention-backward:qk"]
+    args = [f"--{k.replace('_', '-')}={v}" for k, v in raw.items()]
+    code, out, _ = cli("attention-backward", *args)
+    assert code == 0
+    for shown in ("Z₁ = ℯ", "a₁₁", "D₁ = a₁₁⋅(g₁⋅v₁ + g₂⋅v₂)", "dS₁₁⋅k₁"):
+        assert shown in out
+    document = _strict(cli("attention-backward", *args, "-f", "json")[1])
+    for name, answer in document["answers"].items():
+        exact = json.dumps(answer["exact"])
+        assert not NAMES.search(exact), name
+        assert set(_leaves(answer["value"])) == {None}, name
+    assert "exp(" in json.dumps(document["answers"]["dK"]["exact"])
+
+
+def _leaves(value):
+    return [leaf for item in value for leaf in _leaves(item)] if isinstance(value, list) else [value]
+
+
+def test_symbolic_attention_backward_against_numpy_by_hand():
+    """dQ and dK in letters, with random fractions substituted, against the chain rule done by hand."""
+    raw = SYMBOLIC_TOPICS["attention-backward:qk"]
+    numeric_raw, values = _substituted(raw, 11)
+    q, k, v, g = (
+        np.array([[float(sp.Rational(c)) for c in row.split()] for row in numeric_raw[n].split(";")])
+        for n in ("q", "k", "v", "grad_output")
+    )
+    s = q @ k.T / np.sqrt(q.shape[1])
+    a = np.exp(s - s.max(axis=1, keepdims=True))
+    a /= a.sum(axis=1, keepdims=True)
+    da = g @ v.T
+    ds = a * (da - (a * da).sum(axis=1, keepdims=True))
+    d = api.derive("attention-backward", **raw)
+    for name, expected in (("dQ", ds @ k / np.sqrt(2)), ("dK", ds.T @ q / np.sqrt(2)), ("dV", a.T @ g)):
+        got = np.array(sp.N(d.answers[name].subs(values), 30).tolist(), dtype=float)
+        np.testing.assert_allclose(got, expected, rtol=1e-12, err_msg=name)
+
+
+QK = ["--q", "q_1; q_2", "--k", "k_1; k_2", "--v", "v_1; v_2", "--grad-output", "g_1; g_2"]
+
+
+@pytest.mark.parametrize(
+    "answer,verdict",
+    [
+        ("weights=a_11 a_12; a_21 a_22", 0),
+        ("weights=exp(s_11)/Z_1 exp(s_12)/Z_1; exp(s_21)/Z_2 exp(s_22)/Z_2", 0),
+        ("weights=exp(k_1*q_1)/(exp(k_1*q_1)+exp(k_2*q_1)) 1/(1+exp(k_1*q_1-k_2*q_1)); a_21 a_22", 0),
+        ("weights=a_12 a_11; a_21 a_22", 1),
+        ("dscores=a_11*(g_1*v_1-D_1) a_12*(g_1*v_2-D_1); a_21*(g_2*v_1-D_2) a_22*(g_2*v_2-D_2)", 0),
+        ("dscores=a_11*g_1*v_1 a_12*g_1*v_2; a_21*g_2*v_1 a_22*g_2*v_2", 1),
+        ("dQ=dS_11*k_1+dS_12*k_2; dS_21*k_1+dS_22*k_2", 0),
+        ("dQ=dS_11*k_1+dS_12*k_2; dS_21*k_1-dS_22*k_2", 1),
+        ("dK=dS_11*q_1+dS_21*q_2; dS_12*q_1+dS_22*q_2", 0),
+        ("dV=a_11*g_1+a_21*g_2; a_12*g_1+a_22*g_2", 0),
+    ],
+)
+def test_check_accepts_answers_in_the_named_intermediates(cli, answer, verdict):
+    code, out, err = cli("check", "attention-backward", *QK, "--answer", answer)
+    assert code == verdict, out + err
+
+
+def test_check_names_a_misconception_written_in_the_names(cli):
+    code, out, _ = cli(
+        "check", "attention-backward", *QK, "--answer", "dK=dS_11*q_1+dS_12*q_2; dS_21*q_1+dS_22*q_2"
+    )
+    assert code == 1 and "scores-not-transposed" in out
+
+
+def test_an_input_letter_may_not_be_a_defined_name(cli):
+    code, out, err = cli(
+        "attention-backward", "--q", "a_11; 1", "--k", "1; 2", "--v", "1; 0", "--grad-output", "1; 0"
+    )
+    assert code == 2 and not out and err.startswith("Error: --q: 'a_11' is a name this derivation defines")
+    assert len(err.strip().splitlines()) == 1
+
+
+# --- named intermediates: layer-norm-backward with letters in x -----------------------------------
+
+LN = ["--x", "a b c", "--grad-output", "1 0 0", "--eps", "0"]
+
+
+def test_symbolic_layer_norm_backward_against_numpy_by_hand():
+    """dx and dgamma in letters, with random fractions substituted, against the formulas by hand."""
+    raw = SYMBOLIC_TOPICS["layer-norm-backward:rows"]
+    numeric_raw, values = _substituted(raw, 5)
+    x, dy = (
+        np.array([[float(sp.Rational(c)) for c in row.split()] for row in numeric_raw[n].split(";")])
+        for n in ("x", "grad_output")
+    )
+    gamma = np.array([1.0, 2.0, 1.0])
+    mu = x.mean(axis=1, keepdims=True)
+    s = np.sqrt(((x - mu) ** 2).mean(axis=1, keepdims=True) + 1e-5)
+    xhat = (x - mu) / s
+    g = dy * gamma
+    dx = (g - g.mean(axis=1, keepdims=True) - xhat * (g * xhat).mean(axis=1, keepdims=True)) / s
+    d = api.derive("layer-norm-backward", **raw)
+    for name, expected in (("dx", dx), ("dgamma", (dy * xhat).sum(axis=0, keepdims=True))):
+        got = np.array(sp.N(d.answers[name].subs(values), 30).tolist(), dtype=float)
+        np.testing.assert_allclose(got, expected, rtol=1e-11, err_msg=name)
+
+
+def test_layer_norm_backward_names_its_intermediates(cli):
+    code, out, _ = cli("layer-norm-backward", *LN)
+    assert code == 0
+    for shown in ("a + b + c", "(a - μ)", "x̂ = ", "[x̂₁  x̂₂  x̂₃]", "ρ = ", "1 - g̅ - ρ⋅x̂₁"):
+        assert shown in out, shown
+    document = _strict(cli("layer-norm-backward", *LN, "-f", "json")[1])
+    exact = json.dumps(document["answers"]["dx"]["exact"])
+    assert "sqrt" in exact and not re.search(r"\b(?:mu|sigma|xhat|gbar|rho)\b", exact)
+
+
+@pytest.mark.parametrize(
+    "answer,verdict",
+    [
+        ("dx=(1-gbar-rho*xhat_1)/s (-gbar-rho*xhat_2)/s (-gbar-rho*xhat_3)/s", 0),
+        ("dx=(2/3-xhat_1**2/3)/sigma (-1/3-xhat_1*xhat_2/3)/sigma (-1/3-xhat_1*xhat_3/3)/sigma", 0),
+        ("dgamma=xhat_1 0 0", 0),
+        ("dgamma=(a-mu)/s 0 0", 0),
+        ("dgamma=(a-mu) 0 0", 1),
+        ("dx=(1-gbar)/s (-gbar)/s (-gbar)/s", 1),
+    ],
+)
+def test_check_accepts_layer_norm_answers_in_the_names(cli, answer, verdict):
+    code, out, err = cli("check", "layer-norm-backward", *LN, "--answer", answer)
+    assert code == verdict, out + err
+
+
+def test_check_names_a_layer_norm_misconception_in_the_names(cli):
+    code, out, _ = cli("check", "layer-norm-backward", *LN, "--answer", "dx=1/s 0 0")
+    assert code == 1 and "direct-path-only" in out
+
+
+def test_a_layer_norm_letter_may_not_be_a_defined_name(cli):
+    code, out, err = cli("layer-norm-backward", "--x", "mu b c", "--grad-output", "1 0 0")
+    assert code == 2 and not out and err.startswith("Error: --x: 'mu' is a name this derivation defines")
+
+
+@pytest.mark.parametrize(
+    "args,option",
+    [
+        (["lr-schedule", "--step", "n"], "--step"),
+        (["lr-schedule", "--schedule", "cosine", "--step", "10", "--total", "T"], "--total"),
+        (
+            ["lr-schedule", "--schedule", "linear", "--step", "1", "--total", "9", "--lr-max", "2*a"],
+            "--lr-max",
+        ),
+        (["lr-schedule", "--step", "5", "--warmup", "w"], "--warmup"),
+        (["particles", "--x", "a b; 1 0"], "--x"),
+        (["particles", "--x", "1 0; 0 1", "--beta", "beta"], "--beta"),
+        (["particles", "--x", "1 0; 0 1", "--dt", "h"], "--dt"),
+    ],
+)
+def test_letters_are_refused_where_they_make_no_sense(cli, args, option):
+    """A schedule's step sits inside a min, particles are simulated and counted: numbers only."""
+    code, out, err = cli(*args)
+    assert code == 2 and not out and len(err.strip().splitlines()) == 1
+    assert err.startswith(f"Error: {option}: ") and "takes numbers, not letters: " in err

@@ -75,6 +75,7 @@ def grade(
     check_ids(topic, answers, option)
     precision = precision or Precision()
     truth_values, truth = true_values(topic, givens)
+    names = topic.names(truth_values) if topic.names else {}
     student = truth_values
     carried: dict[str, reading.Written] = {}
     all_right = True
@@ -91,7 +92,7 @@ def grade(
             all_right = False
             continue
         try:
-            written = reading.read(raw, expected, option)
+            written = reading.read(raw, expected, option, names)
         except InputError as error:
             if strict:
                 raise InputError(option, f"{stage.name}: {error.message}") from None

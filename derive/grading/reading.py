@@ -83,8 +83,11 @@ def _string_list(raw: str) -> list[str]:
     return text.split()
 
 
-def read(raw: str, expected, option: str = "--answer") -> Written:
-    """The student's text as numbers (or tokens) shaped like ``expected`` where the count allows."""
+def read(raw: str, expected, option: str = "--answer", names=None) -> Written:
+    """The student's text as numbers (or tokens) shaped like ``expected`` where the count allows.
+
+    ``names`` (a derivation's named intermediates, such as a_11 = e^{s_11}/Z_1) are replaced by their
+    expressions in the input letters, so an answer may be written in the names or in the letters."""
     if isinstance(expected, str):
         return Written(raw, (raw,), (raw,))
     if isinstance(expected, (list, tuple)) and expected and isinstance(expected[0], str):
@@ -92,7 +95,7 @@ def read(raw: str, expected, option: str = "--answer") -> Written:
         return Written(list(tokens), tuple(tokens), tuple(tokens))
     rows = parse.matrix_entries(raw, option)
     symbols = symbolic(expected)
-    values = [[parse.parse_scalar(e, option, symbols) for e in row] for row in rows]
+    values = [[parse.parse_scalar(e, option, symbols).xreplace(names or {}) for e in row] for row in rows]
     entries = tuple(v for row in values for v in row)
     texts = tuple(e.strip() for row in rows for e in row)
     if is_array(expected):

@@ -12,7 +12,7 @@ import sympy as sp
 from derive import inputs, limits
 from derive.errors import InputError
 from derive.model import Givens, Option, Stage, Topic
-from derive.topics.attention_backward import explain, stages
+from derive.topics.attention_backward import explain, named, stages
 
 MAX_TOKENS = 6  # an n × n gradient of exact sums stays readable up to about this
 
@@ -36,6 +36,8 @@ def _prepare(options) -> Givens:
             "--grad-output",
             f"is {grad.rows}×{grad.cols} but the output O is {q.rows}×{v.cols}; dO has the shape of O",
         )
+    if q.free_symbols or k.free_symbols:
+        named.refuse_clashes(options, q.rows)
     values = {
         "Q": q,
         "K": k,
@@ -97,8 +99,10 @@ TOPIC = Topic(
     name="attention-backward",
     summary="Backpropagation through attention: dV, dweights, dscores (softmax backward), dQ and dK",
     options=(
-        Option("q", "queries Q, one row per token: '1 0; 0 1'", inputs.matrix, required=True),
-        Option("k", "keys K, one row per token", inputs.matrix, required=True),
+        Option(
+            "q", "queries Q, one row per token: '1 0; 0 1'", inputs.symbolic(inputs.matrix), required=True
+        ),
+        Option("k", "keys K, one row per token", inputs.symbolic(inputs.matrix), required=True),
         Option("v", "values V, one row per token", inputs.symbolic(inputs.matrix), required=True),
         Option(
             "grad_output",
@@ -166,6 +170,7 @@ TOPIC = Topic(
         "basic": "two tokens, d_k = 4 (so sqrt(d_k) = 2), d_v = 2",
         "causal": "the same under a causal mask: masked scores get no gradient",
     },
+    names=named.definitions,
     sample=_sample,
     reference=_reference,
 )

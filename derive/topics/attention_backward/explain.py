@@ -8,6 +8,7 @@ import sympy as sp
 from derive.blocks import eq, heatmap, needs_approx, prose, same
 from derive.gradient_notation import partial
 from derive.notation import matrix_name, transposed, written_product
+from derive.topics.attention_backward import named
 
 Q, K, V, A, S, OUT = (matrix_name(n) for n in ("Q", "K", "V", "A", "S", "O"))
 dQ, dK, dV, dA, dS, dO = (matrix_name(n) for n in ("dQ", "dK", "dV", "dA", "dS", "dO"))
@@ -18,6 +19,7 @@ a_ij, a_ik, a_im = sp.symbols("a_ij a_ik a_im")
 dA_ij, dA_ik, dS_ij, dO_ik, dO_im = sp.symbols("dA_ij dA_ik dS_ij dO_ik dO_im")
 V_jk, V_jm = sp.symbols("V_jk V_jm")
 n_sym = sp.Symbol("n")
+D_i, Z_i = sp.symbols("D_i Z_i")
 
 
 def _approx(value):
@@ -69,23 +71,54 @@ def intro(values) -> tuple:
     return tuple(blocks)
 
 
+def _weights(v):
+    """The weights as the later steps write them: a_ij when Q or K hold letters, else their values."""
+    return named.names(v).weights if named.in_letters(v) else v.weights
+
+
 def explain_scores(v):
-    return (
+    blocks = [
         prose("Forward pass first: every query against every key, divided by {r}.", r=sp.sqrt(v.d_k)),
         eq(S, *written_product(v.Q, v.K.T), v.scores, approx=_approx(v.scores)),
-    )
-
-
-def explain_weights(v):
-    blocks = [prose("Softmax along each row" + (", over the allowed keys only:" if v.causal else ":"))]
-    blocks.append(eq(A, v.weights, approx=_approx(v.weights)))
+    ]
+    if named.in_letters(v):
+        blocks += [
+            prose(
+                "With letters every later quantity would repeat these sums inside exponentials, so each "
+                "quantity a textbook names gets its name once and the later steps are written in the names. "
+                "First the scores, {s}:",
+                s=sp.Symbol("s_ij"),
+            ),
+            eq(S, named.names(v).scores),
+            prose(
+                "(The answers, in JSON and for derive check, are the full expressions in the input letters; "
+                "derive check also accepts an answer written with the names.)"
+            ),
+        ]
     return tuple(blocks)
 
 
+def explain_weights(v):
+    allowed = ", over the allowed keys only" if v.causal else ""
+    if not named.in_letters(v):
+        return (prose(f"Softmax along each row{allowed}:"), eq(A, v.weights, approx=_approx(v.weights)))
+    names = named.names(v)
+    return (
+        prose(
+            f"Softmax along each row{allowed}. Row i's sum of exponentials is its normaliser {{z}}:", z=Z_i
+        ),
+        *(eq(total.name, total.written) for total in names.sums),
+        prose("and the weights, named {a}, are its exponentials over it:", a=a_ij),
+        eq(A, named.written_weights(v, names), names.weights),
+    )
+
+
 def explain_output(v):
+    weights = _weights(v)
+    output = weights * v.V if named.in_letters(v) else v.output
     return (
         prose("Each output row is the weighted average of the value rows:"),
-        eq(OUT, *written_product(v.weights, v.V), v.output, approx=_approx(v.output)),
+        eq(OUT, *written_product(weights, v.V), output, approx=_approx(output)),
     )
 
 
@@ -101,7 +134,16 @@ def explain_d_values(v):
             "how much that query attended to j. As a matrix this is the transposed weights times dO:"
         ),
         eq(sp.Symbol("dV_jk"), sp.Sum(a_ij * dO_ik, (i, 1, n_sym))),
-        eq(dV, transposed(A) * dO, *written_product(v.weights.T, v.dO), *_value(v.dV), approx=_approx(v.dV)),
+        _d_values(v),
+    )
+
+
+def _d_values(v):
+    if named.in_letters(v):
+        weights = _weights(v)
+        return eq(dV, transposed(A) * dO, *written_product(weights.T, v.dO), weights.T * v.dO)
+    return eq(
+        dV, transposed(A) * dO, *written_product(v.weights.T, v.dO), *_value(v.dV), approx=_approx(v.dV)
     )
 
 
@@ -145,6 +187,8 @@ def explain_d_scores(v):
         blocks.append(
             prose("A masked weight is 0, so its score gets gradient 0: it had no effect on the loss.")
         )
+    if named.in_letters(v):
+        return (*blocks, *_named_d_scores(v))
     blocks.append(eq(dS, *_value(v.dscores), approx=_approx(v.dscores)))
     if v.dscores.free_symbols:  # letters as inputs: nothing to draw
         return tuple(blocks)
@@ -162,6 +206,30 @@ def explain_d_scores(v):
     return tuple(blocks)
 
 
+def _named_d_scores(v) -> tuple:
+    """D_i named (FlashAttention's row term), then dS_ij = a_ij (dA_ij − D_i), named dS_ij."""
+    names = named.names(v)
+    averages = named.written_averages(names, v.dweights)
+    return (
+        prose(
+            "Name the subtracted weighted average of row i {d} (FlashAttention computes it as the dot "
+            "product of row i of dO with row i of O):",
+            d=D_i,
+        ),
+        eq(D_i, sp.Sum(a_ik * dA_ik, (k, 1, n_sym))),
+        *(eq(names.averages[r, 0], averages[r, 0]) for r in range(v.n)),
+        prose("Then, naming the entries {ds} for the last two steps:", ds=dS_ij),
+        eq(dS, named.written_dscores(names, v.dweights), names.dscores),
+    )
+
+
+def _named_gradient(v, lhs, formula, product, value):
+    """dQ or dK: the product in the names dS_ij when Q or K hold letters, else its value."""
+    if named.in_letters(v):
+        return eq(lhs, formula, product(named.names(v).dscores))
+    return eq(lhs, formula, *_value(value), approx=_approx(value))
+
+
 def explain_d_queries(v):
     return (
         prose(
@@ -169,7 +237,7 @@ def explain_d_queries(v):
             "by {r} of the forward pass appears again:",
             r=sp.sqrt(d_k),
         ),
-        eq(dQ, dS * K / sp.sqrt(d_k), *_value(v.dQ), approx=_approx(v.dQ)),
+        _named_gradient(v, dQ, dS * K / sp.sqrt(d_k), lambda ds: ds * v.K / sp.sqrt(v.d_k), v.dQ),
     )
 
 
@@ -179,5 +247,7 @@ def explain_d_keys(v):
             "Likewise for the keys, with dS transposed: key j collects the queries, weighted by column j "
             "of dS (the queries that looked at it).",
         ),
-        eq(dK, transposed(dS) * Q / sp.sqrt(d_k), *_value(v.dK), approx=_approx(v.dK)),
+        _named_gradient(
+            v, dK, transposed(dS) * Q / sp.sqrt(d_k), lambda ds: ds.T * v.Q / sp.sqrt(v.d_k), v.dK
+        ),
     )

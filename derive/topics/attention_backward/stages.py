@@ -12,22 +12,29 @@ import sympy as sp
 from derive.exact import attention, gradients
 from derive.exact.precision import BIG, DIGITS, chop, nodes_over, numeric, settle
 from derive.model import Mistake
+from derive.topics.attention_backward import named
 
 FACTOR_NODES = 60  # factoring a longer sum of exponentials costs seconds and reads no better
 
 
-def _tidy(matrix):
+def _settle(matrix, v):
+    """``precision.settle``, except with letters in Q or K: a formula in them is never turned into
+    decimals (the explanation names its parts instead, see ``named``)."""
+    return matrix if named.in_letters(v) else settle(matrix)
+
+
+def _tidy(matrix, v):
     """Each entry over one common denominator, factored (2e/(1 + e)², not e(1 + …)/(1 + e)), while small;
     an entry that mixes carried decimals with a root (0.0459…·√2) becomes one decimal."""
-    factored = settle(matrix.applyfunc(lambda e: e if nodes_over(e, FACTOR_NODES) else sp.factor(e)))
+    factored = _settle(matrix.applyfunc(lambda e: e if nodes_over(e, FACTOR_NODES) else sp.factor(e)), v)
     return factored.applyfunc(lambda e: sp.N(e, DIGITS) if e.has(sp.Float) else e)
 
 
-def _carried(gradient, *factors):
-    """The gradient from the exact factors while its entries stay short; otherwise from the factors
-    evaluated to DIGITS digits once each, not from the long exact sums evaluated entry by entry."""
+def _carried(v, gradient, *factors):
+    """The gradient from the exact factors while its entries stay short (or Q, K hold letters); otherwise
+    from the factors evaluated to DIGITS digits once each, not from the long exact sums entry by entry."""
     exact = gradient(*factors)
-    if not any(nodes_over(e, BIG) for e in exact):
+    if named.in_letters(v) or not any(nodes_over(e, BIG) for e in exact):
         return exact
     return chop(gradient(*(numeric(f) if isinstance(f, sp.MatrixBase) else f for f in factors)))
 
@@ -49,7 +56,7 @@ def output(v):
 
 
 def d_values(v):
-    return _tidy(_carried(gradients.value_gradient, v.weights, v.dO))
+    return _tidy(_carried(v, gradients.value_gradient, v.weights, v.dO), v)
 
 
 def d_weights(v):
@@ -57,15 +64,15 @@ def d_weights(v):
 
 
 def d_scores(v):
-    return _tidy(_carried(gradients.softmax_backward, v.weights, v.dweights))
+    return _tidy(_carried(v, gradients.softmax_backward, v.weights, v.dweights), v)
 
 
 def d_queries(v):
-    return _tidy(_carried(gradients.query_gradient, v.dscores, v.K, v.d_k))
+    return _tidy(_carried(v, gradients.query_gradient, v.dscores, v.K, v.d_k), v)
 
 
 def d_keys(v):
-    return _tidy(_carried(gradients.key_gradient, v.dscores, v.Q, v.d_k))
+    return _tidy(_carried(v, gradients.key_gradient, v.dscores, v.Q, v.d_k), v)
 
 
 # --- misconceptions: what a student holding each one would write -----------------------------------
@@ -77,7 +84,7 @@ DV_MISTAKES = (
     Mistake(
         "weights-not-transposed",
         "dV = A^T dO: value row j collects the gradients of the queries that attended to it (column j of A).",
-        lambda v: settle(v.weights * v.dO),
+        lambda v: _settle(v.weights * v.dO, v),
     ),
     Mistake(
         "no-weights",
@@ -96,13 +103,13 @@ DSCORES_MISTAKES = (
     Mistake(
         "jacobian-diagonal-only",
         "The softmax couples a row: dS_ij = a_ij (dA_ij - sum_k a_ik dA_ik); subtract the weighted row sum.",
-        lambda v: settle(v.weights.multiply_elementwise(v.dweights)),
+        lambda v: _settle(v.weights.multiply_elementwise(v.dweights), v),
     ),
     Mistake(
         "jacobian-no-diagonal-term",
         "Keep the delta term of the softmax Jacobian: dS_ij = a_ij dA_ij - a_ij sum_k a_ik dA_ik.",
-        lambda v: settle(
-            gradients.softmax_backward(v.weights, v.dweights) - v.weights.multiply_elementwise(v.dweights)
+        lambda v: _settle(
+            gradients.softmax_backward(v.weights, v.dweights) - v.weights.multiply_elementwise(v.dweights), v
         ),
     ),
     Mistake(
@@ -112,18 +119,18 @@ DSCORES_MISTAKES = (
     ),
 )
 DQ_MISTAKES = (
-    Mistake("no-scale", SCALE_HINT, lambda v: settle(v.dscores * v.K)),
+    Mistake("no-scale", SCALE_HINT, lambda v: _settle(v.dscores * v.K, v)),
     Mistake(
         "scores-transposed",
         "dQ = dS K / sqrt(d_k): query i collects row i of dS (dS^T belongs to dK).",
-        lambda v: settle(gradients.key_gradient(v.dscores, v.K, v.d_k)),
+        lambda v: _settle(gradients.key_gradient(v.dscores, v.K, v.d_k), v),
     ),
 )
 DK_MISTAKES = (
-    Mistake("no-scale", SCALE_HINT, lambda v: settle(v.dscores.T * v.Q)),
+    Mistake("no-scale", SCALE_HINT, lambda v: _settle(v.dscores.T * v.Q, v)),
     Mistake(
         "scores-not-transposed",
         "dK = dS^T Q / sqrt(d_k): key j collects column j of dS, the queries that looked at it.",
-        lambda v: settle(gradients.query_gradient(v.dscores, v.Q, v.d_k)),
+        lambda v: _settle(gradients.query_gradient(v.dscores, v.Q, v.d_k), v),
     ),
 )

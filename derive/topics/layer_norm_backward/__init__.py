@@ -12,7 +12,7 @@ import sympy as sp
 from derive import inputs, limits
 from derive.errors import InputError
 from derive.model import Givens, Option, Stage, Topic
-from derive.topics.layer_norm_backward import explain, stages
+from derive.topics.layer_norm_backward import explain, named, stages
 
 
 def _prepare(options) -> Givens:
@@ -26,6 +26,8 @@ def _prepare(options) -> Givens:
         raise InputError(
             "--eps", "is 0 but a row of x is constant, so its variance is 0; use a positive epsilon"
         )
+    if x.free_symbols:
+        named.refuse_clashes(options)
     gamma = inputs.per_feature(options, "gamma", sp.Integer(1), x.cols)
     beta = inputs.per_feature(options, "beta", sp.Integer(0), x.cols)
     values = {"x": x, "dy": grad, "gamma": gamma, "beta": beta, "eps": epsilon}
@@ -83,7 +85,7 @@ TOPIC = Topic(
         Option(
             "x",
             "the tokens as rows: a vector '1 2 3' or a matrix '1 2 3; 4 0 2'",
-            inputs.vector_or_matrix,
+            inputs.symbolic(inputs.vector_or_matrix),
             required=True,
             sets_answer_shape=True,
         ),
@@ -142,6 +144,7 @@ TOPIC = Topic(
         "basic": "one token (1, 2, 3) with dy = (1, 0, 0) and epsilon 0",
         "tokens": "two tokens with gamma: dgamma and dbeta sum over the tokens",
     },
+    names=named.definitions,
     sample=_sample,
     reference=_reference,
 )

@@ -6,9 +6,10 @@ from __future__ import annotations
 import sympy as sp
 
 from derive.blocks import eq, needs_approx, prose, same
-from derive.exact import norms
+from derive.exact import gradients, norms
 from derive.forms import Ratio, shown_sum
 from derive.gradient_notation import partial
+from derive.topics.layer_norm_backward import named
 
 x_i, x_j, xh_i, xh_j, y_j, mu, eps, s = sp.symbols("x_i x_j xhat_i xhat_j y_j mu epsilon s")
 g_i, g_j, dy_j, dx_i, gamma_j, beta_j, sigma = sp.symbols("g_i g_j dy_j dx_i gamma_j beta_j sigma")
@@ -81,7 +82,36 @@ def intro(values) -> tuple:
     )
 
 
+def _root(square, epsilon) -> sp.Expr:
+    """√(σ² + ε) as written, ε = 0 included (SymPy would write √(σ²) as |σ|)."""
+    return sp.Pow(sp.Add(square, epsilon, evaluate=False), sp.S.Half, evaluate=False)
+
+
+def _named_forward(v) -> tuple:
+    """Each row's μ, σ², s and x̂ defined once in the letters of x, the later steps written in them."""
+    blocks = [
+        prose(
+            "The forward pass, row by row. With letters, every later step would repeat these sums under "
+            "roots, so each quantity gets its name once and the later steps are written in the names "
+            "(the answers, in JSON and for derive check, are the full expressions in the input letters; "
+            "derive check also accepts an answer written with the names):"
+        )
+    ]
+    for r, row in enumerate(named.rows(*v.x.shape)):
+        entries = list(v.x.row(r))
+        blocks.append(eq(row.mean, _mean_of(entries, len(entries))))
+        squares = [sp.Pow(sp.Add(e, -row.mean, evaluate=False), 2, evaluate=False) for e in entries]
+        blocks.append(eq(row.sigma**2, _mean_of(squares, len(entries))))
+        root = _root(row.sigma**2, v.eps)
+        blocks.append(eq(row.spread, root, row.sigma) if v.eps == 0 else eq(row.spread, root))
+        written = [Ratio(sp.Add(e, -row.mean, evaluate=False), row.spread) for e in entries]
+        blocks.append(eq(_row("xhat", r, v.x.rows), sp.Matrix([written]), sp.Matrix([row.normalized])))
+    return tuple(blocks)
+
+
 def explain_forward(v):
+    if named.in_letters(v):
+        return _named_forward(v)
     mean = norms.mean(v.x)
     var = norms.variance(v.x, mean)
     blocks = [prose("The forward pass, row by row: mean, variance, the divisor s and the normalised row.")]
@@ -125,7 +155,9 @@ def explain_d_gamma(v):
             x=xh_j,
         ),
         eq(partial(L, gamma_j), sp.Sum(sp.Symbol("dy_rj") * sp.Symbol("xhat_rj"), (r, 1, T))),
-        _shown(partial(L, sp.Symbol("gamma")), v.dgamma),
+        eq(partial(L, sp.Symbol("gamma")), gradients.gamma_gradient(v.dy, named.normalized(v)))
+        if named.in_letters(v)
+        else _shown(partial(L, sp.Symbol("gamma")), v.dgamma),
     )
 
 
@@ -158,9 +190,11 @@ def explain_d_x(v):
             "with {gb} the mean of g and {c} the mean of g times {xh}:",
             xh=X_HAT,
             gb=sp.Symbol("gbar"),
-            c=sp.Symbol("c"),
+            c=sp.Symbol("rho" if named.in_letters(v) else "c"),
         ),
     ]
+    if named.in_letters(v):
+        return (*blocks, *_named_d_x(v))
     mean = norms.mean(v.x)
     var = norms.variance(v.x, mean)
     rows = v.x.rows
@@ -178,12 +212,32 @@ def explain_d_x(v):
             [[Ratio(shown_sum([g[c], -mean_g, -xh[c] * mean_gx]), spread) for c in range(len(g))]]
         )
         blocks.append(_shown(_row("dx", row, rows), v.dx.row(row), written))
-    blocks.append(
-        prose(
-            "Check: each row of dx sums to 0 and is orthogonal to its {xh}, because shifting a row or scaling "
-            "it about its mean leaves {xh} unchanged (up to {e}).",
-            xh=X_HAT,
-            e=eps,
-        )
+    return (*blocks, _orthogonal())
+
+
+def _named_d_x(v) -> tuple:
+    """dx row by row in the names: ḡ, ρ = mean(g x̂), and (g_j − ḡ − x̂_j ρ)/s."""
+    blocks = []
+    for r, row in enumerate(named.rows(*v.x.shape)):
+        g = named.scaled(v, r)
+        blocks.append(eq(_row("g", r, v.x.rows), sp.Matrix([g])))
+        blocks.append(eq(row.mean_g, _mean_of(g, len(g)), sum(g) / len(g)))
+        products = [
+            b if a == 1 else sp.Mul(a, b, evaluate=False) for a, b in zip(g, row.normalized) if a != 0
+        ]
+        blocks.append(eq(row.mean_gx, _mean_of(products or [sp.Integer(0)], len(g))))
+        written = [
+            Ratio(shown_sum([*([g[c]] if g[c] != 0 else []), -row.mean_g, -xh * row.mean_gx]), row.spread)
+            for c, xh in enumerate(row.normalized)
+        ]
+        blocks.append(eq(_row("dx", r, v.x.rows), sp.Matrix([written])))
+    return (*blocks, _orthogonal())
+
+
+def _orthogonal():
+    return prose(
+        "Check: each row of dx sums to 0 and is orthogonal to its {xh}, because shifting a row or scaling "
+        "it about its mean leaves {xh} unchanged (up to {e}).",
+        xh=X_HAT,
+        e=eps,
     )
-    return tuple(blocks)

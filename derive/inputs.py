@@ -137,6 +137,19 @@ def symbolic(parser: Callable[..., Any]) -> Callable[[Any, str], Any]:
     return parse_symbolic
 
 
+def numbers_only(parser: Callable[[Any, str], Any], why: str) -> Callable[[Any, str], Any]:
+    """``parser`` for an option of a topic where letters make no sense (a simulation, a step count
+    inside a min): a letter is refused with the reason, ``why``, in one line."""
+
+    def parse_numbers(value: Any, option: str) -> Any:
+        found = parse.letters(value) if isinstance(value, str) else []
+        if found:
+            raise InputError(option, f"{found[0]!r}: this topic takes numbers, not letters: {why}")
+        return parser(value, option)
+
+    return parse_numbers
+
+
 def is_symbolic(value: Any) -> bool:
     """Whether an exact value (a SymPy matrix or expression) holds a symbol."""
     return isinstance(value, sp.Basic) and bool(value.free_symbols)

@@ -91,23 +91,47 @@ def _reference(options):
     return {"lr": lo + (hi - lo) * shape}
 
 
+NUMBERS_ONLY = "the schedule is evaluated at a numbered step (a min or a branch on it) and drawn"
+
 TOPIC = Topic(
     name="lr-schedule",
     summary="The learning rate at a step: Noam warmup (Attention Is All You Need), cosine or linear decay",
     options=(
         Option("schedule", "noam, cosine or linear", inputs.choice(*SCHEDULES), default="noam"),
-        Option("step", "the step: from 1 for noam, from 0 for cosine and linear", _steps, required=True),
         Option(
-            "d_model", "noam: the model width", lambda v, o: inputs.integer(v, o, 1, 10**6), default="512"
+            "step",
+            "the step: from 1 for noam, from 0 for cosine and linear",
+            inputs.numbers_only(_steps, NUMBERS_ONLY),
+            required=True,
         ),
-        Option("warmup", "warmup steps (noam: default 4000; cosine, linear: default 0)", _steps),
+        Option(
+            "d_model",
+            "noam: the model width",
+            inputs.numbers_only(lambda v, o: inputs.integer(v, o, 1, 10**6), NUMBERS_ONLY),
+            default="512",
+        ),
+        Option(
+            "warmup",
+            "warmup steps (noam: default 4000; cosine, linear: default 0)",
+            inputs.numbers_only(_steps, NUMBERS_ONLY),
+        ),
         Option(
             "total",
             "cosine, linear: the step at which the decay ends at --lr-min",
-            lambda v, o: inputs.integer(v, o, 1, MAX_STEP),
+            inputs.numbers_only(lambda v, o: inputs.integer(v, o, 1, MAX_STEP), NUMBERS_ONLY),
         ),
-        Option("lr_max", "cosine, linear: the rate at the end of warmup", inputs.positive, default="0.001"),
-        Option("lr_min", "cosine, linear: the rate at --total", inputs.non_negative, default="0"),
+        Option(
+            "lr_max",
+            "cosine, linear: the rate at the end of warmup",
+            inputs.numbers_only(inputs.positive, NUMBERS_ONLY),
+            default="0.001",
+        ),
+        Option(
+            "lr_min",
+            "cosine, linear: the rate at --total",
+            inputs.numbers_only(inputs.non_negative, NUMBERS_ONLY),
+            default="0",
+        ),
     ),
     prepare=_prepare,
     stages=(

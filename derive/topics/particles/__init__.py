@@ -63,6 +63,8 @@ def _reference(options):
     return {"step1": attention_dynamics_step(x, float(options["beta"]), float(options["dt"]))}
 
 
+NUMBERS_ONLY = "the dynamics is simulated numerically and its clusters counted"
+
 TOPIC = Topic(
     name="particles",
     summary="Tokens as particles on the sphere: self-attention dynamics, one Euler step exactly, clusters",
@@ -70,19 +72,27 @@ TOPIC = Topic(
         Option(
             "x",
             f"the tokens, one per row (at most {MAX_TOKENS}, each of 2 or more dimensions), normalised to length 1",
-            inputs.matrix,
+            inputs.numbers_only(inputs.matrix, NUMBERS_ONLY),
             required=True,
         ),
         Option(
-            "beta", "the inverse temperature β ≥ 0 of the attention softmax", inputs.non_negative, default="1"
+            "beta",
+            "the inverse temperature β ≥ 0 of the attention softmax",
+            inputs.numbers_only(inputs.non_negative, NUMBERS_ONLY),
+            default="1",
         ),
         Option(
             "steps",
             f"how many Euler steps, 1 to {MAX_STEPS}",
-            lambda v, o: inputs.integer(v, o, 1, MAX_STEPS),
+            inputs.numbers_only(lambda v, o: inputs.integer(v, o, 1, MAX_STEPS), NUMBERS_ONLY),
             default="500",
         ),
-        Option("dt", "the Euler step size h (time per layer), at most 1", inputs.positive, default="0.1"),
+        Option(
+            "dt",
+            "the Euler step size h (time per layer), at most 1",
+            inputs.numbers_only(inputs.positive, NUMBERS_ONLY),
+            default="0.1",
+        ),
     ),
     prepare=_prepare,
     stages=(

@@ -74,13 +74,19 @@ def written_averages(named: Names, dweights: sp.Matrix) -> sp.Matrix:
 
 
 def written_dscores(named: Names, dweights: sp.Matrix) -> sp.Matrix:
-    """dS_ij = a_ij (dA_ij − D_i)."""
+    """dS_ij = a_ij (dA_ij − D_i), the terms of dA_ij written out in one sum (no nested brackets);
+    −a_ij D_i where dA_ij is 0."""
     w, d = named.weights, named.averages
-    return sp.Matrix(
-        w.rows,
-        w.cols,
-        lambda i, j: sp.Mul(w[i, j], shown_sum([dweights[i, j], -d[i, 0]]), evaluate=False) if w[i, j] else 0,
-    )
+
+    def entry(i, j):
+        if w[i, j] == 0:
+            return sp.Integer(0)
+        terms = [t for t in sp.Add.make_args(dweights[i, j]) if t != 0]
+        if not terms:
+            return sp.Mul(-1, w[i, j], d[i, 0], evaluate=False)
+        return sp.Mul(w[i, j], shown_sum([*terms, -d[i, 0]]), evaluate=False)
+
+    return sp.Matrix(w.rows, w.cols, entry)
 
 
 def definitions(v) -> dict[sp.Symbol, sp.Expr]:

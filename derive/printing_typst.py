@@ -338,16 +338,19 @@ class TypstPrinter(Printer):
         return f"{text}^T"
 
     def _print_MatMul(self, expr):
+        """SymPy's MatMul.could_extract_minus_sign compares the product with its negation, which
+        multiplies the matrices out: it is asked once, through the precedence, not once per factor."""
         args = list(expr.args)
+        level = precedence_traditional(expr)
         sign = ""
-        if expr.could_extract_minus_sign():
+        if args[0].is_Number and args[0].is_extended_negative:  # what could_extract_minus_sign checks
             args = args[1:] if args[0] == -1 else [-args[0], *args[1:]]
             sign = "-"
 
         def part(arg):
             if isinstance(arg, sp.Mul) and not isinstance(arg, sp.MatMul):
                 return self._print(arg)
-            return self.parenthesize(arg, precedence_traditional(expr), False)
+            return self.parenthesize(arg, level, False)
 
         return sign + " ".join(part(a) for a in args)
 

@@ -84,6 +84,11 @@ def test_defaults_ask_for_the_result_at_level_one(tmp_path):
             4,
             "optimizer-step level 1 cannot ask 'v': level 1 is SGD or SGD with momentum",
         ),
+        (
+            '[[problem]]\ntopic = "masked-lm"\nask = ["chosen", "loss"]\n',
+            3,
+            "masked-lm level 1 cannot ask 'loss': the loss needs natural logarithms",
+        ),
     ],
 )
 def test_spec_errors_name_the_file_and_line(tmp_path, text, line, words):

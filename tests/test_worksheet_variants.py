@@ -37,10 +37,10 @@ CASES = [(topic, level) for topic in variants.topics() for level in variants.lev
 # topics with few inputs: at least this many distinct per class
 FEW_INPUTS = {"positional-encoding": 20, "pe-properties": 25}
 ATTENTION, CROSS = ("wq", "wk", "wv", "wo"), ("cq", "ck", "cv", "co")
-# An exact layer costs 80 ms (encoder) to 300 ms (decoder) of CPU a draw, most of it the layer's own
-# SymPy, which the key needs anyway: these topics draw a share of the seeds (100 and 50 per level in CI)
-# to keep each topic within about a minute.
-SEED_SHARE = {"encoder-layer": 10, "decoder-layer": 20}
+# An exact layer costs 80 ms (encoder) to 300 ms (decoder) of CPU a draw, a masked-LM draw 60 ms (its
+# screen takes the loss over every position), most of it SymPy that the key needs anyway: these topics
+# draw a share of the seeds (in CI 100, 50 and 333 per level) to keep each topic within about a minute.
+SEED_SHARE = {"encoder-layer": 10, "decoder-layer": 20, "masked-lm": 3}
 
 
 def numbers(text: str) -> np.ndarray:
@@ -914,6 +914,7 @@ CHECKS = {
     "encoder-layer": check_encoder_layer,
     "lr-schedule": check_lr_schedule,
     "decoder-layer": check_decoder_layer,
+    "masked-lm": check_masked_lm,
 }
 
 

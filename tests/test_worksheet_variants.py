@@ -887,6 +887,29 @@ def check_masked_lm(given, level):
     assert visibly_different(mean, len(chosen) * mean)  # the sum
 
 
+def check_attention_backward(given, level):
+    q, k, v, d_o = (numbers(given[name]) for name in ("q", "k", "v", "grad_output"))
+    causal = given.get("mask") == "causal"
+    n, d_k = q.shape
+    scaled = q @ k.T / math.sqrt(d_k)
+    assert d_k == 4 and n == min(level + 1, 3) and is_whole(scaled) and np.all(np.abs(scaled) <= 4)
+    assert all(is_whole(m) and np.all(np.abs(m) <= (2 if level < 3 else 3)) for m in (q, k, v, d_o))
+    assert np.all(np.any(v != 0, axis=0)) and no_zero_rows(d_o)
+    a = _masked_softmax(scaled, causal)
+    d_a = d_o @ v.T
+    d_s = a * (d_a - (a * d_a).sum(axis=1, keepdims=True))
+    for i in range(n):
+        seen = slice(0, i + 1) if causal else slice(0, n)
+        if (i + 1 if causal else n) > 1:
+            assert a[i, seen].max() < 0.95 and np.ptp(d_a[i, seen]) > 0  # dS of the row not 0 by accident
+    d_q, d_key = d_s @ k / math.sqrt(d_k), d_s.T @ q / math.sqrt(d_k)
+    assert visibly_different(a.T @ d_o, a @ d_o) and visibly_different(a.T @ d_o, d_o)  # dV
+    assert visibly_different(d_s, a * d_a) and visibly_different(d_s, d_a)  # the softmax's backward pass
+    assert visibly_different(d_q, d_s @ k) and visibly_different(d_key, d_s.T @ q)  # 1/√d_k left out
+    assert visibly_different(d_q, d_s.T @ k / math.sqrt(d_k))  # dS transposed for dQ
+    assert visibly_different(d_key, d_s @ q / math.sqrt(d_k))  # dS not transposed for dK
+
+
 CHECKS = {
     "softmax": check_softmax,
     "attention": check_attention,
@@ -915,6 +938,7 @@ CHECKS = {
     "lr-schedule": check_lr_schedule,
     "decoder-layer": check_decoder_layer,
     "masked-lm": check_masked_lm,
+    "attention-backward": check_attention_backward,
 }
 
 

@@ -96,6 +96,18 @@ def product(a: Sequence[Sequence[int]], b: Sequence[Sequence[int]]) -> list[list
     return [[dot(row, col) for col in zip(*b)] for row in a]
 
 
+def even_score_keys(
+    rng: random.Random, queries: Sequence[Sequence[int]], low: int, high: int, limit: int
+) -> list[int]:
+    """A nonzero key row whose dot product with every query is even and at most ``limit`` in size:
+    with d_k = 4 every scaled score q·k/2 is then an integer."""
+    while True:
+        row = nonzero_row(rng, len(queries[0]), low, high)
+        scores = [dot(q, row) for q in queries]
+        if all(s % 2 == 0 and abs(s) <= limit for s in scores):
+            return row
+
+
 def transposed(a: Sequence[Sequence]) -> list[list]:
     return [list(col) for col in zip(*a)]
 

@@ -13,19 +13,10 @@ MAX_SCALED = 4
 MAX_WEIGHT = 0.95
 
 
-def _even_keys(rng, queries, low, high):
-    """Key rows whose dot product with every query is even and at most 2·MAX_SCALED in size."""
-    while True:
-        row = draw.nonzero_row(rng, len(queries[0]), low, high)
-        scores = [draw.dot(q, row) for q in queries]
-        if all(s % 2 == 0 and abs(s) <= 2 * MAX_SCALED for s in scores):
-            return row
-
-
 def level_1(rng):
     n = rng.choice([2, 3])
     queries = draw.int_matrix(rng, n, D_K, -1, 2)
-    keys = [_even_keys(rng, queries, -1, 2) for _ in range(n)]
+    keys = [draw.even_score_keys(rng, queries, -1, 2, 2 * MAX_SCALED) for _ in range(n)]
     values = draw.int_matrix(rng, n, 2, -2, 3)
     return {"q": draw.matrix_text(queries), "k": draw.matrix_text(keys), "v": draw.matrix_text(values)}
 

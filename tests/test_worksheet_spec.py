@@ -47,6 +47,14 @@ def test_the_issue_spec_loads_with_its_values(tmp_path):
     ]
 
 
+def test_particles_ask_only_the_first_step_and_default_to_it(tmp_path):
+    loaded = spec.load_spec(write(tmp_path, '[[problem]]\ntopic = "particles"\n'))
+    assert loaded.problems[0].ask == ("step1",)
+    path = write(tmp_path, '[[problem]]\ntopic = "particles"\nask = ["step1", "clusters"]\n')
+    message = error_of(spec.load_spec, path)
+    assert message.startswith(f"{path}:3: ") and "cannot ask 'clusters'" in message
+
+
 def test_defaults_ask_for_the_result_at_level_one(tmp_path):
     loaded = spec.load_spec(write(tmp_path, '[[problem]]\ntopic = "dot-product"\n'))
     assert (loaded.seed, loaded.decimals, loaded.title) == (0, 2, "Worksheet")

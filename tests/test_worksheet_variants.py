@@ -910,6 +910,25 @@ def check_attention_backward(given, level):
     assert visibly_different(d_key, d_s @ q / math.sqrt(d_k))  # dS not transposed for dK
 
 
+def check_particles(given, level):
+    x, beta, h = numbers(given["x"]), float(Fraction(given["beta"])), float(Fraction(given["dt"]))
+    n, d = x.shape
+    assert (n, d) == ((2, 2), (3, 2), (3, 3))[level - 1] and np.allclose(np.linalg.norm(x, axis=1), 1)
+    assert len({tuple(row) for row in x.tolist()}) == n and beta > 0
+
+    def step(weights, project=True, renormalise=True):
+        a = weights @ x
+        v = a - (a * x).sum(axis=1, keepdims=True) * x if project else a
+        y = x + h * v
+        return y / np.linalg.norm(y, axis=1, keepdims=True) if renormalise else y
+
+    weights = softmax(beta * x @ x.T)
+    y = step(weights)
+    assert visibly_different(y, step(weights, renormalise=False))  # not divided by its length
+    assert visibly_different(y, step(weights, project=False))  # the attention output not projected
+    assert visibly_different(y, step(np.full((n, n), 1 / n)))  # uniform attention
+
+
 CHECKS = {
     "softmax": check_softmax,
     "attention": check_attention,
@@ -939,6 +958,7 @@ CHECKS = {
     "decoder-layer": check_decoder_layer,
     "masked-lm": check_masked_lm,
     "attention-backward": check_attention_backward,
+    "particles": check_particles,
 }
 
 

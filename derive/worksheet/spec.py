@@ -112,7 +112,8 @@ def _problem(raw: dict, index: int, lines: toml_lines.TomlLines, fail) -> Proble
             f"no level {level} variants for {name}; levels: {', '.join(map(str, offered))}",
         )
     topic = registry.get(name)
-    ask = raw.get("ask", [topic.result])
+    askable = [a for a in topic.answer_ids if not variants.refusal(name, a, level)]
+    ask = raw.get("ask", [topic.result if topic.result in askable else askable[-1]])
     if isinstance(ask, str):
         ask = [ask]
     if not isinstance(ask, list) or not ask or not all(isinstance(a, str) for a in ask):

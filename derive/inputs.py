@@ -155,6 +155,18 @@ def is_symbolic(value: Any) -> bool:
     return isinstance(value, sp.Basic) and bool(value.free_symbols)
 
 
+def refuse_names(options, names: set[str], which: tuple[str, ...], listed: str) -> None:
+    """A letter of an input may not be a name the derivation defines (``listed``), or its steps
+    would read two ways."""
+    for option in which:
+        for symbol in sorted(options[option].free_symbols, key=str):
+            if symbol.name in names:
+                raise InputError(
+                    "--" + option.replace("_", "-"),
+                    f"{symbol.name!r} is a name this derivation defines ({listed}); use other letters",
+                )
+
+
 def tokens(value: Any, option: str) -> list[str]:
     """Token labels, split on whitespace; a control or invisible character in one is refused."""
     text = value if isinstance(value, str) else " ".join(str(t) for t in value)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from derive.errors import InputError
+from derive import inputs
 from derive.forms import Normaliser, normaliser, shown_exp, shown_sum
 from derive.notation import indexed
 
@@ -111,16 +111,8 @@ def definitions(v) -> dict[sp.Symbol, sp.Expr]:
 
 
 def refuse_clashes(options, n: int) -> None:
-    """A letter of the input may not be one of the names, or the steps would read two ways."""
-    taken = {str(s) for s in _all_names(n)}
-    for option in OPTIONS:
-        for symbol in sorted(options[option].free_symbols, key=str):
-            if symbol.name in taken:
-                raise InputError(
-                    "--" + option.replace("_", "-"),
-                    f"{symbol.name!r} is a name this derivation defines (s_ij, Z_i, a_ij, D_i, dS_ij); "
-                    "use other letters",
-                )
+    names = {str(s) for s in _all_names(n)}
+    inputs.refuse_names(options, names, OPTIONS, "s_ij, Z_i, a_ij, D_i, dS_ij")
 
 
 def _all_names(n: int):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from derive.errors import InputError
+from derive import inputs
 from derive.exact import norms
 from derive.notation import indexed
 
@@ -86,17 +86,9 @@ def definitions(v) -> dict[sp.Symbol, sp.Expr]:
 
 
 def refuse_clashes(options) -> None:
-    """A letter of the input may not be one of the names, or the steps would read two ways."""
     x = options["x"]
-    taken = {s.name for row in rows(*x.shape) for s in (*row.normalized, *_scalars(row))}
-    for option in ("x", "grad_output"):
-        for symbol in sorted(options[option].free_symbols, key=str):
-            if symbol.name in taken:
-                raise InputError(
-                    "--" + option.replace("_", "-"),
-                    f"{symbol.name!r} is a name this derivation defines (mu, sigma, s, xhat, gbar, rho); "
-                    "use other letters",
-                )
+    names = {s.name for row in rows(*x.shape) for s in (*row.normalized, *_scalars(row))}
+    inputs.refuse_names(options, names, ("x", "grad_output"), "mu, sigma, s, xhat, gbar, rho")
 
 
 def _scalars(row: Row):

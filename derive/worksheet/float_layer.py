@@ -19,6 +19,7 @@ from derive.worksheet import draw
 Rows = list[list[float]]
 Given = dict[str, str]
 MARGIN = 0.05  # more than the screen's two units at two decimals
+ZERO = 1e-9  # a hidden unit this close to 0 is 0: a 50-digit LayerNorm leaves -1e-50 where 0 is meant
 
 
 def until(promising: Callable[[Given], bool]):
@@ -122,7 +123,7 @@ def ffn(u: Rows, given) -> Rows | None:
     """FFN(u) with ReLU; None unless some hidden unit is negative and some positive (ReLU must matter)
     and every token's output has a nonzero entry (a network that adds nothing to a token is no exercise)."""
     hidden = _biased(_product(u, matrix(given["w1"])), given.get("b1"))
-    if not (any(e < 0 for row in hidden for e in row) and any(e > 0 for row in hidden for e in row)):
+    if not _both_signs(e for row in hidden for e in row):
         return None
     out = _biased(
         _product([[max(0.0, e) for e in row] for row in hidden], matrix(given["w2"])), given.get("b2")
@@ -178,4 +179,10 @@ def relu_matters(u, ffn) -> bool:
     hidden = u * w1
     if b1 is not None:
         hidden += sp.Matrix.vstack(*[b1] * hidden.rows)
-    return any(h < 0 for h in hidden) and any(h > 0 for h in hidden)
+    return _both_signs(hidden)
+
+
+def _both_signs(values) -> bool:
+    """Some value clearly negative and some clearly positive."""
+    values = list(values)
+    return any(v < -ZERO for v in values) and any(v > ZERO for v in values)

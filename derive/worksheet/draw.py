@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 
 
@@ -128,3 +128,20 @@ def one_column_attention(rng: random.Random, tokens: int, names: Sequence[str], 
             if varied and max(map(abs, flat)) <= limit and all(any(col) for col in zip(*values)):
                 wo = int_matrix(rng, 2, 2, -1, 1)
                 return {"x": matrix_text(x), **dict(zip(names, map(matrix_text, (wq, wk, wv, wo))))}
+
+
+def until(promising: Callable[[dict], bool]):
+    """A level's draw, repeated until a cheap float pass finds it promising (the exact screen
+    still decides; this spares it the draws sure to fail)."""
+
+    def wrap(draw_one):
+        def level(rng):
+            while True:
+                given = draw_one(rng)
+                if promising(given):
+                    return given
+
+        level.__doc__ = draw_one.__doc__
+        return level
+
+    return wrap

@@ -22,22 +22,6 @@ MARGIN = 0.05  # more than the screen's two units at two decimals
 ZERO = 1e-9  # a hidden unit this close to 0 is 0: a 50-digit LayerNorm leaves -1e-50 where 0 is meant
 
 
-def until(promising: Callable[[Given], bool]):
-    """A level's draw, repeated until the float pass finds it promising."""
-
-    def wrap(draw_one):
-        def level(rng):
-            while True:
-                given = draw_one(rng)
-                if promising(given):
-                    return given
-
-        level.__doc__ = draw_one.__doc__
-        return level
-
-    return wrap
-
-
 def ffn_weights(rng, d_model: int, d_ff: int, biases: bool) -> Given:
     """Small integer W_1 and W_2, and nonzero b_1 and b_2 with ``biases``."""
     given = {

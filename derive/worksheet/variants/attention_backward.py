@@ -76,19 +76,6 @@ def _likely(given) -> bool:
     return all(w is None or t.shape != w.shape or np.max(np.abs(t - w)) > 0.02 for t, w in pairs)
 
 
-def _drawn(make):
-    """A level function that redraws until the float64 pass finds the draw likely to pass."""
-
-    def level(rng):
-        while True:
-            given = make(rng)
-            if _likely(given):
-                return given
-
-    level.__doc__ = make.__doc__
-    return level
-
-
 def _level_1(rng):
     return {
         **_forward(rng, 2, -1, 2),
@@ -115,7 +102,7 @@ def _level_3(rng):
     }
 
 
-level_1, level_2, level_3 = _drawn(_level_1), _drawn(_level_2), _drawn(_level_3)
+level_1, level_2, level_3 = (draw.until(_likely)(make) for make in (_level_1, _level_2, _level_3))
 
 
 def suitable(values, level):

@@ -36,7 +36,7 @@ def _cross(rng):
     return {name: draw.matrix_text(draw.int_matrix(rng, 2, 2, -1, 1)) for name in CROSS}
 
 
-@float_layer.until(_promising)
+@draw.until(_promising)
 def level_1(rng):
     return {
         **draw.one_column_attention(rng, 2, SELF, MAX_SCORE),
@@ -49,7 +49,7 @@ def level_1(rng):
     }
 
 
-@float_layer.until(_promising)
+@draw.until(_promising)
 def level_2(rng):
     return {
         **draw.one_column_attention(rng, 3, SELF, MAX_SCORE),
@@ -62,7 +62,7 @@ def level_2(rng):
     }
 
 
-@float_layer.until(_promising)
+@draw.until(_promising)
 def level_3(rng):
     return {
         "x": draw.matrix_text(draw.tenths_matrix(rng, 2, 4, -20, 20)),

@@ -25,7 +25,7 @@ def _promising(given) -> bool:
     )
 
 
-@float_layer.until(_promising)
+@draw.until(_promising)
 def level_1(rng):
     return {
         **draw.one_column_attention(rng, 2, ATTENTION, MAX_SCORE),
@@ -36,7 +36,7 @@ def level_1(rng):
     }
 
 
-@float_layer.until(_promising)
+@draw.until(_promising)
 def level_2(rng):
     given = {
         **draw.one_column_attention(rng, 3, ATTENTION, MAX_SCORE),
@@ -50,7 +50,7 @@ def level_2(rng):
     return given
 
 
-@float_layer.until(_promising)
+@draw.until(_promising)
 def level_3(rng):
     return {
         "x": draw.matrix_text(draw.tenths_matrix(rng, 2, 4, -20, 20)),

@@ -291,6 +291,8 @@ FOUND = [
         "--x",
         "[-1.5605999057162174e+150, 0, -5234048899114128665216452395008/3, 1e400, 941]",
     ],
+    # a --vocab path too long for the file system raised OSError from Path.exists()
+    ["tokenize", "--example", "unaffable", "--vocab", "9" * 300],
 ]
 
 

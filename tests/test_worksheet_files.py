@@ -153,8 +153,14 @@ def test_a_word_answer_gets_a_word_box_a_key_entry_and_is_graded_by_equality():
     assert "# token: one word" in answers.render(word_spec, sheet)
     box = layout.sheet_context(word_spec, sheet)["problems"][0]["asks"][1]
     assert (box["rows"], box["cols"], box["width"]) == (1, 1, layout.WORD_CELL_CM)
-    shown = layout.key_context(word_spec, sheet)["problems"][0]["answers"][1]
+    key = layout.key_context(word_spec, sheet)["problems"][0]
+    shown = key["answers"][1]
     assert shown["approx"] == f'"{word}"' and shown["exact"] is None
+    (walk,) = next(step["lines"] for step in key["steps"] if "Choose" in step["title"])
+    chosen = words.index(word)
+    sums = ", ".join(f"{w} {s:.2f}" for w, s in zip(words[: chosen + 1], np.cumsum(filtered)))
+    assert sums in walk and f"u = {u:.4f}: {word}" in walk
+    assert not any("seed" in line for line in layout.givens(item))  # the task states u instead
     topic = registry.get("next-token")
     givens = prepare(topic, given)
     assert grade(topic, givens, {"token": word}).items[0].verdict == "correct"

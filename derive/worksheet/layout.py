@@ -64,6 +64,8 @@ def givens(item: Assignment) -> list[str]:
     """Each input as markup: ``$Q = mat(...)$``, or in words when it has no symbol (mask: causal)."""
     shown = []
     for option, value in item.variant.given.items():
+        if not variants.shown(item.problem.topic, option):
+            continue
         symbol = variants.symbol(item.problem.topic, option)
         if symbol is None:
             shown.append(f"#{literal(option.replace('_', ' '))}: #{literal(value)}")

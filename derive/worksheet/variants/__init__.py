@@ -10,7 +10,8 @@ line saying why an answer id cannot be asked at a level (None when it can), and
 vocabulary entries a tokenizer problem needs, with their ids), and ``worked(values)``, answer id ->
 plain lines for the key where a stage has no equations to show (the merges, pair by pair). For
 the sheet it defines
-``SYMBOLS`` (option -> the SymPy symbol shown, or None to show the option in words) and
+``SYMBOLS`` (option -> the SymPy symbol shown, or None to show the option in words), optionally
+``UNSHOWN``, options the task sentence already states (next-token's seed, given as its u), and
 ``task(given)``, one plain sentence saying what to compute. A level may mix kinds of problem (SGD
 or SGD with momentum): an asked answer that a draw does not have (plain SGD keeps no m) is drawn
 again.
@@ -88,6 +89,11 @@ def worked(topic: str, key: tuple) -> dict[str, list[str]]:
 def symbol(topic: str, option: str):
     """The symbol a sheet shows for an option, or None when the option reads better in words."""
     return _module(topic).SYMBOLS.get(option)
+
+
+def shown(topic: str, option: str) -> bool:
+    """Whether the sheet lists an option among the inputs (the manifest and answer file keep it)."""
+    return option not in getattr(_module(topic), "UNSHOWN", ())
 
 
 def rng_for(*parts: object) -> random.Random:

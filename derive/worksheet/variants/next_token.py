@@ -171,6 +171,22 @@ SYMBOLS = {
     "top_p": sp.Symbol("p"),
     "seed": None,
 }
+UNSHOWN = ("seed",)  # the task states the u it draws
+
+
+def worked(values):
+    """The key's line for the choice, a rule rather than an equation: the argmax, or the walk."""
+    probs = [float(q) for q in values.filtered]
+    if values.u is None:
+        return {"token": [f"the largest p' is {probs[values.words.index(values.token)]:.2f}: {values.token}"]}
+    running = _running(probs)
+    chosen = values.words.index(values.token)
+    sums = ", ".join(f"{word} {total:.2f}" for word, total in zip(values.words[: chosen + 1], running))
+    return {
+        "token": [
+            f"running sums of p' in vocabulary order: {sums}; the first above u = {float(values.u):.4f}: {values.token}"
+        ]
+    }
 
 
 def _draw(seed: str) -> float:

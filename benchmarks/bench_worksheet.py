@@ -107,7 +107,7 @@ def _phases(spec_path: Path) -> dict[str, float]:
         "problems (variants, derivations, printing; a worker per problem)": made - start,
         "pages (templates, QR codes)": laid - made,
         "sheets.pdf + keys.pdf compiles, one after the other": both - laid,
-        "each student's PDFs cut from them (pypdf)": cut - both,
+        "each student's PDFs cut from them": cut - both,
     }
 
 

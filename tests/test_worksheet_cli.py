@@ -252,6 +252,35 @@ def test_a_hostile_title_prints_literally(cli, tmp_path):
     out = tmp_path / "w"
     assert cli("worksheet", str(spec), "--out", str(out), "--students", "1")[0] == 0
     assert title in pdf_text(out / "sheets.pdf") and title in pdf_text(out / "keys.pdf")
+    from pypdf import PdfReader
+
+    for pdf, wanted in (
+        ("sheets.pdf", title),
+        ("keys.pdf", f"Key: {title}"),
+        ("keys/s01.pdf", f"Key: {title}"),
+    ):
+        assert PdfReader(out / pdf).metadata.title == wanted, pdf
+
+
+def test_duplex_starts_every_student_on_a_new_sheet_of_paper(cli, inputs, made, tmp_path):
+    """One-page sheets: a blank page after each, so that no student prints on another's back; each
+    student's own PDF is as without --duplex."""
+    from pypdf import PdfReader
+
+    out = tmp_path / "duplex"
+    argv = ("worksheet", str(inputs / "spec.toml"), "--out", str(out), "--roster", str(inputs / "roster.csv"))
+    assert cli(*argv, "--duplex")[0] == 0
+    for kind in ("sheets", "keys"):
+        plain, padded = PdfReader(made[0] / f"{kind}.pdf"), PdfReader(out / f"{kind}.pdf", strict=True)
+        assert len(plain.pages) == 2 and len(padded.pages) == 4
+        starts = [padded.get_destination_page_number(i) for i in padded.outline if not isinstance(i, list)]
+        assert starts == [0, 2]
+        assert [padded.pages[n].extract_text() for n in (1, 3)] == ["", ""]
+        assert [padded.pages[n].extract_text() for n in (0, 2)] == [p.extract_text() for p in plain.pages]
+        for ident in ("a1", "b2"):
+            assert (out / kind / f"{ident}.pdf").read_bytes() == (
+                made[0] / kind / f"{ident}.pdf"
+            ).read_bytes()
 
 
 def test_separate_processes_give_identical_files(inputs, tmp_path):

@@ -62,3 +62,16 @@ def test_each_student_gets_their_pages_text_and_bookmarks():
 def test_a_class_pdf_with_another_number_of_students_is_refused():
     with pytest.raises(DeriveError, match="2 student bookmarks, expected 3"):
         pages.split(compile_pdf(CLASS), 3)
+
+
+def test_duplex_pads_a_student_with_an_odd_number_of_pages():
+    whole = compile_pdf(CLASS)
+    padded = _read(pages.for_duplex(whole, 2))
+    assert [page.extract_text() for page in padded.pages] == [
+        "Problem 1\nfirst page of Ann",
+        "Problem 2\nsecond page of Ann",
+        "Problem 1\nonly page of Bo",
+        "",
+    ]
+    assert _outline(padded) == _outline(_read(whole))
+    assert pages.for_duplex(whole, 2) == pages.for_duplex(whole, 2)

@@ -16,8 +16,11 @@ from derive.errors import InputError
 @click.option("--students", type=int, default=None, help="a class of N students, numbered s01 … sNN")
 @click.option("--roster", type=click.Path(dir_okay=False), default=None, help="a CSV with columns id,name")
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None, help="overrides the spec's seed")
+@click.option(
+    "--duplex", is_flag=True, help="in sheets.pdf and keys.pdf, start every student on a new sheet of paper"
+)
 @click.option("--force", is_flag=True, help="replace an existing worksheet folder")
-def worksheet(spec_file, out, students, roster, seed, force):
+def worksheet(spec_file, out, students, roster, seed, duplex, force):
     """Per-student worksheet PDFs with seeded variants, their keys, blank answer files and a manifest."""
     from derive.worksheet import folder, spec
 
@@ -29,7 +32,7 @@ def worksheet(spec_file, out, students, roster, seed, force):
     if seed is not None:
         loaded = replace(loaded, seed=seed)
     people = spec.numbered(students) if roster is None else spec.load_roster(roster)
-    folder.write(target, folder.files(loaded, people), force)
+    folder.write(target, folder.files(loaded, people, duplex), force)
     from derive.visible import one_line
 
     click.echo(f"wrote {len(people)} sheets and keys, answers/ and manifest.json to {one_line(str(target))}")

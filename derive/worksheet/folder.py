@@ -32,8 +32,9 @@ def check_target(out: Path, force: bool) -> None:
             )
 
 
-def files(spec: Spec, students: tuple[Student, ...]) -> dict[str, bytes]:
-    """Relative path -> content: the PDFs, the answer files and the manifest.
+def files(spec: Spec, students: tuple[Student, ...], duplex: bool = False) -> dict[str, bytes]:
+    """Relative path -> content: the PDFs, the answer files and the manifest; with ``duplex`` the
+    class PDFs are padded to start every student on a new sheet of paper (derive.worksheet.pages).
 
     The problems' parts come from derive.worksheet.parts (a worker per problem where cores
     allow). Two Typst compiles, the class's keys (the longer) and sheets, run in threads (Typst
@@ -59,7 +60,8 @@ def files(spec: Spec, students: tuple[Student, ...]) -> dict[str, bytes]:
         entries = [(s, ident, [p.manifest for p in row]) for s, ident, row in people]
         made["manifest.json"] = manifest.text(manifest.assembled(spec, entries)).encode("utf-8")
         for kind in ("sheets", "keys"):
-            made[f"{kind}.pdf"] = whole = compiling[kind].result()
+            whole = compiling[kind].result()
+            made[f"{kind}.pdf"] = pages.for_duplex(whole, len(students)) if duplex else whole
             for student, part in zip(students, pages.split(whole, len(students))):
                 made[f"{kind}/{student.id}.pdf"] = part
     return made

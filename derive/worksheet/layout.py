@@ -343,4 +343,6 @@ def document(kind: str, contexts: list[dict]) -> str:
     template = "sheet.typ.j2" if kind == "sheet" else "key.typ.j2"
     bodies = [render_template("worksheet", template, **context) for context in contexts]
     size = SHEET_TEXT_PT if kind == "sheet" else KEY_TEXT_PT
-    return render_template("worksheet", "document.typ.j2", bodies=bodies, size=size)
+    title = contexts[0]["title"] if contexts else literal("Worksheet")
+    title = title if kind == "sheet" else f'"Key: " + {title}'  # a Typst expression: the PDF's title
+    return render_template("worksheet", "document.typ.j2", bodies=bodies, size=size, title=title)

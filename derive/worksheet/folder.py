@@ -73,7 +73,7 @@ def _load_the_rest() -> None:
 
     from derive.render.templates import environment
 
-    for name in ("typst", "segno"):
+    for name in ("typst", "pikepdf", "segno"):
         import_module(name)
     for template in ("document.typ.j2", "sheet.typ.j2", "key.typ.j2"):
         environment("worksheet").get_template(template)

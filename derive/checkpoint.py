@@ -23,8 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from derive import forward
-from derive import model_files as files
+from derive import files, forward, model_files
 from derive import wordpiece as wp
 from derive.errors import InputError
 
@@ -75,7 +74,7 @@ def read_safetensors(path: Path) -> dict[str, np.ndarray]:
     The header is validated first (model_files: the format's own rules), so every view lies inside
     the file. A tensor in a dtype NumPy lacks (BF16, F8) is an _Unsupported placeholder.
     """
-    header = files.read_safetensors(path, OPTION)
+    header = model_files.read_safetensors(path, OPTION)
     memory = None
     if header.data_size:
         with files.open_regular(path, OPTION, limit=1 << 62) as file:
@@ -85,7 +84,7 @@ def read_safetensors(path: Path) -> dict[str, np.ndarray]:
     return {name: _view(entry, memory) for name, entry in header.tensors.items()}
 
 
-def _view(entry: files.TensorEntry, memory):
+def _view(entry: model_files.TensorEntry, memory):
     if entry.dtype not in DTYPES:
         return _Unsupported(entry.dtype, entry.shape)
     if entry.end == entry.begin:
@@ -104,30 +103,34 @@ class _Unsupported:
 def read_config(folder: Path) -> dict:
     """config.json, every field the encoder uses checked for type and range (one line naming it)."""
     path = folder / "config.json"
-    if not path.exists():
-        _fail(f"{files.shown(str(folder), 80)} has no config.json; expected a Hugging Face model folder")
-    config = files.read_json_object(path, OPTION)
+    if not files.exists(path, OPTION):
+        _fail(
+            f"{model_files.shown(str(folder), 80)} has no config.json; expected a Hugging Face model folder"
+        )
+    config = model_files.read_json_object(path, OPTION)
     kind = config.get("model_type")
     architectures = config.get("architectures")
     architectures = architectures if isinstance(architectures, list) else []
     if kind != "bert" and not (kind is None and any(str(a).startswith("Bert") for a in architectures)):
         _fail(
-            f"config.json describes a {files.shown(kind or 'non-BERT')} model; derive forward reads BERT encoders"
+            f"config.json describes a {model_files.shown(kind or 'non-BERT')} model; derive forward reads BERT encoders"
         )
     config.setdefault("type_vocab_size", 2)
     for key, cap in CONFIG_INTS.items():
         value = config.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= cap:
-            _fail(f"config.json: {key} must be a whole number from 1 to {cap}, found {files.shown(value)}")
+            _fail(
+                f"config.json: {key} must be a whole number from 1 to {cap}, found {model_files.shown(value)}"
+            )
     eps = config.setdefault("layer_norm_eps", 1e-12)
     if isinstance(eps, bool) or not isinstance(eps, int | float) or not 0 < eps < 1:
-        _fail(f"config.json: layer_norm_eps must be a number between 0 and 1, found {files.shown(eps)}")
+        _fail(f"config.json: layer_norm_eps must be a number between 0 and 1, found {model_files.shown(eps)}")
     if config["hidden_size"] % config["num_attention_heads"]:
         _fail("config.json: hidden_size is not divisible by num_attention_heads")
     act = config.setdefault("hidden_act", "gelu")
     if not isinstance(act, str) or act not in ACTIVATIONS:
         _fail(
-            f"config.json: hidden_act, the activation, is {files.shown(act)}, not one of {', '.join(ACTIVATIONS)}"
+            f"config.json: hidden_act, the activation, is {model_files.shown(act)}, not one of {', '.join(ACTIVATIONS)}"
         )
     if config.get("position_embedding_type", "absolute") != "absolute":
         _fail('config.json: position_embedding_type must be "absolute" (the only one supported)')
@@ -199,19 +202,19 @@ def _all_finite(tensor: np.ndarray, block: int = 1 << 20) -> bool:
 
 def _lowercase(folder: Path) -> bool:
     path = folder / "tokenizer_config.json"
-    if not path.exists():
+    if not files.exists(path, OPTION):
         return True
-    value = files.read_json_object(path, OPTION).get("do_lower_case", True)
+    value = model_files.read_json_object(path, OPTION).get("do_lower_case", True)
     if not isinstance(value, bool):
-        _fail(f"tokenizer_config.json: do_lower_case must be true or false, found {files.shown(value)}")
+        _fail(f"tokenizer_config.json: do_lower_case must be true or false, found {model_files.shown(value)}")
     return value
 
 
 def _vocab(folder: Path, cfg: forward.Config) -> dict[str, int]:
     path = folder / "vocab.txt"
-    if not path.exists():
-        _fail(f"{files.shown(str(folder), 80)} has no vocab.txt (the WordPiece vocabulary)")
-    vocab = wp.parse_vocab(files.read_vocab_text(path, OPTION, max_lines=cfg.vocab_size))
+    if not files.exists(path, OPTION):
+        _fail(f"{model_files.shown(str(folder), 80)} has no vocab.txt (the WordPiece vocabulary)")
+    vocab = wp.parse_vocab(model_files.read_vocab_text(path, OPTION, max_lines=cfg.vocab_size))
     missing = wp.missing_tokens(vocab)
     if missing:
         _fail(f"vocab.txt lacks the special tokens {', '.join(missing)}")
@@ -224,18 +227,16 @@ def _vocab(folder: Path, cfg: forward.Config) -> dict[str, int]:
 
 def load(folder) -> Checkpoint:
     """Read and validate the folder; the weights stay memory-mapped except for one transposed copy."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        _fail(f"{files.shown(str(folder), 80)} is not a folder")
+    folder = files.folder(folder, OPTION)
     config = read_config(folder)
     weights = folder / "model.safetensors"
-    if not weights.exists():
+    if not files.exists(weights, OPTION):
         other = (
             " (pytorch_model.bin needs torch to read; convert it to safetensors)"
-            if (folder / "pytorch_model.bin").exists()
+            if files.exists(folder / "pytorch_model.bin", OPTION)
             else ""
         )
-        _fail(f"{files.shown(str(folder), 80)} has no model.safetensors{other}")
+        _fail(f"{model_files.shown(str(folder), 80)} has no model.safetensors{other}")
     tensors = read_safetensors(weights)
     _check_layer_count(tensors, config["num_hidden_layers"])
     cfg = forward.Config.from_bert(config)

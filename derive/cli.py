@@ -31,10 +31,22 @@ def _topic_options(topic):
             shown = f" [default: {option.default}]" if option.default is not None else ""
             decorators.append(
                 click.option(
-                    option.flag, option.name, default=None, metavar="VALUE", help=option.help + shown
+                    option.flag,
+                    option.name,
+                    default=None,
+                    help=option.help + shown,
+                    **_value_type(option.path),
                 )
             )
     return decorators
+
+
+def _value_type(path: str | None) -> dict:
+    """A topic option's click type: a plain value, or a path click leaves to derive.files to check."""
+    if path is None:
+        return {"metavar": "VALUE"}
+    metavar = {"file": "FILE", "folder": "DIR", "either": "PATH"}[path]
+    return {"metavar": metavar, "type": click.Path(file_okay=path != "folder", dir_okay=path != "file")}
 
 
 def _apply(decorators, function):
@@ -84,7 +96,8 @@ def _topic_command(name: str) -> click.Command:
 
             folder = figures if figures is not None else drawing.default_folder(output)
             base = Path(output).parent if output is not None else Path.cwd()
-            sink = settings["figures"] = drawing.FigureSink(folder, relative_to=base, force=force)
+            option = "--figures" if figures is not None else "--output"
+            sink = settings["figures"] = drawing.FigureSink(folder, base, force, option)
             sink.check()
         from derive import budget
 

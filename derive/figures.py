@@ -12,7 +12,8 @@ import re
 from pathlib import Path
 
 from derive.errors import DeriveError, InputError, OutputError
-from derive.output import check_target, write_atomic
+from derive.files import shown
+from derive.output import check_name, check_target, write_atomic
 
 DPI = 150
 SIZE = (5.0, 3.6)
@@ -160,11 +161,19 @@ class FigureSink:
     target checked (a folder we may write, no file clobbered without ``force``). ``write`` puts
     every PNG in place only once the whole document exists, so a refusal found later in the run
     leaves no figure behind; ``discard`` removes the new ones again if the document itself then
-    cannot be written.
+    cannot be written. Errors name ``option``: --figures, or --output when the folder is the
+    default one beside the output file.
     """
 
-    def __init__(self, folder: str | Path, relative_to: str | Path | None = None, force: bool = False):
+    def __init__(
+        self,
+        folder: str | Path,
+        relative_to: str | Path | None = None,
+        force: bool = False,
+        option: str = "--figures",
+    ):
         self.folder = Path(folder)
+        self.option = option
         self.base = Path(relative_to) if relative_to is not None else None
         self.force = force
         self.written: dict[str, str] = {}
@@ -173,24 +182,25 @@ class FigureSink:
 
     def check(self) -> None:
         """Refuse a figure folder that cannot be made or written, before any work is done."""
+        check_name(self.folder, self.option)
         try:
             if self.folder.exists() and not self.folder.is_dir():
-                raise InputError("--figures", f"{self.folder} is not a folder")
+                raise InputError(self.option, f"{shown(self.folder)} is not a folder")
             if not self.folder.exists() and not self.folder.parent.is_dir():
-                raise InputError("--figures", f"folder {self.folder.parent} does not exist")
+                raise InputError(self.option, f"folder {shown(self.folder.parent)} does not exist")
         except OSError as error:
-            raise InputError("--figures", f"{self.folder}: {error.strerror or error}") from None
+            raise InputError(self.option, f"{shown(self.folder)}: {error.strerror or error}") from None
 
     def save(self, figure) -> str:
         stem = re.sub(r"[^a-z0-9-]+", "-", figure.name.lower()).strip("-") or "figure"
         if stem not in self.written:
             self.check()
             path = self.folder / f"{stem}.png"
-            shown = _relative(path, self.base)
+            reference = _relative(path, self.base, self.option)
             if self.folder.is_dir():
-                check_target(path, self.force, "--figures")
+                check_target(path, self.force, self.option)
             self.pending[path] = draw_png(figure)
-            self.written[stem] = shown
+            self.written[stem] = reference
         return self.written[stem]
 
     def write(self) -> None:
@@ -203,11 +213,13 @@ class FigureSink:
                 self.folder.mkdir()
                 self._created.append(self.folder)
         except OSError as error:
-            raise OutputError(f"--figures: could not make {self.folder}: {error.strerror or error}") from None
+            raise OutputError(
+                f"{self.option}: could not make {shown(self.folder)}: {error.strerror or error}"
+            ) from None
         try:
             for path, data in self.pending.items():
                 existed = path.exists()
-                write_atomic(path, data, force=self.force, option="--figures")
+                write_atomic(path, data, force=self.force, option=self.option)
                 if not existed:
                     self._created.append(path)
         except DeriveError:
@@ -229,19 +241,19 @@ class FigureSink:
 _SAFE_PATH = re.compile(r"^[A-Za-z0-9._/-]+$")
 
 
-def _relative(path: Path, base: Path | None) -> str:
+def _relative(path: Path, base: Path | None, option: str) -> str:
     """The path documents reference; limited to characters that need no escaping anywhere."""
-    shown = path.as_posix()
+    referenced = path.as_posix()
     if base is not None:
         try:
-            shown = path.resolve().relative_to(base.resolve()).as_posix()
+            referenced = path.resolve().relative_to(base.resolve()).as_posix()
         except ValueError:
-            shown = path.resolve().as_posix()
-    if not _SAFE_PATH.match(shown):
+            referenced = path.resolve().as_posix()
+    if not _SAFE_PATH.match(referenced):
         raise InputError(
-            "--figures", "the figure folder's path may use only letters, digits, '.', '_', '-' and '/'"
+            option, "the figure folder's path may use only letters, digits, '.', '_', '-' and '/'"
         )
-    return shown
+    return referenced
 
 
 def default_folder(output: str | Path) -> Path:

@@ -145,6 +145,9 @@ class Option:
     choices: tuple[str, ...] = ()
     # The answers' rows are this input's rows: given as a vector, a 1-row answer is a vector.
     sets_answer_shape: bool = False
+    # The value names a "file", a "folder" or "either": the command line then shows FILE, DIR or
+    # PATH, and tests/test_paths.py finds the option and tries hostile paths on it.
+    path: str | None = None
 
     @property
     def flag(self) -> str:

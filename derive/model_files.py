@@ -1,13 +1,14 @@
 """The files of a model folder, read defensively: config.json, safetensors headers, vocab.txt.
 
-Only regular files are read (a FIFO in their place would block, a device never end), each under a
-size cap, so memory stays bounded by the real model's size. JSON is strict: no NaN or Infinity, no
-number of more than MAX_DIGITS digits, no nesting deeper than the parser allows. A safetensors
-header obeys the format's own rules, those of the reference implementation (huggingface/safetensors,
-``tensor.rs``): an 8-byte little-endian length of at most 100 MB, then a JSON object whose tensors
-each have a known dtype, a shape of non-negative whole numbers and ``data_offsets`` [begin, end];
-sorted by offset the tensors tile the data that follows the header exactly (no gap, no overlap, the
-last one ends at the end of the file), and each spans dtype size × the product of its shape.
+Only regular files are read, each under a size cap (derive.files: a FIFO in their place would block,
+a device never end), so memory stays bounded by the real model's size. JSON is strict: no NaN or
+Infinity, no number of more than MAX_DIGITS digits, no nesting deeper than the parser allows. A
+safetensors header obeys the format's own rules, those of the reference implementation
+(huggingface/safetensors, ``tensor.rs``): an 8-byte little-endian length of at most 100 MB, then a
+JSON object whose tensors each have a known dtype, a shape of non-negative whole numbers and
+``data_offsets`` [begin, end]; sorted by offset the tensors tile the data that follows the header
+exactly (no gap, no overlap, the last one ends at the end of the file), and each spans dtype size ×
+the product of its shape.
 Every problem is an InputError naming the option, the file and, where there is one, the field.
 """
 
@@ -16,11 +17,11 @@ from __future__ import annotations
 import json
 import math
 import os
-import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from derive import files
 from derive.errors import InputError
 
 MAX_JSON_BYTES = 10_000_000  # a config.json is about 1 kB; a tokenizer_config.json rarely 1 MB
@@ -70,50 +71,10 @@ def file_name(path: Path) -> str:
     return path.name if path.name.isprintable() else shown(path.name)
 
 
-def open_regular(path: Path, option: str, limit: int):
-    """A binary file object for a regular file of at most ``limit`` bytes, else an InputError.
-
-    Opened without blocking (a FIFO put in place after a check cannot hang the open), then checked
-    on the open descriptor, so what is read is what was checked.
-    """
-    name = file_name(path)
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    except OSError as error:
-        raise InputError(option, f"cannot read {name}: {error.strerror or error}") from None
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        raise InputError(option, f"{name} is not a file (only regular files are read)")
-    if info.st_size > limit:
-        os.close(fd)
-        raise InputError(option, f"{name} is larger than {limit // 1_000_000} MB ({info.st_size} bytes)")
-    if hasattr(os, "set_blocking"):
-        os.set_blocking(fd, True)
-    return os.fdopen(fd, "rb")
-
-
-def read_bytes(path: Path, option: str, limit: int) -> bytes:
-    with open_regular(path, option, limit) as file:
-        size = os.fstat(file.fileno()).st_size
-        data = file.read(size + 1)  # read(n) allocates n bytes up front: ask for what is there
-    if len(data) > limit:  # it grew while being read
-        raise InputError(option, f"{file_name(path)} is larger than {limit // 1_000_000} MB")
-    return data
-
-
-def read_text(path: Path, option: str, limit: int) -> str:
-    """A UTF-8 text file; a BOM at the start is not part of the text."""
-    try:
-        return read_bytes(path, option, limit).decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError(option, f"{file_name(path)} is not UTF-8 text") from None
-
-
 def read_vocab_text(path: Path, option: str, max_lines: int = MAX_VOCAB_LINES) -> str:
     """A vocab.txt's text, refused before it is split if it has more than ``max_lines`` lines
     (20 MB of one-letter lines would become millions of strings)."""
-    text = read_text(path, option, MAX_VOCAB_BYTES)
+    text = files.read_text(path, option, MAX_VOCAB_BYTES)
     lines = text.count("\n") + (not text.endswith("\n"))
     if lines > max_lines:
         raise InputError(
@@ -162,7 +123,7 @@ def parse_json(data: bytes | str, what: str, option: str, object_hook=None):
 
 
 def read_json_object(path: Path, option: str, limit: int = MAX_JSON_BYTES) -> dict:
-    data = parse_json(read_bytes(path, option, limit), file_name(path), option)
+    data = parse_json(files.read_bytes(path, option, limit), file_name(path), option)
     if not isinstance(data, dict):
         raise InputError(option, f"{file_name(path)} is not a JSON object")
     return data
@@ -185,7 +146,7 @@ def _counting_hook(limit: int):
 def read_safetensors(path: Path, option: str) -> Safetensors:
     """The validated header of a .safetensors file (the tensors themselves are not read)."""
     name = file_name(path)
-    with open_regular(path, option, limit=1 << 62) as file:
+    with files.open_regular(path, option, limit=1 << 62) as file:
         size = os.fstat(file.fileno()).st_size
         start = file.read(8)
         if len(start) < 8:

@@ -13,28 +13,39 @@ import os
 import tempfile
 from pathlib import Path
 
+from derive import visible
 from derive.errors import InputError, OutputError
+from derive.files import shown
 
 _NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS}
+
+
+def check_name(path: str | Path, option: str) -> Path:
+    """A name derive may give a new file or folder: no NUL (no file system takes one) and no hidden
+    character (derive.visible: a line break, an escape sequence, undecodable bytes), which would
+    make a file that is hard to see, type or delete; the folders above it are the user's own."""
+    target = Path(path)
+    if "\x00" in str(target):
+        raise InputError(option, f"{shown(target)} contains a NUL character, which no file name can hold")
+    visible.label(target.name, option, "a new file's name")
+    return target
 
 
 def check_target(path: str | Path, force: bool = False, option: str = "--output") -> Path:
     """The target, if writing it can go ahead: its folder exists, and it is new or, with
     ``force``, an existing regular file (never a folder, device, FIFO or socket)."""
-    target = Path(path)
-    if "\x00" in str(target):
-        raise InputError(option, f"{target} contains a NUL character, which no file name can hold")
+    target = check_name(path, option)
     try:
         exists = target.exists()
         if exists and not target.is_file():
             kind = "a folder" if target.is_dir() else "not a regular file"
-            raise InputError(option, f"{target} is {kind}; refusing to replace it")
+            raise InputError(option, f"{shown(target)} is {kind}; refusing to replace it")
         if exists and not force:
-            raise InputError(option, f"{target} exists; pass --force to overwrite it")
+            raise InputError(option, f"{shown(target)} exists; pass --force to overwrite it")
         if not target.parent.is_dir():
-            raise InputError(option, f"folder {target.parent} does not exist")
+            raise InputError(option, f"folder {shown(target.parent)} does not exist")
     except OSError as error:
-        raise InputError(option, f"{target}: {error.strerror or error}") from None
+        raise InputError(option, f"{shown(target)}: {error.strerror or error}") from None
     return target
 
 
@@ -45,7 +56,7 @@ def write_atomic(path: str | Path, data: str | bytes, force: bool = False, optio
     try:
         fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".derive-", suffix=".tmp")
     except OSError as error:
-        raise OutputError(f"{option}: could not write {target}: {error.strerror or error}") from None
+        raise OutputError(f"{option}: could not write {shown(target)}: {error.strerror or error}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
@@ -56,7 +67,7 @@ def write_atomic(path: str | Path, data: str | bytes, force: bool = False, optio
         else:
             _link_new(temporary, target, payload, option)
     except OSError as error:
-        raise OutputError(f"{option}: could not write {target}: {error.strerror or error}") from None
+        raise OutputError(f"{option}: could not write {shown(target)}: {error.strerror or error}") from None
     finally:
         Path(temporary).unlink(missing_ok=True)
     return target
@@ -68,13 +79,13 @@ def _link_new(temporary: str, target: Path, payload: bytes, option: str) -> None
         os.link(temporary, target)
         return
     except FileExistsError:
-        raise InputError(option, f"{target} exists; pass --force to overwrite it") from None
+        raise InputError(option, f"{shown(target)} exists; pass --force to overwrite it") from None
     except OSError as error:
         if error.errno not in _NO_HARD_LINKS:
             raise
     try:
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except FileExistsError:
-        raise InputError(option, f"{target} exists; pass --force to overwrite it") from None
+        raise InputError(option, f"{shown(target)} exists; pass --force to overwrite it") from None
     with os.fdopen(fd, "wb") as handle:
         handle.write(payload)

@@ -18,18 +18,7 @@ MAX_BYTES = 1_000_000
 def read(path: str | Path, option: str) -> tuple[dict, TomlLines]:
     """The parsed file and where its keys sit; a missing, unreadable or invalid file is an InputError."""
     path = Path(path)
-    try:
-        if path.is_file() and path.stat().st_size > MAX_BYTES:
-            raise InputError(option, f"{path} is larger than {MAX_BYTES // 1000} kB")
-        if path.exists() and not path.is_file():
-            raise InputError(option, f"{path} is not a regular file")
-        text = files.read_text(path)
-    except FileNotFoundError:
-        raise InputError(option, f"{path} does not exist") from None
-    except UnicodeDecodeError:
-        raise InputError(option, f"{path} is not UTF-8 text") from None
-    except OSError as error:
-        raise InputError(option, f"could not read {path}: {error.strerror or error}") from None
+    text = files.read_text(path, option, MAX_BYTES)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

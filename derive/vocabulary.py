@@ -15,7 +15,6 @@ from derive import model_files
 from derive import wordpiece as wp
 from derive.blocks import user
 from derive.errors import InputError
-from derive.model_files import shown
 
 MAX_TEXT = 1000
 
@@ -49,12 +48,6 @@ def parse_text(value, option: str) -> str:
 def parse_vocab(value, option: str, required: tuple[str, ...] = wp.REQUIRED_TOKENS) -> Vocabulary:
     """A BERT ``vocab.txt`` path; the file must hold every token of ``required``."""
     path = Path(str(value))
-    try:
-        found = path.exists()
-    except OSError as error:  # a name too long for the file system, say
-        raise InputError(option, f"cannot read {shown(str(value), 80)}: {error.strerror}") from None
-    if not found:
-        raise InputError(option, f"no such file: {shown(str(value), 80)}")
     ids = wp.parse_vocab(model_files.read_vocab_text(path, option))
     missing = [t for t in required if t not in ids]
     if missing:

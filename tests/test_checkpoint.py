@@ -192,7 +192,9 @@ def _error(folder) -> str:
 
 
 def test_missing_folder_and_files(tiny_bert, tmp_path):
-    assert "is not a folder" in _error(tmp_path / "nowhere")
+    assert "nowhere does not exist" in _error(tmp_path / "nowhere")
+    (tmp_path / "file").write_text("")
+    assert "is not a folder" in _error(tmp_path / "file")
     for name, phrase in (("config.json", "no config.json"), ("vocab.txt", "no vocab.txt")):
         folder = _copy(tiny_bert, tmp_path / name)
         (folder / name).unlink()

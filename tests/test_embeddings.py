@@ -292,7 +292,7 @@ def test_a_bad_file_is_one_line_naming_the_file_and_line(cli, tmp_path, content,
 @pytest.mark.parametrize(
     "args,option,words",
     [
-        (["--vectors-file", "/nonexistent/v.txt"], "--vectors-file", "cannot read /nonexistent/v.txt"),
+        (["--vectors-file", "/nonexistent/v.txt"], "--vectors-file", "/nonexistent/v.txt does not exist"),
         (["--vectors", "a 1 2; b: 1 2; c: 2 1"], "--vectors", "entry 1"),
         (["--vectors", "a: 1 2; b: 1; c: 2 1"], "--vectors", "entry 2"),
         (["--vectors", "a: 1 2; b: 0 0; c: 2 1"], "--vectors", "zero vector"),

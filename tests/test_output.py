@@ -120,7 +120,8 @@ def test_figures_go_in_place_only_after_the_document_is_made(cli, tmp_path):
     figures.mkdir()
     (figures / "positional-encoding.png").write_bytes(b"keep")
     code, _, err = cli("positional-encoding", "--example", "small", "-o", str(tmp_path / "pe.md"))
-    assert code == 2 and "--figures" in err and "--force" in err
+    # the figure folder is the default one beside -o's file, so the error names --output
+    assert code == 2 and "--output" in err and "positional-encoding.png" in err and "--force" in err
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["pe-figures", "positional-encoding.png"]
     assert (figures / "positional-encoding.png").read_bytes() == b"keep"
 

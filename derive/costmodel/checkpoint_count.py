@@ -9,11 +9,12 @@ mask ``attn.bias``) are set apart, because a parameter count leaves them out.
 from __future__ import annotations
 
 import re
+import stat
 from dataclasses import dataclass
 from math import prod
 from pathlib import Path
 
-from derive import model_files
+from derive import files, model_files
 from derive.errors import InputError
 
 # Tensor-name endings of saved buffers that are not parameters.
@@ -65,11 +66,14 @@ def read_header(path: Path, option: str = "--model") -> dict[str, tuple[int, ...
     return {name: entry.shape for name, entry in model_files.read_safetensors(path, option).tensors.items()}
 
 
-def _files(path: Path, option: str) -> list[Path]:
-    if path.exists() and not path.is_dir():
-        return [path]  # model_files refuses it unless it is a regular file
-    if not path.is_dir():
-        raise InputError(option, f"no such file or directory: {model_files.shown(str(path), 200)}")
+def _weights(path: Path, option: str) -> tuple[Path, list[Path]]:
+    """The folder holding the checkpoint and its .safetensors files (``path`` may be one of them)."""
+    found = files.status(path, option)
+    if found is None:
+        raise InputError(option, f"{files.shown(path)} does not exist")
+    if not stat.S_ISDIR(found.st_mode):
+        return path.parent, [path]  # derive.files refuses it unless it is a regular file
+    files.folder(path, option)
     found = sorted(path.glob("*.safetensors"))
     if not found:
         hint = (
@@ -77,20 +81,20 @@ def _files(path: Path, option: str) -> list[Path]:
             if any(path.glob("*.bin"))
             else ""
         )
-        raise InputError(option, f"no .safetensors file in {model_files.shown(str(path), 200)}{hint}")
-    return found
+        raise InputError(option, f"no .safetensors file in {files.shown(path)}{hint}")
+    return path, found
 
 
 def load(path: str, option: str = "--model") -> Checkpoint:
     root = Path(path).expanduser()
-    files = _files(root, option)
+    folder, weights = _weights(root, option)
     tensors, buffers = {}, {}
-    for file in files:
+    for file in weights:
         for name, shape in read_header(file, option).items():
             (buffers if is_buffer(name) else tensors)[name] = shape
-    config_path = (root if root.is_dir() else root.parent) / "config.json"
-    config = model_files.read_json_object(config_path, option) if config_path.exists() else None
-    return Checkpoint(str(root), tuple(f.name for f in files), tensors, buffers, config)
+    config_path = folder / "config.json"
+    config = model_files.read_json_object(config_path, option) if files.exists(config_path, option) else None
+    return Checkpoint(str(root), tuple(f.name for f in weights), tensors, buffers, config)
 
 
 def strip_prefix(name: str) -> str:

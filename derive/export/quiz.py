@@ -17,6 +17,7 @@ from pathlib import Path
 
 import sympy as sp
 
+from derive import files
 from derive.errors import DeriveError, InputError
 from derive.grading.precision import places
 
@@ -110,8 +111,7 @@ def load(folder: str | Path) -> Quiz:
     """The quiz for a worksheet folder (``DIR/manifest.json``); a bad folder is a one-line error."""
     from derive.grading.answer_file import load_manifest
 
-    if not Path(folder).is_dir():
-        raise InputError("DIR", f"{folder} is not a folder; give a folder made by 'derive worksheet'")
+    files.folder(folder, "DIR")
     manifest = load_manifest(Path(folder) / "manifest.json", "DIR")
     if not manifest.students or not 0 <= manifest.decimals <= MAX_DECIMALS:
         raise InputError("DIR", f"{manifest.path} is not a worksheet manifest (no students, or bad decimals)")

@@ -129,16 +129,11 @@ def _problem(path: Path, raw: dict, index: int, lines) -> Problem:
 def load_manifest(path: str | Path, option: str = "--manifest") -> Manifest:
     """manifest.json as ``derive worksheet`` writes it: per student, each problem's inputs and asked ids."""
     path = Path(path)
+    text = files.read_text(path, option, MAX_MANIFEST_BYTES)
     try:
-        if path.is_file() and path.stat().st_size > MAX_MANIFEST_BYTES:
-            raise InputError(option, f"{path} is too large for a manifest")
-        data = json.loads(files.read_text(path))
-    except FileNotFoundError:
-        raise InputError(option, f"{path} does not exist") from None
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as error:
         raise InputError(option, f"{path} is not a worksheet manifest ({type(error).__name__})") from None
-    except OSError as error:
-        raise InputError(option, f"could not read {path}: {error.strerror or error}") from None
     try:
         students, names = {}, {}
         for student in data["students"]:

@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from derive import files
 from derive.errors import InputError
 from derive.grading import answer_file, display, responses, sheet
 from derive.grading.precision import Precision
@@ -76,8 +77,7 @@ def _blank(assigned) -> tuple[answer_file.Problem, ...]:
 def _student_files(folder: Path, manifest, listed: list[str]) -> dict:
     """Per student id, their answer file's problems; unreadable and unknown files are listed."""
     found = {}
-    files = sorted(folder.glob("*.toml")) if folder.is_dir() else []
-    for path in files:
+    for path in sorted(folder.glob("*.toml")):
         try:
             loaded = answer_file.load(path)
         except InputError as error:
@@ -107,20 +107,18 @@ def grade_class(
     if responses_csv is not None:
         by_student, skipped = responses.load(responses_csv, manifest)
         listed += skipped
-        files = {}
+        answer_files = {}
     else:
-        answers_folder = Path(answers) if answers is not None else folder / "answers"
-        if not answers_folder.is_dir():
-            raise InputError("--answers", f"{answers_folder} is not a folder")
-        files = _student_files(answers_folder, manifest, listed)
-        by_student = {ident: loaded.problems for ident, loaded in files.items()}
+        answers_folder = files.folder(answers if answers is not None else folder / "answers", "--answers")
+        answer_files = _student_files(answers_folder, manifest, listed)
+        by_student = {ident: loaded.problems for ident, loaded in answer_files.items()}
     rows = []
     for ident, assigned in manifest.students.items():
         problems = by_student.get(ident)
         if problems is None:
             listed.append(f"{ident}: no answers" + ("" if responses_csv is not None else " file"))
             problems = _blank(assigned)
-        loaded = files.get(ident)
+        loaded = answer_files.get(ident)
         try:
             graded = sheet.grade_problems(
                 problems,

@@ -19,16 +19,7 @@ def load(path: str | Path, manifest: Manifest, option: str = "--responses") -> t
     """Per student id, their problems (answers only; inputs come from the manifest), and the rows
     that could not be used (unknown student, problem or answer id), each with its line."""
     path = Path(path)
-    try:
-        if path.is_file() and path.stat().st_size > MAX_BYTES:
-            raise InputError(option, f"{path} is larger than {MAX_BYTES // 1_000_000} MB")
-        text = files.read_text(path, "utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(option, f"{path} does not exist") from None
-    except UnicodeDecodeError:
-        raise InputError(option, f"{path} is not UTF-8 text") from None
-    except OSError as error:
-        raise InputError(option, f"could not read {path}: {error.strerror or error}") from None
+    text = files.read_text(path, option, MAX_BYTES, "utf-8-sig")
     reader = csv.reader(text.splitlines())
     try:
         header = [cell.strip().lower() for cell in next(reader)]

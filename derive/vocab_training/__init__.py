@@ -19,7 +19,6 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 
 from derive import files, wordpiece
 from derive.errors import InputError
@@ -99,18 +98,8 @@ def parse_corpus(value, option: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
 
 def parse_corpus_file(value, option: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
     """A file with one ``word count`` per line (so "," can be a word); blank lines are skipped."""
-    path = Path(str(value))
-    name = str(value)[:80]
-    if not path.exists():
-        raise InputError(option, f"no such file: {name!r}")
-    try:
-        if path.stat().st_size > MAX_CORPUS_FILE_BYTES:
-            raise InputError(option, f"{name}: larger than {MAX_CORPUS_FILE_BYTES // 1000} kB")
-        text = files.read_text(path)
-    except UnicodeDecodeError:
-        raise InputError(option, f"{name}: not UTF-8 text") from None
-    except OSError as error:
-        raise InputError(option, f"{name}: cannot be read ({error.strerror or error})") from None
+    name = files.shown(str(value))
+    text = files.read_text(str(value), option, MAX_CORPUS_FILE_BYTES)
     entries, seen = [], set()
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():

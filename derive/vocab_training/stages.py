@@ -234,6 +234,7 @@ def options(scheme: Scheme) -> tuple[Option, ...]:
             "corpus_file",
             "a UTF-8 file with one 'word count' per line, so ',' can be a word (instead of --corpus)",
             vt.parse_corpus_file,
+            path="file",
         ),
         Option(
             "text",

@@ -13,13 +13,23 @@ import tempfile
 from pathlib import Path
 
 from derive.errors import InputError, OutputError
+from derive.files import shown
+from derive.output import check_name
 from derive.worksheet import answers, classroom, layout, manifest, pages, parts
 from derive.worksheet.spec import Spec, Student
 
 
 def check_target(out: Path, force: bool) -> None:
     """Refuse a target we may not write, before any work is done."""
-    if out.exists() and not out.is_dir():
+    check_name(out, "--out")
+    try:
+        _check_folder(out, force)
+    except OSError as error:  # a name too long for the file system, say
+        raise InputError("--out", f"{shown(out)}: {error.strerror or error}") from None
+
+
+def _check_folder(out: Path, force: bool) -> None:
+    if os.path.lexists(out) and not out.is_dir():  # a dangling link too: it would fail at the end
         raise InputError("--out", f"{out} exists and is not a folder")
     if not out.parent.is_dir():
         raise InputError("--out", f"folder {out.parent} does not exist")
@@ -82,7 +92,10 @@ def _load_the_rest() -> None:
 def write(out: Path, made: dict[str, bytes], force: bool) -> None:
     """Write into a fresh sibling folder, then rename it into place (the old one goes only after)."""
     check_target(out, force)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name[:40]}.", suffix=".tmp", dir=out.parent))
+    except OSError as error:
+        raise OutputError(f"--out: could not write {shown(out)}: {error.strerror or error}") from None
     try:
         for relative, data in made.items():
             path = staging / relative
@@ -92,7 +105,7 @@ def write(out: Path, made: dict[str, bytes], force: bool) -> None:
         os.chmod(staging, 0o755)
         old = None
         if out.is_dir() and any(out.iterdir()):
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name[:40]}.", suffix=".old", dir=out.parent))
             os.replace(out, old / out.name)
         elif out.is_dir():
             out.rmdir()
@@ -101,4 +114,4 @@ def write(out: Path, made: dict[str, bytes], force: bool) -> None:
             shutil.rmtree(old)
     except OSError as error:
         shutil.rmtree(staging, ignore_errors=True)
-        raise OutputError(f"--out: could not write {out}: {error.strerror or error}") from None
+        raise OutputError(f"--out: could not write {shown(out)}: {error.strerror or error}") from None

@@ -19,6 +19,7 @@ MAX_STUDENTS = 500
 MAX_DECIMALS = 6
 MAX_TITLE = 200
 MAX_NAME = 120
+MAX_ROSTER_BYTES = 1_000_000  # 500 students with ids and names of the longest allowed fit in 150 kB
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 
 
@@ -145,14 +146,7 @@ def numbered(count: int) -> tuple[Student, ...]:
 def load_roster(path: str | Path) -> tuple[Student, ...]:
     """A CSV with the columns id,name; names are any Unicode text, ids become file names."""
     path = Path(path)
-    try:
-        text = files.read_text(path, "utf-8-sig")
-    except FileNotFoundError:
-        raise InputError("--roster", f"{path} does not exist") from None
-    except UnicodeDecodeError:
-        raise InputError("--roster", f"{path} is not UTF-8 text") from None
-    except OSError as error:
-        raise InputError("--roster", f"could not read {path}: {error.strerror}") from None
+    text = files.read_text(path, "--roster", MAX_ROSTER_BYTES, "utf-8-sig")
     reader = csv.reader(text.splitlines())
 
     def fail(line: int, message: str):

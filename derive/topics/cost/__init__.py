@@ -137,7 +137,12 @@ TOPIC = Topic(
             "training tokens D for 6ND, such as 3e11 [default: the preset's, else 1e9]",
             _training_tokens,
         ),
-        Option("model", "a checkpoint folder (or .safetensors file) whose tensors to count", inputs.text),
+        Option(
+            "model",
+            "a checkpoint folder (or .safetensors file) whose tensors to count",
+            inputs.text,
+            path="either",
+        ),
     ),
     prepare=_prepare,
     stages=STAGES,

@@ -171,6 +171,7 @@ TOPIC = Topic(
             "a word2vec text file of word vectors ('word x1 x2 ...' per line; a 'count dimensions' "
             "header line is optional)",
             vocabulary.from_file,
+            path="file",
         ),
     ),
     prepare=_prepare,

@@ -113,18 +113,11 @@ def from_file(value, option: str) -> Vocabulary:
     """A word2vec (or GloVe) text file; errors name the file and the line."""
     path = os.fspath(value)
     name = os.path.basename(path)
-    try:
-        data = files.read_bytes(path, MAX_FILE_BYTES)
-    except OSError as error:
-        raise InputError(option, f"cannot read {path}: {error.strerror}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise InputError(
-            option, f"{path} is larger than {MAX_FILE_BYTES} bytes; keep only the words you need"
-        )
+    data = files.read_bytes(path, option, MAX_FILE_BYTES)
     lines = data.split(b"\n")
     rows, declared = [], None
     for number, raw in enumerate(lines, start=1):
-        where = f"{path}, line {number}"
+        where = f"{files.shown(path)}, line {number}"
         try:
             line = raw.decode("utf-8").strip()
         except UnicodeDecodeError:
@@ -145,10 +138,11 @@ def from_file(value, option: str) -> Vocabulary:
             )
         rows.append((where, fields[0], entries))
     if not rows:
-        raise InputError(option, f"{path} holds no word vectors")
+        raise InputError(option, f"{files.shown(path)} holds no word vectors")
     vectors, size = _table(rows, option)
     if declared and declared[0] != len(vectors):
         raise InputError(
-            option, f"{path}, line 1: the header says {declared[0]} words, the file has {len(vectors)}"
+            option,
+            f"{files.shown(path)}, line 1: the header says {declared[0]} words, the file has {len(vectors)}",
         )
     return Vocabulary(vectors, tuple(f"dim {j + 1}" for j in range(size)), name)

@@ -300,6 +300,7 @@ TOPIC = Topic(
             "a Hugging Face BERT folder (config.json, model.safetensors, vocab.txt); "
             "without it, a seeded toy model",
             _folder,
+            path="folder",
         ),
         Option("layers", "toy model: number of layers (default 2, at most 12)", _whole(*TOY["layers"][1:])),
         Option("d_model", "toy model: width of the token vectors (default 16)", _whole(*TOY["d_model"][1:])),

@@ -199,7 +199,12 @@ TOPIC = Topic(
             _max_predictions,
             default=str(stages.MAX_PREDICTIONS),
         ),
-        Option("vocab", "a BERT vocab.txt for tokenizing [default: a small built-in vocabulary]", _vocab),
+        Option(
+            "vocab",
+            "a BERT vocab.txt for tokenizing [default: a small built-in vocabulary]",
+            _vocab,
+            path="file",
+        ),
         Option("hidden", "final hidden states, a row per token [default: built in]", inputs.matrix),
         Option("embedding", "the head's V × d embedding, a row per distinct token", inputs.matrix),
         Option("bias", "the head's output bias, one per distinct token [default: 0]", inputs.vector),

@@ -112,6 +112,7 @@ TOPIC = Topic(
             "vocab",
             "a BERT vocab.txt, one token per line [default: a small built-in vocabulary]",
             vocabulary.parse_vocab,
+            path="file",
         ),
         Option(
             "no_lowercase",

@@ -131,7 +131,10 @@ TOPIC = Topic(
             default="8",
         ),
         Option(
-            "vocab", "a BERT vocab.txt, one token per line [default: a small built-in vocabulary]", _vocab
+            "vocab",
+            "a BERT vocab.txt, one token per line [default: a small built-in vocabulary]",
+            _vocab,
+            path="file",
         ),
     ),
     prepare=_prepare,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable, Sequence
 from fractions import Fraction
@@ -112,22 +113,62 @@ def transposed(a: Sequence[Sequence]) -> list[list]:
     return [list(col) for col in zip(*a)]
 
 
-def one_column_attention(rng: random.Random, tokens: int, names: Sequence[str], limit: int) -> dict:
-    """x (two columns, distinct integer rows) and integer W_Q, W_K, W_V, W_O (under ``names``) for two
-    heads one column wide (d_k = 1, no square root): every head's scores q·k at most ``limit`` in size,
-    no query row of a head's scores all equal (uniform weights whatever the method), no zero value column.
-    Some x admit no such weights, so x is drawn again after a few tries."""
-    while True:
-        x = distinct_rows(rng, tokens, 2, -2, 2)
-        for _ in range(20):
-            wq, wk, wv = (int_matrix(rng, 2, 2, -1, 1) for _ in range(3))
-            queries, keys, values = product(x, wq), product(x, wk), product(x, wv)
-            scores = [[[q[h] * k[h] for k in keys] for q in queries] for h in range(2)]
-            flat = [s for head in scores for row in head for s in row]
-            varied = all(len(set(row)) > 1 for head in scores for row in head)
-            if varied and max(map(abs, flat)) <= limit and all(any(col) for col in zip(*values)):
-                wo = int_matrix(rng, 2, 2, -1, 1)
-                return {"x": matrix_text(x), **dict(zip(names, map(matrix_text, (wq, wk, wv, wo))))}
+UNIT_COLUMNS = tuple((a, b) for a in (-1, 0, 1) for b in (-1, 0, 1) if a or b)  # a weight column in [-1, 1]
+
+
+def one_column_heads(
+    rng: random.Random,
+    queries: Sequence[Sequence[float]],
+    keys: Sequence[Sequence[float]],
+    names: Sequence[str],
+    limit: float | None,
+    seen: Sequence[Sequence[int]] = (),
+) -> dict | None:
+    """Integer W_Q, W_K, W_V, W_O in [-1, 1] (under ``names``) for two heads one column wide (d_k = 1, no
+    square root) over inputs of two columns with integer entries (queries attend to keys): every score
+    q·k at most ``limit`` in size (None: any), no query 0 and no keys all equal over all tokens nor over a
+    group ``seen`` lists (a causal query, a padding mask: uniform weights whatever the method), no zero
+    value column and no zero weight row. Head h uses column h of W_Q and W_K alone, so the weights are
+    picked from those that suit the inputs, listed once per inputs; None when none do."""
+    heads, values = _columns_for(_whole(queries), _whole(keys), limit, tuple(map(tuple, seen)))
+    for _ in range(20 if heads and values else 0):  # weights with a zero row are drawn again
+        (q0, k0), (q1, k1) = rng.choice(heads), rng.choice(heads)
+        wq, wk, wv = _from_columns(q0, q1), _from_columns(k0, k1), _from_columns(*rng.choices(values, k=2))
+        if _no_zero_row(wq) and _no_zero_row(wk) and _no_zero_row(wv):
+            weights = (wq, wk, wv, int_matrix(rng, 2, 2, -1, 1))
+            return dict(zip(names, map(matrix_text, weights)))
+    return None
+
+
+def _whole(rows: Sequence[Sequence[float]]) -> tuple:
+    """Rows as integers (a LayerNorm of two numbers is ±1 up to rounding), hashable for the cache."""
+    return tuple(tuple(round(e) for e in row) for row in rows)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _columns_for(queries: tuple, keys: tuple, limit: float | None, seen: tuple) -> tuple[list, list]:
+    """The (query column, key column) pairs that make a suitable head (see ``one_column_heads``) and the
+    value columns that leave no value 0."""
+    asked = {c: [dot(row, c) for row in queries] for c in UNIT_COLUMNS}
+    offered = {c: [dot(row, c) for row in keys] for c in UNIT_COLUMNS}
+    groups = [group for group in (range(len(keys)), *seen) if len(group) > 1]
+    query_columns = [c for c, q in asked.items() if all(q)]
+    key_columns = [c for c, k in offered.items() if all(len({k[j] for j in group}) > 1 for group in groups)]
+    heads = [
+        (q, k)
+        for q in query_columns
+        for k in key_columns
+        if limit is None or max(map(abs, asked[q])) * max(map(abs, offered[k])) <= limit
+    ]
+    return heads, [c for c, v in offered.items() if any(v)]
+
+
+def _from_columns(first: Sequence[int], second: Sequence[int]) -> list[list[int]]:
+    return [list(row) for row in zip(first, second)]
+
+
+def _no_zero_row(m: Sequence[Sequence[int]]) -> bool:
+    return all(any(row) for row in m)
 
 
 def until(promising: Callable[[dict], bool]):

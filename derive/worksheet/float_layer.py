@@ -18,6 +18,7 @@ from derive.worksheet import draw
 
 Rows = list[list[float]]
 Given = dict[str, str]
+Sublayer = Callable[[Given, Rows], "Rows | None"]  # (the options, its input u) -> its output
 MARGIN = 0.05  # more than the screen's two units at two decimals
 ZERO = 1e-9  # a hidden unit this close to 0 is 0: a 50-digit LayerNorm leaves -1e-50 where 0 is meant
 
@@ -36,6 +37,15 @@ def ffn_weights(rng, d_model: int, d_ff: int, biases: bool) -> Given:
     return given
 
 
+def ffn_part(d_ff: Sequence[int], biases: bool) -> tuple[Callable, Sublayer]:
+    """The network as a part of ``drawn_layer``: weights as ``ffn_weights`` draws them, d_ff one of ``d_ff``."""
+
+    def weights(rng, given, u):
+        return ffn_weights(rng, 2, rng.choice(d_ff), biases)
+
+    return weights, ffn
+
+
 def decimal_attention(rng, names, d_model: int) -> Given:
     return {name: draw.matrix_text(draw.tenths_matrix(rng, d_model, d_model, -10, 10)) for name in names}
 
@@ -50,7 +60,15 @@ def decimal_ffn_weights(rng, d_model: int, d_ff: int) -> Given:
 
 
 def matrix(text: str) -> Rows:
-    return [[float(Fraction(e)) for e in row.split()] for row in text.split(";")]
+    return [[_number(e) for e in row.split()] for row in text.split(";")]
+
+
+def _number(text: str) -> float:
+    """An entry as typed: float() reads integers and decimals as Fraction would, and much faster."""
+    try:
+        return float(text)
+    except ValueError:
+        return float(Fraction(text))
 
 
 def _product(a: Rows, b: Rows) -> Rows:
@@ -103,7 +121,7 @@ def attention(queries: Rows, source: Rows, weights: Sequence[str], heads: int, a
     return _product(concat, wo)
 
 
-def ffn(u: Rows, given) -> Rows | None:
+def ffn(given: Given, u: Rows) -> Rows | None:
     """FFN(u) with ReLU; None unless some hidden unit is negative and some positive (ReLU must matter)
     and every token's output has a nonzero entry (a network that adds nothing to a token is no exercise)."""
     hidden = _biased(_product(u, matrix(given["w1"])), given.get("b1"))
@@ -121,25 +139,86 @@ def _apart(a: Rows | None, b: Rows | None) -> bool:
     return max(abs(x - y) for p, q in zip(a, b) for x, y in zip(p, q)) > MARGIN
 
 
-def promising(given, sublayers: Sequence[Callable[[Rows], Rows]]) -> bool:
+def promising(given: Given, sublayers: Sequence[Sublayer]) -> bool:
     """The layer is finite, its sublayers are not degenerate (see ``attention`` and ``ffn``), no LayerNorm
     makes every token alike, and the LayerNorms tell the answer from the residual left out and, at the
     output, from the other order."""
-    x, eps, post = matrix(given["x"]), float(Fraction(given["eps"])), given["norm"] == "post"
-    stream, output = x, None
+    eps, post = _norm(given)
+    stream, output = matrix(given["x"]), None
     for k, sublayer in enumerate(sublayers):
-        normalised = not (post and k == 0)
-        u = layer_norm(stream, eps) if normalised else stream
-        if u is None or (k > 0 and not _apart(u, layer_norm(output, eps))):
+        u = _sublayer_input(stream, output, k, eps, post)
+        if u is None:
             return False
-        if normalised and len({tuple(round(e, 9) for e in row) for row in u}) == 1:
-            return (
-                False  # every token alike after the LayerNorm: the rest of the layer cannot tell them apart
-            )
-        output = sublayer(u)
+        output = sublayer(given, u)
         if output is None:
             return False
-        stream = _add(u if post and k > 0 else stream, output)
+        stream = _added(stream, u, output, k, post)
+    return _finished(stream, output, eps, post)
+
+
+def drawn_layer(rng, start: Callable[[object], Given], parts: Sequence[tuple[Callable, Sublayer]], tries=20):
+    """A layer ``promising`` accepts, drawn sublayer by sublayer: ``start(rng)`` gives x, norm and eps (and
+    options every part reads), and each part ``(draw, sublayer)`` draws its options with ``draw(rng, given,
+    u)`` for the input u its sublayer sees (None: none suit), redrawn up to ``tries`` times until the
+    layer so far passes; a fresh start when they cannot. Redrawing the whole layer instead takes hundreds
+    of draws: most fail in the middle. The options come in order: x, each part's, the rest of the start's."""
+    while True:
+        given = _drawn_parts(rng, start(rng), parts, tries)
+        if given is not None:
+            return given
+
+
+def _drawn_parts(rng, start: Given, parts, tries: int) -> Given | None:
+    eps, post = _norm(start)
+    stream, output, drawn = matrix(start["x"]), None, {"x": start["x"]}
+    u = _sublayer_input(stream, output, 0, eps, post)
+    for k, (draw_part, sublayer) in enumerate(parts):
+        if u is None:
+            return None
+        for _ in range(tries):
+            part = draw_part(rng, start, u)
+            out = None if part is None else sublayer({**start, **part}, u)
+            if out is None:
+                continue
+            after = _added(stream, u, out, k, post)
+            if k + 1 < len(parts):
+                following = _sublayer_input(after, out, k + 1, eps, post)
+                if following is None:
+                    continue
+            elif not _finished(after, out, eps, post):
+                continue
+            drawn.update(part)
+            stream, output, u = after, out, following if k + 1 < len(parts) else None
+            break
+        else:
+            return None
+    return {**drawn, **start}
+
+
+def _norm(given: Given) -> tuple[float, bool]:
+    return float(Fraction(given["eps"])), given["norm"] == "post"
+
+
+def _sublayer_input(stream: Rows, output: Rows | None, k: int, eps: float, post: bool) -> Rows | None:
+    """The input u of sublayer k, or None when the layer fails there: a LayerNorm of a constant row,
+    every token alike after a LayerNorm (the rest of the layer cannot tell them apart), or no visible
+    difference from the LayerNorm of the last sublayer's output alone (the residual left out)."""
+    normalised = not (post and k == 0)
+    u = layer_norm(stream, eps) if normalised else stream
+    if u is None or (k > 0 and not _apart(u, layer_norm(output, eps))):
+        return None
+    if normalised and len({tuple(round(e, 9) for e in row) for row in u}) == 1:
+        return None
+    return u
+
+
+def _added(stream: Rows, u: Rows, output: Rows, k: int, post: bool) -> Rows:
+    """The residual stream after sublayer k: post-LN adds to the normalised stream after the first."""
+    return _add(u if post and k > 0 else stream, output)
+
+
+def _finished(stream: Rows, output: Rows, eps: float, post: bool) -> bool:
+    """The output LayerNorm (post-LN) tells the answer from the stream and from the other order."""
     y = layer_norm(stream, eps)
     if not post:
         return _apart(stream, y)

@@ -13,53 +13,55 @@ SELF, CROSS = ("wq", "wk", "wv", "wo"), ("cq", "ck", "cv", "co")
 MAX_SCORE = 3
 
 
+def _causal(tokens: int):
+    """Query i sees keys 0 to i."""
+    return [[j <= i for j in range(tokens)] for i in range(tokens)]
+
+
+def _self_attention(given, u):
+    weights = [given[name] for name in SELF]
+    return float_layer.attention(u, u, weights, int(given["heads"]), _causal(len(u)))
+
+
+def _cross_attention(given, u):
+    weights = [given[name] for name in CROSS]
+    return float_layer.attention(u, float_layer.matrix(given["memory"]), weights, int(given["heads"]))
+
+
 def _promising(given) -> bool:
-    heads, memory = int(given["heads"]), float_layer.matrix(given["memory"])
-    n = len(given["x"].split(";"))
-    causal = [[j <= i for j in range(n)] for i in range(n)]
-    self_weights, cross_weights = [given[name] for name in SELF], [given[name] for name in CROSS]
-    return float_layer.promising(
-        given,
-        (
-            lambda u: float_layer.attention(u, u, self_weights, heads, causal),
-            lambda u: float_layer.attention(u, memory, cross_weights, heads),
-            lambda u: float_layer.ffn(u, given),
-        ),
-    )
+    return float_layer.promising(given, (_self_attention, _cross_attention, float_layer.ffn))
 
 
-def _memory(rng, rows):
-    return {"memory": draw.matrix_text(draw.distinct_rows(rng, rows, 2, -1, 1))}
+def _self_weights(rng, given, u):
+    seen = [range(i + 1) for i in range(len(u))]
+    return draw.one_column_heads(rng, u, u, SELF, MAX_SCORE, seen)
 
 
-def _cross(rng):
-    return {name: draw.matrix_text(draw.int_matrix(rng, 2, 2, -1, 1)) for name in CROSS}
+def _cross_part(memory_rows: tuple[int, ...]):
+    def weights(rng, given, u):
+        memory = draw.distinct_rows(rng, rng.choice(memory_rows), 2, -1, 1)
+        drawn = draw.one_column_heads(rng, u, memory, CROSS, None)
+        return drawn and {"memory": draw.matrix_text(memory), **drawn}
+
+    return weights, _cross_attention
 
 
-@draw.until(_promising)
+def _start(tokens: int, norms: tuple[str, ...]):
+    def start(rng):
+        x = draw.distinct_rows(rng, tokens, 2, -2, 2)
+        return {"x": draw.matrix_text(x), "heads": "2", "norm": rng.choice(norms), "eps": "0"}
+
+    return start
+
+
 def level_1(rng):
-    return {
-        **draw.one_column_attention(rng, 2, SELF, MAX_SCORE),
-        **_memory(rng, 2),
-        **_cross(rng),
-        "heads": "2",
-        **float_layer.ffn_weights(rng, 2, 2, biases=False),
-        "norm": "post",
-        "eps": "0",
-    }
+    parts = ((_self_weights, _self_attention), _cross_part((2,)), float_layer.ffn_part((2,), biases=False))
+    return float_layer.drawn_layer(rng, _start(2, ("post",)), parts)
 
 
-@draw.until(_promising)
 def level_2(rng):
-    return {
-        **draw.one_column_attention(rng, 3, SELF, MAX_SCORE),
-        **_memory(rng, rng.choice([2, 3])),
-        **_cross(rng),
-        "heads": "2",
-        **float_layer.ffn_weights(rng, 2, rng.choice([3, 4]), biases=True),
-        "norm": rng.choice(["post", "pre"]),
-        "eps": "0",
-    }
+    parts = ((_self_weights, _self_attention), _cross_part((2, 3)), float_layer.ffn_part((3, 4), biases=True))
+    return float_layer.drawn_layer(rng, _start(3, ("post", "pre")), parts)
 
 
 @draw.until(_promising)
@@ -79,10 +81,8 @@ def level_3(rng):
 def suitable(values, level):
     """No head's row of scaled scores, in either attention, all equal over the keys it may see (uniform
     weights whatever the method), and the activation matters (hidden units of both signs)."""
-    n = values.x.rows
-    causal = [[j <= i for j in range(n)] for i in range(n)]
     return (
-        float_layer.varied(values.self_qkv, causal)
+        float_layer.varied(values.self_qkv, _causal(values.x.rows))
         and float_layer.varied(values.cross_qkv)
         and float_layer.relu_matters(values.ffn_input, values.ffn_weights)
     )

@@ -13,41 +13,57 @@ ATTENTION = ("wq", "wk", "wv", "wo")
 MAX_SCORE = 3
 
 
-def _promising(given) -> bool:
-    heads, allowed = int(given["heads"]), None
-    if "padding" in given:
-        real = [e == "1" for e in given["padding"].split()]
-        allowed = [real] * len(real)
+def _allowed(given):
+    """Which keys each query may see: a padding token is seen by none."""
+    if "padding" not in given:
+        return None
+    real = [e == "1" for e in given["padding"].split()]
+    return [real] * len(real)
+
+
+def _attention(given, u):
     weights = [given[name] for name in ATTENTION]
-    return float_layer.promising(
-        given,
-        (lambda u: float_layer.attention(u, u, weights, heads, allowed), lambda u: float_layer.ffn(u, given)),
-    )
+    return float_layer.attention(u, u, weights, int(given["heads"]), _allowed(given))
 
 
-@draw.until(_promising)
-def level_1(rng):
+def _promising(given) -> bool:
+    return float_layer.promising(given, (_attention, float_layer.ffn))
+
+
+def _attention_weights(rng, given, u):
+    seen = (
+        [(0, 1)] if "padding" in given else ()
+    )  # no query may see the last token: the first two keys differ
+    return draw.one_column_heads(rng, u, u, ATTENTION, MAX_SCORE, seen)
+
+
+def _start_1(rng):
     return {
-        **draw.one_column_attention(rng, 2, ATTENTION, MAX_SCORE),
+        "x": draw.matrix_text(draw.distinct_rows(rng, 2, 2, -2, 2)),
         "heads": "2",
-        **float_layer.ffn_weights(rng, 2, rng.choice([2, 3]), biases=False),
         "norm": "post",
         "eps": "0",
     }
 
 
-@draw.until(_promising)
-def level_2(rng):
+def _start_2(rng):
     given = {
-        **draw.one_column_attention(rng, 3, ATTENTION, MAX_SCORE),
+        "x": draw.matrix_text(draw.distinct_rows(rng, 3, 2, -2, 2)),
         "heads": "2",
-        **float_layer.ffn_weights(rng, 2, rng.choice([3, 4]), biases=True),
         "norm": rng.choice(["post", "pre"]),
         "eps": "0",
     }
-    if rng.random() < 0.5:
-        given["padding"] = "1 1 0"
-    return given
+    return given | ({"padding": "1 1 0"} if rng.random() < 0.5 else {})
+
+
+def level_1(rng):
+    parts = ((_attention_weights, _attention), float_layer.ffn_part((2, 3), biases=False))
+    return float_layer.drawn_layer(rng, _start_1, parts)
+
+
+def level_2(rng):
+    parts = ((_attention_weights, _attention), float_layer.ffn_part((3, 4), biases=True))
+    return float_layer.drawn_layer(rng, _start_2, parts)
 
 
 @draw.until(_promising)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from derive.errors import DeriveError, InputError, OutputError
 from derive.files import shown
-from derive.output import check_name, check_target, write_atomic
+from derive.output import check_name, check_target, check_writable, write_atomic
 
 DPI = 150
 SIZE = (5.0, 3.6)
@@ -188,6 +188,7 @@ class FigureSink:
                 raise InputError(self.option, f"{shown(self.folder)} is not a folder")
             if not self.folder.exists() and not self.folder.parent.is_dir():
                 raise InputError(self.option, f"folder {shown(self.folder.parent)} does not exist")
+            check_writable(self.folder if self.folder.exists() else self.folder.parent, self.option)
         except OSError as error:
             raise InputError(self.option, f"{shown(self.folder)}: {error.strerror or error}") from None
 

@@ -44,9 +44,17 @@ def check_target(path: str | Path, force: bool = False, option: str = "--output"
             raise InputError(option, f"{shown(target)} exists; pass --force to overwrite it")
         if not target.parent.is_dir():
             raise InputError(option, f"folder {shown(target.parent)} does not exist")
+        check_writable(target.parent, option)
     except OSError as error:
         raise InputError(option, f"{shown(target)}: {error.strerror or error}") from None
     return target
+
+
+def check_writable(folder: str | Path, option: str) -> None:
+    """Refuse, before any work, a folder this user cannot make files in (root passes this test
+    everywhere; a folder that refuses root fails later, at the write, with the same kind of line)."""
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(option, f"folder {shown(folder)} is not writable (no new file can be made in it)")
 
 
 def write_atomic(path: str | Path, data: str | bytes, force: bool = False, option: str = "--output") -> Path:

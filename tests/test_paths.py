@@ -353,3 +353,38 @@ def test_output_through_force_onto_a_device_file_is_refused(cli):
     """--force replaces only a regular file; /proc/self/mem cannot take a rename."""
     code, out, err = cli("softmax", "--x", "1 2", "-f", "markdown", "-o", "/proc/self/mem", "--force")
     assert code == 2 and len(err.strip().splitlines()) == 1 and "--output" in err, err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["softmax", "--x", "1 2", "-o", "{folder}/new.md"],
+        ["positional-encoding", "--example", "small", "-o", "out.md", "--figures", "{folder}/figures"],
+        ["worksheet", "{spec}", "--out", "{folder}/new", "--students", "1"],
+        ["grade", "{ws}", "-o", "{folder}/grades.csv"],
+        ["export", "{ws}", "--to", "gift", "-o", "{folder}/quiz.gift"],
+    ],
+    ids=["output", "figures", "worksheet", "grade", "export"],
+)
+def test_a_folder_the_user_cannot_write_is_refused_before_any_work(
+    cli, worksheet_folder, tmp_path, monkeypatch, argv
+):
+    """Checked with os.access, so a class's worksheet is not computed for nothing (root passes
+    os.access everywhere, so the refusal is simulated for this one folder)."""
+    import derive.output
+    import derive.worksheet.folder
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real = os.access
+    monkeypatch.setattr(derive.output.os, "access", lambda p, mode: Path(p) != locked and real(p, mode))
+    monkeypatch.setattr(derive.worksheet.folder, "files", lambda *a: pytest.fail("computed first"))
+    monkeypatch.chdir(tmp_path)
+    values = {
+        "folder": str(locked),
+        "spec": str(worksheet_folder / "spec.toml"),
+        "ws": str(worksheet_folder / "ws"),
+    }
+    code, out, err = cli(*(part.format(**values) for part in argv))
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "is not writable" in err, err
+    assert list(locked.iterdir()) == [] and sorted(os.listdir(tmp_path)) == ["locked"]

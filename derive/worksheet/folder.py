@@ -14,7 +14,7 @@ from pathlib import Path
 
 from derive.errors import InputError, OutputError
 from derive.files import shown
-from derive.output import check_name
+from derive.output import check_name, check_writable
 from derive.worksheet import answers, classroom, layout, manifest, pages, parts
 from derive.worksheet.spec import Spec, Student
 
@@ -30,15 +30,16 @@ def check_target(out: Path, force: bool) -> None:
 
 def _check_folder(out: Path, force: bool) -> None:
     if os.path.lexists(out) and not out.is_dir():  # a dangling link too: it would fail at the end
-        raise InputError("--out", f"{out} exists and is not a folder")
+        raise InputError("--out", f"{shown(out)} exists and is not a folder")
     if not out.parent.is_dir():
-        raise InputError("--out", f"folder {out.parent} does not exist")
+        raise InputError("--out", f"folder {shown(out.parent)} does not exist")
+    check_writable(out.parent, "--out")
     if out.is_dir() and any(out.iterdir()):
         if not force:
-            raise InputError("--out", f"{out} is not empty; pass --force to replace it")
+            raise InputError("--out", f"{shown(out)} is not empty; pass --force to replace it")
         if not (out / "manifest.json").is_file():
             raise InputError(
-                "--out", f"{out} is not a worksheet folder (no manifest.json); choose another --out"
+                "--out", f"{shown(out)} is not a worksheet folder (no manifest.json); choose another --out"
             )
 
 

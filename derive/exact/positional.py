@@ -68,14 +68,17 @@ def sinusoidal_vector(position, pair_frequencies) -> sp.Matrix:
     return sp.Matrix([[f(omega * position) for omega in pair_frequencies for f in (sp.sin, sp.cos)]])
 
 
-def rotation(angle) -> sp.Matrix:
-    """The 2 × 2 counter-clockwise rotation by ``angle``: (x, y) -> (x cos − y sin, x sin + y cos)."""
-    return sp.Matrix([[sp.cos(angle), -sp.sin(angle)], [sp.sin(angle), sp.cos(angle)]])
+def rotation(angle, evaluate: bool = True) -> sp.Matrix:
+    """The 2 × 2 counter-clockwise rotation by ``angle``: (x, y) -> (x cos − y sin, x sin + y cos);
+    with ``evaluate=False`` cos 0 and sin(β − α) stay as written."""
+    c, s = sp.cos(angle, evaluate=evaluate), sp.sin(angle, evaluate=evaluate)
+    return sp.Matrix([[c, -s], [s, c]])
 
 
-def shift_block(angle) -> sp.Matrix:
+def shift_block(angle, evaluate: bool = True) -> sp.Matrix:
     """Maps the pair (sin a, cos a) to (sin(a + angle), cos(a + angle)): the transposed rotation."""
-    return sp.Matrix([[sp.cos(angle), sp.sin(angle)], [-sp.sin(angle), sp.cos(angle)]])
+    c, s = sp.cos(angle, evaluate=evaluate), sp.sin(angle, evaluate=evaluate)
+    return sp.Matrix([[c, s], [-s, c]])
 
 
 def shift_matrix(pair_frequencies, offset) -> sp.Matrix:

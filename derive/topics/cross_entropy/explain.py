@@ -197,8 +197,8 @@ def explain_gradient(v):
                 nn=same(N, v.N),
             )
         )
-        with sp.evaluate(False):
-            symbolic = sp.Mul(sp.Add(P, -Y), sp.Pow(sp.Integer(v.N), -1))
+        share = sp.Pow(sp.Integer(v.N), -1, evaluate=False)
+        symbolic = sp.Mul(sp.Add(P, -Y, evaluate=False), share, evaluate=False)
     else:
         blocks.append(prose("Subtract the target row from the probabilities:"))
         symbolic = P - Y

@@ -50,8 +50,8 @@ def _row(name: str, r: int, rows: int) -> sp.Symbol:
 
 def _mean_of(values, count: int):
     """``(a + b + c)/count`` exactly as written."""
-    with sp.evaluate(False):
-        return sp.Mul(sp.Add(*values) if len(values) > 1 else values[0], sp.Pow(sp.Integer(count), -1))
+    total = sp.Add(*values, evaluate=False) if len(values) > 1 else values[0]
+    return sp.Mul(total, sp.Pow(sp.Integer(count), -1, evaluate=False), evaluate=False)
 
 
 def intro(values) -> tuple:

@@ -95,15 +95,15 @@ def explain_wavelengths(v):
 
 
 def explain_rotation(v):
-    with sp.evaluate(False):
-        wp_, wk_ = sp.Mul(w, p), sp.Mul(w, k)
-        shifted = sp.Mul(w, sp.Add(p, k))
-        split = sp.Add(wp_, wk_)
-        sin_sum = sp.Add(sp.Mul(sp.sin(wp_), sp.cos(wk_)), sp.Mul(sp.cos(wp_), sp.sin(wk_)))
-        cos_sum = sp.Add(sp.Mul(sp.cos(wp_), sp.cos(wk_)), -sp.Mul(sp.sin(wp_), sp.sin(wk_)))
-        after = sp.Matrix([sp.sin(shifted), sp.cos(shifted)])
-        before = sp.Matrix([sp.sin(wp_), sp.cos(wp_)])
-        block = positional.shift_block(wk_)
+    wp_, wk_ = _unevaluated(sp.Mul, w, p), _unevaluated(sp.Mul, w, k)
+    shifted = _unevaluated(sp.Mul, w, _unevaluated(sp.Add, p, k))
+    split = _unevaluated(sp.Add, wp_, wk_)
+    sin_p, cos_p, sin_k, cos_k = (_unevaluated(f, a) for a in (wp_, wk_) for f in (sp.sin, sp.cos))
+    sin_sum = _unevaluated(sp.Add, _unevaluated(sp.Mul, sin_p, cos_k), _unevaluated(sp.Mul, cos_p, sin_k))
+    cos_sum = _unevaluated(sp.Add, _unevaluated(sp.Mul, cos_p, cos_k), -_unevaluated(sp.Mul, sin_p, sin_k))
+    after = sp.Matrix([_unevaluated(sp.sin, shifted), _unevaluated(sp.cos, shifted)])
+    before = sp.Matrix([sin_p, cos_p])
+    block = positional.shift_block(wk_, evaluate=False)
     generic = shift_residual()
     whole = shift_residual(list(v.frequencies), v.k)
     blocks = [
@@ -181,15 +181,22 @@ def explain_rotation(v):
     return tuple(blocks)
 
 
+def _pair_term(omega) -> sp.Expr:
+    """sin(ω p) sin(ω q) + cos(ω p) cos(ω q), as written."""
+    wp_, wq_ = _unevaluated(sp.Mul, omega, p), _unevaluated(sp.Mul, omega, q)
+    sines = _unevaluated(sp.Mul, _unevaluated(sp.sin, wp_), _unevaluated(sp.sin, wq_))
+    cosines = _unevaluated(sp.Mul, _unevaluated(sp.cos, wp_), _unevaluated(sp.cos, wq_))
+    return _unevaluated(sp.Add, sines, cosines)
+
+
 def explain_dot_products(v):
     top = v.d_model // 2 - 1
     omega_i = sp.Symbol("omega_i")
-    with sp.evaluate(False):
-        wp_, wq_ = sp.Mul(w, p), sp.Mul(w, q)
-        pair_term = sp.Add(sp.Mul(sp.sin(wp_), sp.sin(wq_)), sp.Mul(sp.cos(wp_), sp.cos(wq_)))
-        terms = pair_term.subs(w, omega_i)
-        dot = sp.Mul(PE(p), PE(q))
-        shifted = sp.Eq(sp.Mul(PE(sp.Add(p, k)), PE(sp.Add(q, k))), dot)
+    wp_, wq_ = _unevaluated(sp.Mul, w, p), _unevaluated(sp.Mul, w, q)
+    pair_term, terms = _pair_term(w), _pair_term(omega_i)
+    dot = _unevaluated(sp.Mul, PE(p), PE(q))
+    moved = _unevaluated(sp.Mul, PE(_unevaluated(sp.Add, p, k)), PE(_unevaluated(sp.Add, q, k)))
+    shifted = _unevaluated(sp.Eq, moved, dot)
     generic, whole = dot_residual(), dot_residual(list(v.frequencies))
     blocks = [
         prose(

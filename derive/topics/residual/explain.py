@@ -31,10 +31,9 @@ def explain_sublayer(v):
             ),
             eq(F_X, v.sublayer, approx=_approx(v.sublayer)),
         )
-    with sp.evaluate(False):
-        product = sp.MatMul(sp.ImmutableMatrix(v.x), sp.ImmutableMatrix(v.W))
-        rows = sp.ImmutableMatrix(sp.ones(v.x.rows, 1) * v.b) if v.b is not None else None
-        written = sp.MatAdd(product, rows) if rows is not None else product
+    product = sp.MatMul(sp.ImmutableMatrix(v.x), sp.ImmutableMatrix(v.W), evaluate=False)
+    rows = sp.ImmutableMatrix(sp.ones(v.x.rows, 1) * v.b) if v.b is not None else None
+    written = sp.MatAdd(product, rows, evaluate=False) if rows is not None else product
     general = sp.Add(X * W, B, evaluate=False) if v.b is not None else X * W
     blocks = [
         prose(

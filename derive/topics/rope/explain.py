@@ -13,6 +13,17 @@ from derive.topics.rope.stages import ALIBI_SLOPE, dot
 
 m, n, i, d_sym, base_sym = sp.symbols("m n i d base")
 THETA_I = sp.Symbol("theta_i")
+
+
+def _times(*factors) -> sp.Expr:
+    return sp.Mul(*factors, evaluate=False)
+
+
+def _minus(a, b) -> sp.Expr:
+    """``a − b`` as written."""
+    return sp.Add(a, -b, evaluate=False)
+
+
 FULL_MATRIX_D = 4  # above this, R_m is shown block by block
 LINE = 90  # characters of plain math per displayed line
 
@@ -100,10 +111,15 @@ def _pair_blocks(name, vector, angles, position, pos_symbol):
         angle = position * angles[k]
         x, y = vector[2 * k], vector[2 * k + 1]
         c, s = sp.cos(angle), sp.sin(angle)
-        with sp.evaluate(False):
-            written = sp.Matrix([[sp.Add(sp.Mul(x, c), sp.Mul(-y, s))], [sp.Add(sp.Mul(x, s), sp.Mul(y, c))]])
-            product = sp.MatMul(sp.ImmutableMatrix(positional.rotation(angle)), sp.ImmutableMatrix([x, y]))
-            turn = sp.Mul(pos_symbol, sp.Symbol(f"theta_{k}"))
+        written = sp.Matrix(
+            [
+                [sp.Add(_times(x, c), _times(-y, s), evaluate=False)],
+                [sp.Add(_times(x, s), _times(y, c), evaluate=False)],
+            ]
+        )
+        turned = sp.ImmutableMatrix(positional.rotation(angle, evaluate=False))
+        product = sp.MatMul(turned, sp.ImmutableMatrix([x, y]), evaluate=False)
+        turn = _times(pos_symbol, sp.Symbol(f"theta_{k}"))
         result = sp.Matrix(_rotated_pair(x, y, angle))
         lhs = sp.Matrix([sp.Symbol(f"{name}'_{2 * k}"), sp.Symbol(f"{name}'_{2 * k + 1}")])
         blocks.append(prose("Pair {k} turns by {turn}:", k=k, turn=same(turn, angle)))
@@ -242,24 +258,26 @@ def explain_relative(v):
     theta = THETA_I
     a, b = sp.symbols("a b")
     product, target, difference = relative_identity()
-    with sp.evaluate(False):
-        gap = n - m
-        shown_target = positional.rotation(BETA - ALPHA)
-        turn = sp.Mul(gap, theta)
+    gap = _minus(n, m)
+    shown_target = positional.rotation(_minus(BETA, ALPHA), evaluate=False)
+    turn = _times(gap, theta)
     qs, ks = _col("q", v.d), _col("k", v.d)
     Rm, Rn, Rd = (sp.MatrixSymbol(name, v.d, v.d) for name in ("R_m", "R_n", "R_n-m"))
-    with sp.evaluate(False):
-        chain = [
-            sp.MatMul(sp.Transpose(sp.MatMul(Rm, qs)), sp.MatMul(Rn, ks)),
-            sp.MatMul(sp.Transpose(qs), sp.Transpose(Rm), Rn, ks),
-        ]
-        blocks_product = sp.MatMul(
-            sp.Transpose(sp.ImmutableMatrix(positional.rotation(ALPHA))),
-            sp.ImmutableMatrix(positional.rotation(BETA)),
-        )
-        claim = sp.MatAdd(blocks_product, sp.MatMul(-1, sp.ImmutableMatrix(shown_target)))
-        cos_rule = same(sp.cos(a) * sp.cos(b) + sp.sin(a) * sp.sin(b), sp.cos(b - a))
-        sin_rule = same(sp.sin(b) * sp.cos(a) - sp.sin(a) * sp.cos(b), sp.sin(b - a))
+    chain = [
+        sp.MatMul(sp.Transpose(sp.MatMul(Rm, qs)), sp.MatMul(Rn, ks)),
+        sp.MatMul(sp.Transpose(qs), sp.Transpose(Rm), Rn, ks),
+    ]
+    blocks_product = sp.MatMul(
+        sp.Transpose(sp.ImmutableMatrix(positional.rotation(ALPHA))),
+        sp.ImmutableMatrix(positional.rotation(BETA)),
+    )
+    claim = sp.MatAdd(blocks_product, sp.MatMul(-1, sp.ImmutableMatrix(shown_target)))
+    cos_a, cos_b, sin_a, sin_b = sp.cos(a), sp.cos(b), sp.sin(a), sp.sin(b)
+    cos_rule = same(
+        sp.Add(_times(cos_a, cos_b), _times(sin_a, sin_b), evaluate=False),
+        sp.cos(_minus(b, a), evaluate=False),
+    )
+    sin_rule = same(_minus(_times(sin_b, cos_a), _times(sin_a, cos_b)), sp.sin(_minus(b, a), evaluate=False))
     delta = v.n - v.m
     direct = sp.expand((v.q * v.relative * v.k.T)[0, 0])
     blocks = [

@@ -388,3 +388,18 @@ def test_a_folder_the_user_cannot_write_is_refused_before_any_work(
     code, out, err = cli(*(part.format(**values) for part in argv))
     assert code == 2 and len(err.strip().splitlines()) == 1 and "is not writable" in err, err
     assert list(locked.iterdir()) == [] and sorted(os.listdir(tmp_path)) == ["locked"]
+
+
+def test_a_hostile_file_name_in_the_answers_folder_is_spelled_out(cli, worksheet_folder, tmp_path):
+    """derive grade lists a file it cannot read by name: an escape in the name must not reach the
+    terminal or the class report as a live control sequence."""
+    import shutil
+
+    folder = tmp_path / "ws"
+    shutil.copytree(worksheet_folder / "ws", folder)
+    (folder / "answers" / "e\x1b[2Jvil.toml").write_text("not toml")
+    code, out, err = cli("grade", str(folder), "-o", str(tmp_path / "grades.csv"))
+    assert code == 0, err
+    reports = [(tmp_path / name).read_text() for name in ("grades.md", "grades.html")]
+    for text in (out, *reports):
+        assert "\x1b" not in text and "\\x1b" in text

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from derive.grading.gradebook import Gradebook
 from derive.grading.report import VERDICTS
+from derive.visible import one_line
 
 TOP_MISCONCEPTIONS = 3
 
@@ -47,8 +48,9 @@ def distribution(book: Gradebook) -> list[tuple[float, int]]:
 
 
 def _md(text: str) -> str:
-    """Markdown table cell text: the characters that would change the table or become markup escaped."""
-    out = html.escape(str(text), quote=False)
+    """Markdown table cell text: the characters that would change the table or become markup escaped,
+    hidden ones (an escape in an answer file's name) spelled out."""
+    out = html.escape(one_line(str(text)), quote=False)
     for char in "\\|*_`[]#":
         out = out.replace(char, "\\" + char)
     return " ".join(out.split())
@@ -137,8 +139,12 @@ def _misconception_chart(book: Gradebook) -> str | None:
     return _svg(draw)
 
 
+def _html(text) -> str:
+    return html.escape(one_line(str(text)))
+
+
 def html_page(book: Gradebook) -> str:
-    esc = html.escape
+    esc = _html
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',

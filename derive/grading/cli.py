@@ -89,12 +89,14 @@ def grade_command(grading_options) -> click.Command:
             write_atomic(target, text, force=force)
         totals = book.totals().values()
         mean = sum(totals) / len(totals) if totals else 0
+        from derive.visible import one_line
+
         click.echo(
             f"graded {len(book.students)} students (mean {mean:.1f} of {book.max_points} points): "
-            f"wrote {', '.join(targets)}"
+            f"wrote {one_line(', '.join(targets))}"
         )
-        for problem in book.problems:
-            click.echo(f"  not graded: {problem}")
+        for problem in book.problems:  # a file's name in the answers folder may hold an escape
+            click.echo(f"  not graded: {one_line(problem)}")
 
     options = [
         click.argument("folder", metavar="DIR", type=click.Path(file_okay=False)),

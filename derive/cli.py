@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from derive import path_type
 from derive.errors import DeriveError, InputError
 from derive.export.cli import export
 from derive.practice import practice
@@ -46,7 +47,8 @@ def _value_type(path: str | None) -> dict:
     if path is None:
         return {"metavar": "VALUE"}
     metavar = {"file": "FILE", "folder": "DIR", "either": "PATH"}[path]
-    return {"metavar": metavar, "type": click.Path(file_okay=path != "folder", dir_okay=path != "file")}
+    kind = {"file": path_type.file, "folder": path_type.folder, "either": path_type.either}[path]
+    return {"metavar": metavar, "type": kind()}
 
 
 def _apply(decorators, function):
@@ -128,7 +130,7 @@ def _topic_command(name: str) -> click.Command:
         click.option(
             "-o",
             "--output",
-            type=click.Path(dir_okay=False),
+            type=path_type.file(),
             help=f"write to FILE atomically; its extension picks the format ({_extensions()})",
         ),
         click.option("--force", is_flag=True, help="overwrite an existing --output file"),
@@ -153,7 +155,7 @@ def _topic_command(name: str) -> click.Command:
         ),
         click.option(
             "--figures",
-            type=click.Path(file_okay=False),
+            type=path_type.folder(),
             default=None,
             help="folder for PNG figures (default with -o: FILE's name + '-figures')",
         ),

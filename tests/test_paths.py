@@ -20,6 +20,7 @@ import pytest
 
 from derive import registry
 from derive.cli import main
+from derive.path_type import PathType
 
 OUTPUTS = {"output", "out", "figures"}  # the path parameters derive writes to
 # Path options every topic shares: tried on one topic, since one piece of code serves them all.
@@ -98,6 +99,13 @@ def test_every_command_with_a_path_has_a_base_invocation():
                 assert f"{{{param.name}}}" in BASE[name], (name, param.name)
 
 
+def test_every_path_parameter_has_the_shared_type():
+    """derive.path_type refuses an empty path, which click.Path takes for the current folder."""
+    for name, command in _commands():
+        for param in _path_parameters(command):
+            assert isinstance(param.type, PathType), (name, param.name)
+
+
 def test_the_known_path_options_are_all_found():
     """The discovery must see the options this file was written for (a typo would hide them)."""
     found = {(name, flag) for name, _, flag, _, _ in TARGETS}
@@ -165,6 +173,7 @@ def _unwritable_folder(where: Path) -> Path | None:
 
 
 INPUT_CASES = [
+    "empty",
     "long-name",
     "long-component",
     "through-a-file",
@@ -180,6 +189,7 @@ INPUT_CASES = [
     "too-deep",
 ]
 OUTPUT_CASES = [
+    "empty",
     "long-name",
     "long-component",
     "through-a-file",
@@ -201,6 +211,7 @@ def _hostile(case: str, kind: str, where: Path, suffix: str) -> str:
     (where / f"a-file{suffix}").write_text("keep")
     (where / f"a-folder{suffix}").mkdir()
     named = {
+        "empty": "",  # Path("") is the current folder
         "long-name": "a" * 300 + suffix,
         "long-component": "é" * 128 + suffix,  # 128 characters, 256 bytes
         "through-a-file": f"{where}/a-file{suffix}/x{suffix}",
@@ -306,6 +317,8 @@ def _cases():
         for case in INPUT_CASES if role == "input" else OUTPUT_CASES:
             if case == "exists" and param == "figures":
                 continue  # writing into an existing figure folder is allowed: tests/test_figures.py
+            if case == "empty" and param == "answers_file":
+                continue  # the answer file is a command name: an empty one is no command
             yield pytest.param(command, param, flag, kind, role, case, id=f"{command}-{flag}-{case}")
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import click
 
+from derive import path_type
 from derive.export import FORMATS
 
 
 @click.command("export")
-@click.argument("folder", metavar="DIR", type=click.Path(file_okay=False))
+@click.argument("folder", metavar="DIR", type=path_type.folder())
 @click.option("--to", "to", required=True, type=click.Choice(FORMATS), help="the LMS format")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="the file to write")
+@click.option("-o", "--output", required=True, type=path_type.file(), help="the file to write")
 @click.option("--force", is_flag=True, help="overwrite an existing --output file")
 def export(folder, to, output, force):
     """Quiz files from a worksheet folder: Moodle XML, GIFT, or a QTI 1.2 zip for Canvas."""

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from derive import path_type
 from derive.errors import InputError
 
 
@@ -52,7 +53,7 @@ def check_file_command(path: str, grading_options) -> click.Command:
         click.option("-f", "--format", "fmt", type=click.Choice(("terminal", "json")), default="terminal"),
         click.option(
             "--manifest",
-            type=click.Path(dir_okay=False),
+            type=path_type.file(),
             default=None,
             help="the worksheet's manifest.json: the inputs and asked ids come from it",
         ),
@@ -99,16 +100,16 @@ def grade_command(grading_options) -> click.Command:
             click.echo(f"  not graded: {one_line(problem)}")
 
     options = [
-        click.argument("folder", metavar="DIR", type=click.Path(file_okay=False)),
+        click.argument("folder", metavar="DIR", type=path_type.folder()),
         click.option(
             "--answers",
-            type=click.Path(file_okay=False),
+            type=path_type.folder(),
             default=None,
             help="the folder of filled answer files [default: DIR/answers]",
         ),
         click.option(
             "--responses",
-            type=click.Path(dir_okay=False),
+            type=path_type.file(),
             default=None,
             help="a CSV student,problem,answer,value (an LMS or form export) instead of answer files",
         ),
@@ -116,7 +117,7 @@ def grade_command(grading_options) -> click.Command:
             "-o",
             "--output",
             required=True,
-            type=click.Path(dir_okay=False),
+            type=path_type.file(),
             help="grades.csv; the class report goes beside it as grades.md and grades.html",
         ),
         click.option("--force", is_flag=True, help="overwrite existing output files"),

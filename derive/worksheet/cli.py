@@ -7,14 +7,15 @@ from pathlib import Path
 
 import click
 
+from derive import path_type
 from derive.errors import InputError
 
 
 @click.command("worksheet")
-@click.argument("spec_file", metavar="SPEC.toml", type=click.Path(dir_okay=False))
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="the folder to write")
+@click.argument("spec_file", metavar="SPEC.toml", type=path_type.file())
+@click.option("--out", "out", required=True, type=path_type.folder(), help="the folder to write")
 @click.option("--students", type=int, default=None, help="a class of N students, numbered s01 … sNN")
-@click.option("--roster", type=click.Path(dir_okay=False), default=None, help="a CSV with columns id,name")
+@click.option("--roster", type=path_type.file(), default=None, help="a CSV with columns id,name")
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None, help="overrides the spec's seed")
 @click.option(
     "--duplex", is_flag=True, help="in sheets.pdf and keys.pdf, start every student on a new sheet of paper"

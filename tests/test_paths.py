@@ -106,6 +106,17 @@ def test_every_path_parameter_has_the_shared_type():
             assert isinstance(param.type, PathType), (name, param.name)
 
 
+def test_a_topic_option_that_names_a_file_declares_it():
+    """A topic option is found here by its type, which Option.path gives: one whose help speaks of
+    a file or a folder but lacks it would escape every case below."""
+    import re
+
+    for topic in registry.all_topics():
+        for option in topic.options:
+            if re.search(r"\b(file|folder|directory|path)\b", option.help, re.IGNORECASE):
+                assert option.path in ("file", "folder", "either"), (topic.name, option.name)
+
+
 def test_the_known_path_options_are_all_found():
     """The discovery must see the options this file was written for (a typo would hide them)."""
     found = {(name, flag) for name, _, flag, _, _ in TARGETS}
@@ -280,7 +291,7 @@ def worksheet_folder(tmp_path_factory):
     return base
 
 
-def _valid(name: str, base: Path, where: Path) -> str:
+def _valid(name: str, base: Path, where: Path) -> dict[str, str]:
     return {
         "spec_file": str(base / "spec.toml"),
         "out": str(where / "new-worksheet"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 from pathlib import Path
 
@@ -184,7 +185,7 @@ class FigureSink:
         """Refuse a figure folder that cannot be made or written, before any work is done."""
         check_name(self.folder, self.option)
         try:
-            if self.folder.exists() and not self.folder.is_dir():
+            if os.path.lexists(self.folder) and not self.folder.is_dir():  # a dangling link or a loop too
                 raise InputError(self.option, f"{shown(self.folder)} is not a folder")
             if not self.folder.exists() and not self.folder.parent.is_dir():
                 raise InputError(self.option, f"folder {shown(self.folder.parent)} does not exist")

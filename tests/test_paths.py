@@ -207,6 +207,7 @@ OUTPUT_CASES = [
     "wrong-kind",
     "missing-folder",
     "dangling-link",
+    "link-loop",
     "nul",
     "newline",
     "escape",

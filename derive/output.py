@@ -53,7 +53,8 @@ def check_target(path: str | Path, force: bool = False, option: str = "--output"
 def check_writable(folder: str | Path, option: str) -> None:
     """Refuse, before any work, a folder this user cannot make files in (root passes this test
     everywhere; a folder that refuses root fails later, at the write, with the same kind of line)."""
-    if not os.access(folder, os.W_OK | os.X_OK):
+    effective = os.access in os.supports_effective_ids  # the ids the write will run with
+    if not os.access(folder, os.W_OK | os.X_OK, effective_ids=effective):
         raise InputError(option, f"folder {shown(folder)} is not writable (no new file can be made in it)")
 
 

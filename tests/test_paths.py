@@ -402,7 +402,9 @@ def test_a_folder_the_user_cannot_write_is_refused_before_any_work(
     locked = tmp_path / "locked"
     locked.mkdir()
     real = os.access
-    monkeypatch.setattr(derive.output.os, "access", lambda p, mode: Path(p) != locked and real(p, mode))
+    monkeypatch.setattr(
+        derive.output.os, "access", lambda p, mode, **kw: Path(p) != locked and real(p, mode, **kw)
+    )
     monkeypatch.setattr(derive.worksheet.folder, "files", lambda *a: pytest.fail("computed first"))
     monkeypatch.chdir(tmp_path)
     values = {

@@ -36,7 +36,7 @@ def _size(limit: int) -> str:
     return f"{limit} bytes"
 
 
-def refusal(path: str | os.PathLike, option: str, error: OSError | ValueError) -> InputError:
+def _refusal(path: str | os.PathLike, option: str, error: OSError | ValueError) -> InputError:
     """The one-line error for a path the operating system refused (or could not even encode)."""
     if isinstance(error, ValueError):  # an embedded NUL: no file can be named so
         return InputError(option, f"{shown(path)} is not a possible file name ({error})")
@@ -53,7 +53,7 @@ def status(path: str | os.PathLike, option: str) -> os.stat_result | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as error:
-        raise refusal(path, option, error) from None
+        raise _refusal(path, option, error) from None
 
 
 def exists(path: str | os.PathLike, option: str) -> bool:
@@ -73,7 +73,7 @@ def folder(path: str | os.PathLike, option: str) -> Path:
         with os.scandir(path):
             pass
     except OSError as error:
-        raise refusal(path, option, error) from None
+        raise _refusal(path, option, error) from None
     return Path(path)
 
 
@@ -84,7 +84,7 @@ def open_regular(path: str | os.PathLike, option: str, limit: int):
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except (OSError, ValueError) as error:
-        raise refusal(path, option, error) from None
+        raise _refusal(path, option, error) from None
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
@@ -104,7 +104,7 @@ def open_regular(path: str | os.PathLike, option: str, limit: int):
         try:
             yield file
         except OSError as error:
-            raise refusal(path, option, error) from None
+            raise _refusal(path, option, error) from None
 
 
 def read_bytes(path: str | os.PathLike, option: str, limit: int) -> bytes:

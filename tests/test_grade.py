@@ -203,6 +203,17 @@ def test_check_an_answer_file_against_the_manifest(folder, cli):
             "softmax",
         ),
         ('student = "s01"\n[[problem]]\ntopic = "sofmax"\n', 3, "unknown topic"),
+        (  # a student's file may not make the grader's machine read a file
+            'student = "s01"\n[[problem]]\ntopic = "tokenize"\n[problem.given]\ntext = "hi"\n'
+            'vocab = "/etc/passwd"\n[problem.answers]\nids = "1"\n',
+            6,
+            "vocab names a file",
+        ),
+        (
+            'student = "s01"\n[[problem]]\ntopic = "cost"\n[problem.given]\nmodel = "/proc/self/environ"\n',
+            5,
+            "model names a file",
+        ),
     ],
 )
 def test_a_malformed_answer_file_is_exit_2_with_its_line(tmp_path, cli, body, line, message):

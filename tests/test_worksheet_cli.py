@@ -218,6 +218,36 @@ def test_force_replaces_a_worksheet_folder(cli, inputs, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
+@pytest.mark.parametrize("interrupted", ["write_bytes", "replace"])
+def test_an_interrupted_write_leaves_the_old_folder_and_no_staging(tmp_path, monkeypatch, interrupted):
+    """Ctrl-C while the files are written, or between moving the old folder aside and the new one
+    in: the old folder is back in place and no hidden staging folder is left."""
+    import os
+    from pathlib import Path
+
+    from derive.worksheet import folder
+
+    out = tmp_path / "w"
+    out.mkdir()
+    (out / "manifest.json").write_text("old")
+    target = Path if interrupted == "write_bytes" else os
+    real = getattr(target, interrupted)
+    calls = []
+
+    def interrupt(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 2:  # the second file, or the new folder's rename after the old one moved aside
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(target, interrupted, interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        folder.write(out, {"manifest.json": b"new", "answers/s01.toml": b"x"}, force=True)
+    monkeypatch.undo()
+    assert (out / "manifest.json").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w"]
+
+
 @pytest.mark.parametrize(
     ("args", "words"),
     [

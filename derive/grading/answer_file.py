@@ -108,12 +108,18 @@ def _problem(path: Path, raw: dict, index: int, lines) -> Problem:
     if topic not in registry.names():
         raise InputError(where("topic"), f"unknown topic {topic[:40]!r}")
     given = _strings(raw.get("given", {}), where("given"), "[problem.given]")
-    options = {option.name for option in registry.get(topic).options}
+    options = {option.name: option for option in registry.get(topic).options}
     for name in given:
         if name not in options:
             raise InputError(
                 where(name, "given"),
                 f"{topic} takes no input {name[:40]!r}; inputs: {', '.join(sorted(options))}",
+            )
+        if options[name].path:  # a student's file must not make the grader's machine read a path
+            raise InputError(
+                where(name, "given"),
+                f"{name} names a file, which an answer file cannot give; pass --{name.replace('_', '-')} "
+                f"to 'derive check {topic}' instead",
             )
     answers = _strings(raw.get("answers", {}), where("answers"), "[problem.answers]")
     ids = registry.get(topic).answer_ids

@@ -7,6 +7,7 @@ unrelated files.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -97,6 +98,7 @@ def write(out: Path, made: dict[str, bytes], force: bool) -> None:
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name[:40]}.", suffix=".tmp", dir=out.parent))
     except OSError as error:
         raise OutputError(f"--out: could not write {shown(out)}: {error.strerror or error}") from None
+    old = None
     try:
         for relative, data in made.items():
             path = staging / relative
@@ -104,15 +106,21 @@ def write(out: Path, made: dict[str, bytes], force: bool) -> None:
             path.write_bytes(data)
             os.chmod(path, 0o644)
         os.chmod(staging, 0o755)
-        old = None
         if out.is_dir() and any(out.iterdir()):
             old = Path(tempfile.mkdtemp(prefix=f".{out.name[:40]}.", suffix=".old", dir=out.parent))
             os.replace(out, old / out.name)
         elif out.is_dir():
             out.rmdir()
         os.replace(staging, out)
-        if old is not None:
-            shutil.rmtree(old)
-    except OSError as error:
+    except BaseException as error:  # Ctrl-C included: no half-written folder, the old one put back
         shutil.rmtree(staging, ignore_errors=True)
-        raise OutputError(f"--out: could not write {shown(out)}: {error.strerror or error}") from None
+        if old is not None:
+            if not out.exists() and (old / out.name).exists():
+                with contextlib.suppress(OSError):
+                    os.replace(old / out.name, out)
+            shutil.rmtree(old, ignore_errors=True)
+        if isinstance(error, OSError):
+            raise OutputError(f"--out: could not write {shown(out)}: {error.strerror or error}") from None
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

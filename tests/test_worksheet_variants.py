@@ -37,10 +37,6 @@ CASES = [(topic, level) for topic in variants.topics() for level in variants.lev
 # topics with few inputs: at least this many distinct per class
 FEW_INPUTS = {"positional-encoding": 20, "pe-properties": 25}
 ATTENTION, CROSS = ("wq", "wk", "wv", "wo"), ("cq", "ck", "cv", "co")
-# An exact layer costs 80 ms (encoder) to 300 ms (decoder) of CPU a draw, a masked-LM draw 60 ms (its
-# screen takes the loss over every position), most of it SymPy that the key needs anyway: these topics
-# draw a share of the seeds (in CI 100, 50 and 333 per level) to keep each topic within about a minute.
-SEED_SHARE = {"encoder-layer": 10, "decoder-layer": 20, "masked-lm": 3}
 
 
 def numbers(text: str) -> np.ndarray:
@@ -976,10 +972,9 @@ def as_floats(value) -> np.ndarray:
 
 
 def named_mistakes_are_visible(topic, given, decimals):
-    """Every named misconception of the topic (its Stage.mistakes) rounds differently from the truth."""
-    values = Values(prepare(topic, given).values)
-    for stage in topic.stages:
-        values = values.updated(**{stage.name: stage.compute(values)})
+    """Every named misconception of the topic (its Stage.mistakes) rounds differently from the truth.
+    The stages' values are those the screen computed (the same stage.compute calls, cached)."""
+    values = variants.evaluated(topic.name, tuple(sorted(given.items())))[1]
     allowed = {
         ("softmax", "no-temperature"),
         ("next-token", "no-temperature"),
@@ -1028,7 +1023,7 @@ def test_variants_are_hand_friendly_distinct_and_never_degenerate(name, level):
     topic = registry.get(name)
     distinct_needed = min(CLASS, FEW_INPUTS.get(name, CLASS))
     taken: set = set()
-    for seed in range(max(CLASS, SEEDS // SEED_SHARE.get(name, 1))):
+    for seed in range(max(CLASS, SEEDS)):
         if seed % CLASS == 0:
             if taken:
                 assert len(taken) >= distinct_needed, (name, level, len(taken))

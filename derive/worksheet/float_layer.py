@@ -95,9 +95,12 @@ def layer_norm(m: Rows, eps: float) -> Rows | None:
     return out
 
 
-def attention(queries: Rows, source: Rows, weights: Sequence[str], heads: int, allowed=None) -> Rows | None:
+def attention(
+    queries: Rows, source: Rows, weights: Sequence[str], heads: int, allowed=None, uniform: bool = False
+) -> Rows | None:
     """MultiHead(queries, source) with W_Q, W_K, W_V, W_O as typed; ``allowed[i][j]``: may i see j.
-    None when a head weighs the keys a query sees all alike (the screen's ``suitable`` refuses those)."""
+    None when a head weighs the keys a query sees all alike (the screen's ``suitable`` refuses those),
+    unless ``uniform`` allows it (a misconception's attention)."""
     wq, wk, wv, wo = map(matrix, weights)
     q, k, v = _product(queries, wq), _product(source, wk), _product(source, wv)
     width = len(q[0]) // heads
@@ -110,7 +113,7 @@ def attention(queries: Rows, source: Rows, weights: Sequence[str], heads: int, a
                 math.fsum(a * b for a, b in zip(row[part], k[j][part])) / math.sqrt(width) for j in seen
             ]
             top = max(scores)
-            if len(scores) > 1 and top - min(scores) < 1e-9:
+            if len(scores) > 1 and top - min(scores) < 1e-9 and not uniform:
                 return None
             exps = [math.exp(s - top) for s in scores]
             total = math.fsum(exps)
@@ -119,6 +122,12 @@ def attention(queries: Rows, source: Rows, weights: Sequence[str], heads: int, a
                 for c in range(part.start, part.stop)
             ]
     return _product(concat, wo)
+
+
+def distinct_attention(right: Rows | None, wrong: Rows | None) -> Rows | None:
+    """``right``, or None when a misconception's attention (the mask left out, keys and values from the
+    wrong source) would not be visibly different from it."""
+    return right if right is not None and _apart(right, wrong) else None
 
 
 def ffn(given: Given, u: Rows) -> Rows | None:
@@ -156,7 +165,9 @@ def promising(given: Given, sublayers: Sequence[Sublayer]) -> bool:
     return _finished(stream, output, eps, post)
 
 
-def drawn_layer(rng, start: Callable[[object], Given], parts: Sequence[tuple[Callable, Sublayer]], tries=20):
+def drawn_layer(
+    rng, start: Callable[..., Given], parts: Sequence[tuple[Callable, Sublayer]], tries: int = 20
+) -> Given:
     """A layer ``promising`` accepts, drawn sublayer by sublayer: ``start(rng)`` gives x, norm and eps (and
     options every part reads), and each part ``(draw, sublayer)`` draws its options with ``draw(rng, given,
     u)`` for the input u its sublayer sees (None: none suit), redrawn up to ``tries`` times until the
@@ -170,26 +181,21 @@ def drawn_layer(rng, start: Callable[[object], Given], parts: Sequence[tuple[Cal
 
 def _drawn_parts(rng, start: Given, parts, tries: int) -> Given | None:
     eps, post = _norm(start)
-    stream, output, drawn = matrix(start["x"]), None, {"x": start["x"]}
-    u = _sublayer_input(stream, output, 0, eps, post)
+    stream, drawn = matrix(start["x"]), {"x": start["x"]}
+    u = _sublayer_input(stream, None, 0, eps, post)
     for k, (draw_part, sublayer) in enumerate(parts):
-        if u is None:
-            return None
-        for _ in range(tries):
+        last = k == len(parts) - 1
+        for _ in range(tries if u is not None else 0):
             part = draw_part(rng, start, u)
-            out = None if part is None else sublayer({**start, **part}, u)
+            out = None if part is None else sublayer({**start, **drawn, **part}, u)
             if out is None:
                 continue
             after = _added(stream, u, out, k, post)
-            if k + 1 < len(parts):
-                following = _sublayer_input(after, out, k + 1, eps, post)
-                if following is None:
-                    continue
-            elif not _finished(after, out, eps, post):
-                continue
-            drawn.update(part)
-            stream, output, u = after, out, following if k + 1 < len(parts) else None
-            break
+            following = None if last else _sublayer_input(after, out, k + 1, eps, post)
+            if _finished(after, out, eps, post) if last else following is not None:
+                drawn.update(part)
+                stream, u = after, following
+                break
         else:
             return None
     return {**drawn, **start}

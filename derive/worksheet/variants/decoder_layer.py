@@ -19,13 +19,17 @@ def _causal(tokens: int):
 
 
 def _self_attention(given, u):
-    weights = [given[name] for name in SELF]
-    return float_layer.attention(u, u, weights, int(given["heads"]), _causal(len(u)))
+    """Masked self-attention, visibly changed by its mask."""
+    weights, heads = [given[name] for name in SELF], int(given["heads"])
+    right = float_layer.attention(u, u, weights, heads, _causal(len(u)))
+    return float_layer.distinct_attention(right, float_layer.attention(u, u, weights, heads, uniform=True))
 
 
 def _cross_attention(given, u):
-    weights = [given[name] for name in CROSS]
-    return float_layer.attention(u, float_layer.matrix(given["memory"]), weights, int(given["heads"]))
+    """Cross-attention, visibly changed by taking keys and values from the decoder instead."""
+    weights, heads = [given[name] for name in CROSS], int(given["heads"])
+    right = float_layer.attention(u, float_layer.matrix(given["memory"]), weights, heads)
+    return float_layer.distinct_attention(right, float_layer.attention(u, u, weights, heads, uniform=True))
 
 
 def _promising(given) -> bool:

@@ -22,8 +22,12 @@ def _allowed(given):
 
 
 def _attention(given, u):
-    weights = [given[name] for name in ATTENTION]
-    return float_layer.attention(u, u, weights, int(given["heads"]), _allowed(given))
+    """Self-attention; with padding, visibly changed by its mask."""
+    weights, heads, allowed = [given[name] for name in ATTENTION], int(given["heads"]), _allowed(given)
+    right = float_layer.attention(u, u, weights, heads, allowed)
+    if allowed is None:
+        return right
+    return float_layer.distinct_attention(right, float_layer.attention(u, u, weights, heads, uniform=True))
 
 
 def _promising(given) -> bool:

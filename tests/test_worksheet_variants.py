@@ -1127,3 +1127,42 @@ def test_vectorize_level_1_refuses_segment_ids_of_one_sentence():
         variants.refusal("vectorize", "token_type_ids", 1)
         and variants.refusal("vectorize", "token_type_ids", 2) is None
     )
+
+
+def _heads_suit(queries, keys, groups, wq, wk, limit=3) -> bool:
+    """No query 0, the keys of each head vary over every group, every |q k| at most ``limit``."""
+    q, k = queries @ wq, keys @ wk
+    varied = all(np.ptp(k[list(g), h]) > 0 for g in groups for h in (0, 1))
+    return bool(np.all(q != 0) and varied and np.all(np.max(np.abs(q), 0) * np.max(np.abs(k), 0) <= limit))
+
+
+def _values_suit(keys, wv) -> bool:
+    return bool(np.all(np.any(keys @ wv != 0, 0)))
+
+
+def test_one_column_heads_keep_their_promise_and_find_weights_whenever_some_exist():
+    """The picked weights checked with NumPy, and a brute force over every integer matrix in [-1, 1]
+    without a zero row: None always when no (W_Q, W_K) or no W_V suits the inputs, and weights from one
+    of a few calls when some do (a call that draws only weights with a zero row gives None too)."""
+    from itertools import product as cartesian
+
+    from derive.worksheet import draw
+
+    entries = [np.array(m).reshape(2, 2) for m in cartesian((-1, 0, 1), repeat=4)]
+    matrices = [m for m in entries if np.all(np.any(m, 1))]
+    rng = variants.rng_for("heads")
+    for case in range(40):
+        queries = np.array(draw.distinct_rows(rng, 3, 2, -2, 2))
+        keys = queries if case % 2 else np.array(draw.distinct_rows(rng, 2, 2, -1, 1))
+        seen = [(0, 1)] if case % 2 else ()
+        groups = [g for g in ([*range(len(keys))], *seen) if len(g) > 1]
+        calls = [
+            draw.one_column_heads(rng, queries.tolist(), keys.tolist(), ATTENTION, 3, seen) for _ in range(5)
+        ]
+        exists = any(_heads_suit(queries, keys, groups, a, b) for a in matrices for b in matrices)
+        exists = exists and any(_values_suit(keys, m) for m in matrices)
+        assert any(drawn is not None for drawn in calls) == exists, (queries, keys, seen)
+        for drawn in filter(None, calls):
+            wq, wk, wv, wo = (numbers(drawn[name]) for name in ATTENTION)
+            assert _heads_suit(queries, keys, groups, wq, wk) and _values_suit(keys, wv)
+            assert all(np.all(np.any(m != 0, 1)) and np.all(np.abs(m) <= 1) for m in (wq, wk, wv, wo))

@@ -716,7 +716,9 @@ def _multi_head(u, source, given, names, allowed=None, varied=True):
 
 
 def _ffn(u, given):
-    hidden = u @ numbers(given["w1"]) + (numbers(given["b1"])[0] if "b1" in given else 0)
+    w1, w2 = numbers(given["w1"]), numbers(given["w2"])
+    assert np.all(np.any(w1 != 0, axis=0)) and np.all(np.any(w2 != 0, axis=1))  # every hidden unit used
+    hidden = u @ w1 + (numbers(given["b1"])[0] if "b1" in given else 0)
     assert np.any(hidden < 0) and np.any(hidden > 0)
     out = np.maximum(hidden, 0) @ numbers(given["w2"]) + (numbers(given["b2"])[0] if "b2" in given else 0)
     assert no_zero_rows(np.round(out, 9))  # the network adds something to every token

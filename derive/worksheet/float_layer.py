@@ -24,9 +24,10 @@ ZERO = 1e-9  # a hidden unit this close to 0 is 0: a 50-digit LayerNorm leaves -
 
 
 def ffn_weights(rng, d_model: int, d_ff: int, biases: bool) -> Given:
-    """Small integer W_1 and W_2, and nonzero b_1 and b_2 with ``biases``."""
+    """Small integer W_1 and W_2, and nonzero b_1 and b_2 with ``biases``: every hidden unit reads
+    something (no zero column of W_1) and writes something (no zero row of W_2)."""
     given = {
-        "w1": draw.matrix_text(draw.int_matrix(rng, d_model, d_ff, -1, 1)),
+        "w1": draw.matrix_text(draw.transposed(draw.int_matrix(rng, d_ff, d_model, -1, 1))),
         "w2": draw.matrix_text(draw.int_matrix(rng, d_ff, d_model, -1, 1)),
     }
     if biases:

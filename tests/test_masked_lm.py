@@ -156,6 +156,30 @@ def test_head_and_loss_match_numpy_on_random_weights(seed):
     assert float(sp.N(answers["loss"], 30)) == pytest.approx(loss, rel=1e-12)
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_minus_log_of_a_softmax_entry_is_the_expanded_log_and_numpys(seed, monkeypatch):
+    """The direct log S − a is the expression the general expand_log writes, and NumPy's −log p."""
+    from derive.exact.softmax import stable_softmax
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 9))
+    z = np.round(rng.normal(0, 2, (2, n)), 2)
+    z[0, -1] = z[0, 0]  # equal entries: 2·e^a in the sum, left to expand_log
+    z[1] = rng.choice(np.arange(-400, 400), n, replace=False) / 100  # distinct: the quick path
+    probs = stable_softmax(sp.Matrix([[sp.Rational(str(x)) for x in row] for row in z]))
+    expected = -np.log(
+        np.exp(z - z.max(axis=1, keepdims=True)) / np.exp(z - z.max(axis=1, keepdims=True)).sum(1)[:, None]
+    )
+    for (r, c), q in np.ndenumerate(np.array(probs.tolist(), dtype=object)):
+        got = masked_lm_stages.minus_log(q)
+        assert sp.srepr(got) == sp.srepr(-sp.expand_log(sp.log(q), force=True))
+        assert float(sp.N(got, 30)) == pytest.approx(expected[r, c], rel=1e-12)
+    expanded = [-sp.expand_log(sp.log(q), force=True) for q in probs.row(1)]
+    with monkeypatch.context() as patched:  # row 1 takes the quick path: no general expansion
+        patched.setattr(sp, "expand_log", lambda *args, **kwargs: pytest.fail("expand_log was called"))
+        assert [masked_lm_stages.minus_log(q) for q in probs.row(1)] == expanded
+
+
 def _torch_case(torch, example):
     derivation = derive("masked-lm", example=example)
     values = prepare(TOPIC, {}, example).values

@@ -8,6 +8,8 @@ deep inside a network: rows that already hold roots or exponentials are carried 
 
 from __future__ import annotations
 
+import functools
+
 import sympy as sp
 
 from derive.exact.precision import DIGITS, chop
@@ -64,18 +66,27 @@ def rms_norm(x: sp.Matrix, gamma=None, eps=EPS) -> sp.Matrix:
     return sp.Matrix(x.rows, x.cols, lambda r, c: x[r, c] / root[r, 0] * gamma[c])
 
 
-def carried_row_statistics(m: sp.Matrix) -> tuple[list, list, list]:
-    """Per row: its entries (exact if all rational, else 50 digits), mean and population variance."""
+def carried_row_statistics(m: sp.Matrix) -> tuple[tuple, tuple, tuple]:
+    """Per row: its entries (exact if all rational, else 50 digits), mean and population variance.
+
+    Evaluating a row of long exact entries to 50 digits is the slow part of a deep LayerNorm, and a
+    layer's explanation asks again for the statistics its LayerNorm computed: the last few are kept.
+    """
+    return _row_statistics(sp.ImmutableMatrix(m))
+
+
+@functools.lru_cache(maxsize=16)
+def _row_statistics(m: sp.ImmutableMatrix) -> tuple[tuple, tuple, tuple]:
     rows, means, variances = [], [], []
     for r in range(m.rows):
         row = list(m.row(r))
         if not all(sp.sympify(e).is_Rational for e in row):
             row = [sp.N(e, DIGITS) for e in row]
         mu = chop(sum(row) / len(row))
-        rows.append(row)
+        rows.append(tuple(row))
         means.append(mu)
         variances.append(chop(sum((e - mu) ** 2 for e in row) / len(row)))
-    return rows, means, variances
+    return tuple(rows), tuple(means), tuple(variances)
 
 
 def carried_layer_norm(m: sp.Matrix, eps) -> sp.Matrix:

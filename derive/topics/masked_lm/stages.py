@@ -125,7 +125,26 @@ def probabilities(v):
 
 
 def minus_log(q):
-    return -sp.expand_log(sp.log(q), force=True)
+    """−log q, expanded: log S − a for a softmax entry e^a / S, as ``expand_log`` would write it."""
+    quick = _minus_log_of_softmax(q)
+    return -sp.expand_log(sp.log(q), force=True) if quick is None else quick
+
+
+def _minus_log_of_softmax(q):
+    """log S − a when q is e^a·S⁻¹ (or S⁻¹) with S a sum of 1 and e^r, a and every r rational; else None.
+
+    The same expression ``expand_log`` gives, built directly: the general expansion asks SymPy's
+    assumptions about every term and took most of a masked-LM draw.
+    """
+    factors = sp.Mul.make_args(q)
+    sums = [f for f in factors if f.is_Pow and f.exp == -1 and f.base.is_Add]
+    exps = [f for f in factors if isinstance(f, sp.exp) and f.args[0].is_Rational]
+    if len(sums) != 1 or len(exps) > 1 or len(sums) + len(exps) != len(factors):
+        return None
+    total = sums[0].base
+    if not all(t == 1 or (isinstance(t, sp.exp) and t.args[0].is_Rational) for t in total.args):
+        return None
+    return sp.log(total) - (exps[0].args[0] if exps else 0)
 
 
 def losses(probs, positions, labels):

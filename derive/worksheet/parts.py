@@ -10,7 +10,6 @@ worker as here, so the files are byte-identical either way.
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 from collections.abc import Callable
@@ -59,7 +58,7 @@ def columns(
 
     for problem in spec.problems:
         variants.topic_named(problem.topic)  # imported once, before the fork, not in every worker
-    with multiprocessing.get_context("fork").Pool(workers, initializer=_without_collections) as pool:
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
         pending = pool.starmap_async(_attempt, [(spec, index, students) for index in indices], chunksize=1)
         meanwhile()
         made = pending.get()
@@ -67,13 +66,6 @@ def columns(
     if failed is not None:
         raise failed  # the first problem's error, as one process would raise it
     return made
-
-
-def _without_collections() -> None:
-    """A worker allocates millions of short-lived SymPy objects but few cycles (5,000 objects for
-    150 attention problems), and lives for one worksheet: Python's collections of young objects,
-    every 700 allocations, took about a tenth of its time."""
-    gc.disable()
 
 
 def _attempt(spec: Spec, index: int, students: tuple[Student, ...]) -> list[Part] | Exception:

@@ -133,7 +133,7 @@ def one_column_heads(
     heads, values = _columns_for(_whole(queries), _whole(keys), limit, tuple(map(tuple, seen)))
     for _ in range(20 if heads and values else 0):  # weights with a zero row are drawn again
         (q0, k0), (q1, k1) = rng.choice(heads), rng.choice(heads)
-        wq, wk, wv = _from_columns(q0, q1), _from_columns(k0, k1), _from_columns(*rng.choices(values, k=2))
+        wq, wk, wv = transposed((q0, q1)), transposed((k0, k1)), transposed(rng.choices(values, k=2))
         if _no_zero_row(wq) and _no_zero_row(wk) and _no_zero_row(wv):
             weights = (wq, wk, wv, int_matrix(rng, 2, 2, -1, 1))
             return dict(zip(names, map(matrix_text, weights)))
@@ -161,10 +161,6 @@ def _columns_for(queries: tuple, keys: tuple, limit: float | None, seen: tuple) 
         if limit is None or max(map(abs, asked[q])) * max(map(abs, offered[k])) <= limit
     ]
     return heads, [c for c, v in offered.items() if any(v)]
-
-
-def _from_columns(first: Sequence[int], second: Sequence[int]) -> list[list[int]]:
-    return [list(row) for row in zip(first, second)]
 
 
 def _no_zero_row(m: Sequence[Sequence[int]]) -> bool:
